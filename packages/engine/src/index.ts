@@ -1,0 +1,5 @@
+export * from "./errors";
+export * from "./variables";
+export * from "./metadata";
+export * from "./run";
+export { valueType } from "./variables";

@@ -1,0 +1,12 @@
+import type { LHStatus } from "@pony/proto";
+import type { TimerCommand } from "./commands";
+
+/** What the engine asks the runtime to do once a command's changes are committed. */
+export type Effect =
+  /** put a scheduled TaskAttempt on its TaskDef's queue */
+  | { kind: "dispatchTask"; taskDefName: string; taskGuid: string; attemptNumber: number }
+  /** arm a durable timer; `key` is unique within the WfRun, so arming again replaces it */
+  | { kind: "armTimer"; key: string; dueMs: number; command: TimerCommand }
+  | { kind: "cancelTimer"; key: string }
+  /** the WfRun reached a terminal status */
+  | { kind: "wfRunEnded"; status: LHStatus };

@@ -1,0 +1,7 @@
+export * from "./state";
+export * from "./commands";
+export * from "./effects";
+export * from "./failures";
+export { createWfRun, applyCommand, validateRunWfInputs } from "./wf-run";
+export { taskTimeoutTimerKey, taskBackoffTimerKey } from "./task-run";
+export { DEFAULT_TASK_TIMEOUT_SECONDS } from "./task-node";

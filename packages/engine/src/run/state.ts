@@ -1,0 +1,47 @@
+import type { NodeRun, TaskDef, TaskRun, Variable, WfRun, WfSpec } from "@pony/proto";
+import type { Effect } from "./effects";
+
+/**
+ * The slice of one WfRun that the engine works on. The runtime loads it (WfRun with its ThreadRuns, every
+ * Variable, the current NodeRun of each ThreadRun and the TaskRuns those NodeRuns wait on), the engine
+ * changes it in place and records in `changes` which rows it touched, so the runtime writes only those.
+ * Finished NodeRuns and TaskRuns may be dropped from the maps once written: the engine never looks back.
+ */
+export interface WfRunState {
+  tenant: string;
+  wfRun: WfRun;
+  wfSpec: WfSpec;
+  /** keyed by nodeRunKey(thread, position) */
+  nodeRuns: Map<string, NodeRun>;
+  /** keyed by TaskRunId.taskGuid */
+  taskRuns: Map<string, TaskRun>;
+  /** keyed by variableKey(thread, name) */
+  variables: Map<string, Variable>;
+  changes: ChangeSet;
+}
+
+export interface ChangeSet {
+  wfRun: boolean;
+  nodeRuns: Set<string>;
+  taskRuns: Set<string>;
+  variables: Set<string>;
+}
+
+export function emptyChanges(): ChangeSet {
+  return { wfRun: false, nodeRuns: new Set(), taskRuns: new Set(), variables: new Set() };
+}
+
+export const nodeRunKey = (thread: number, position: number): string => `${thread}/${position}`;
+export const variableKey = (thread: number, name: string): string => `${thread}/${name}`;
+
+/** What one command needs from outside the WfRun: the clock, fresh ids and metadata. */
+export interface EngineContext {
+  /** the command's time, in epoch milliseconds */
+  nowMs: number;
+  newGuid(): string;
+  taskDef(name: string): TaskDef | undefined;
+  /** effects for the runtime to carry out once the command is committed */
+  effects: Effect[];
+  /** how many NodeRuns one command may create before the thread is failed (guard against tight loops) */
+  maxNodeRunsPerCommand: number;
+}

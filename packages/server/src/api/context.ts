@@ -1,0 +1,19 @@
+import type * as grpc from "@grpc/grpc-js";
+
+export const DEFAULT_TENANT = "default";
+
+/** What a handler knows about its caller, whatever the transport. */
+export interface CallContext {
+  tenant: string;
+  principal: string;
+  /** the client's deadline (epoch ms), if it set one */
+  deadlineMs?: number;
+}
+
+export type UnaryHandler = (req: never, ctx: CallContext) => Promise<object>;
+
+export interface ServiceHandlers {
+  /** keyed by the method's localName (putTaskDef, runWf, …) */
+  unary: Record<string, UnaryHandler | undefined>;
+  pollTask(call: grpc.ServerDuplexStream<object, object>, ctx: CallContext): void;
+}

@@ -1,0 +1,25 @@
+import type { Logger } from "pino";
+import type { Runtime } from "../runtime/runtime";
+import type { ServiceHandlers, UnaryHandler } from "./context";
+import { metadataHandlers } from "./metadata";
+import { runHandlers } from "./runs";
+import { serverInfoHandlers } from "./server-info";
+import { taskHandlers, type TaskHandlerOptions } from "./tasks";
+import { unimplementedHandlers } from "./unimplemented";
+
+/** Every RPC of the service, as transport-neutral handlers keyed by method localName. */
+export function buildHandlers(
+  rt: Runtime,
+  log: Logger,
+  opts: TaskHandlerOptions & { startedMs: number },
+): ServiceHandlers {
+  const { pollTask, ...taskUnary } = taskHandlers(rt, log, opts);
+  const unary = {
+    ...unimplementedHandlers(),
+    ...metadataHandlers(rt),
+    ...runHandlers(rt),
+    ...taskUnary,
+    ...serverInfoHandlers(opts.startedMs),
+  } as unknown as Record<string, UnaryHandler>;
+  return { unary, pollTask };
+}

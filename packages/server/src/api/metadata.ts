@@ -1,0 +1,329 @@
+/**
+ * Metadata RPCs: Put/Get/Delete/Search for TaskDef, ExternalEventDef, WorkflowEventDef, UserTaskDef and
+ * WfSpec (B-META-1…9). Validation and versioning are the engine's (packages/engine/src/metadata); this file
+ * reads the metadata cache, asks the engine, and writes through the processor so that two puts of the same
+ * name never race.
+ */
+import { create, toBinary } from "@bufbuild/protobuf";
+import {
+  ExternalEventDefIdSchema,
+  TaskDefIdSchema,
+  UserTaskDefIdSchema,
+  WfSpecIdSchema,
+  type DeleteExternalEventDefRequest,
+  type DeleteTaskDefRequest,
+  type DeleteUserTaskDefRequest,
+  type DeleteWfSpecRequest,
+  type ExternalEventDefId,
+  type GetLatestUserTaskDefRequest,
+  type GetLatestWfSpecRequest,
+  type PutExternalEventDefRequest,
+  type PutTaskDefRequest,
+  type PutUserTaskDefRequest,
+  type PutWfSpecRequest,
+  type PutWorkflowEventDefRequest,
+  type SearchExternalEventDefRequest,
+  type SearchTaskDefRequest,
+  type SearchUserTaskDefRequest,
+  type SearchWfSpecRequest,
+  type TaskDefId,
+  type UserTaskDefId,
+  type WfSpecId,
+} from "@pony/proto";
+import {
+  InvalidArgumentError,
+  NotFoundError,
+  buildWfSpec,
+  decideWfSpecVersion,
+  putExternalEventDef,
+  putTaskDef,
+  putUserTaskDef,
+  putWorkflowEventDef,
+} from "@pony/engine";
+import type { Runtime } from "../runtime/runtime";
+import { METADATA_SCHEMAS } from "../runtime/metadata-cache";
+import type { MetadataKind, MetadataRow } from "../store/store";
+import type { CallContext } from "./context";
+import { pageOf } from "./paging";
+
+function requireName(name: string | undefined, what: string): string {
+  if (!name) throw new InvalidArgumentError(`${what} is required`);
+  return name;
+}
+
+export function metadataHandlers(rt: Runtime) {
+  /** Writes one metadata object through the processor and updates the cache once it is committed. */
+  function writeRow(tx: { ops: unknown[] }, row: MetadataRow): void {
+    (tx.ops as { op: string; row: MetadataRow }[]).push({ op: "putMetadata", row });
+    // Visible to later jobs of the same batch at once (they are ordered after this one).
+    rt.metadata.put(row);
+  }
+
+  function row(
+    tenant: string,
+    kind: MetadataKind,
+    name: string,
+    major: number,
+    minor: number,
+    message: object,
+  ): MetadataRow {
+    return {
+      tenant,
+      kind,
+      name,
+      major,
+      minor,
+      bytes: toBinary(METADATA_SCHEMAS[kind] as never, message as never),
+      deleted: false,
+    };
+  }
+
+  function deleteRow(
+    tenant: string,
+    kind: MetadataKind,
+    name: string,
+    major: number,
+    minor: number,
+    keep: boolean,
+  ) {
+    return rt.submit({
+      apply: (tx) => {
+        const message = rt.metadata.get(tenant, kind, name, { major, minor });
+        if (!message)
+          throw new NotFoundError(`${kindLabel(kind)} '${versionLabel(name, kind, major, minor)}' not found`);
+        if (keep) {
+          // WfRuns already running keep the WfSpec version they started with (B-META-8).
+          const r = { ...row(tenant, kind, name, major, minor, message), deleted: true };
+          tx.ops.push({ op: "putMetadata", row: r });
+          rt.metadata.put(r);
+        } else {
+          tx.ops.push({ op: "deleteMetadata", tenant, kind, name, major, minor });
+          rt.metadata.remove(tenant, kind, name, major, minor);
+        }
+        return {};
+      },
+    });
+  }
+
+  return {
+    async putTaskDef(req: PutTaskDefRequest, ctx: CallContext) {
+      return rt.submit({
+        apply: (tx) => {
+          const existing = rt.metadata.get(ctx.tenant, "task_def", req.name);
+          const { taskDef, created } = putTaskDef(req, existing, new Date(rt.now()));
+          if (created) writeRow(tx, row(ctx.tenant, "task_def", req.name, 0, 0, taskDef));
+          return taskDef;
+        },
+      });
+    },
+    async getTaskDef(req: TaskDefId, ctx: CallContext) {
+      const def = rt.metadata.get(ctx.tenant, "task_def", requireName(req.name, "name"));
+      if (!def) throw new NotFoundError(`TaskDef '${req.name}' not found`);
+      return def;
+    },
+    async deleteTaskDef(req: DeleteTaskDefRequest, ctx: CallContext) {
+      return deleteRow(ctx.tenant, "task_def", requireName(req.id?.name, "id.name"), 0, 0, false);
+    },
+    async searchTaskDef(req: SearchTaskDefRequest, ctx: CallContext) {
+      const all = rt.metadata
+        .list(ctx.tenant, "task_def")
+        .filter((e) => !req.prefix || e.row.name.startsWith(req.prefix));
+      const page = pageOf(all, (e) => e.row.name, req.bookmark, req.limit);
+      return {
+        results: page.items.map((e) => create(TaskDefIdSchema, { name: e.row.name })),
+        bookmark: page.bookmark,
+      };
+    },
+
+    async putExternalEventDef(req: PutExternalEventDefRequest, ctx: CallContext) {
+      return rt.submit({
+        apply: (tx) => {
+          const existing = rt.metadata.get(ctx.tenant, "external_event_def", req.name);
+          const { def, created } = putExternalEventDef(req, existing, new Date(rt.now()));
+          if (created) writeRow(tx, row(ctx.tenant, "external_event_def", req.name, 0, 0, def));
+          return def;
+        },
+      });
+    },
+    async getExternalEventDef(req: ExternalEventDefId, ctx: CallContext) {
+      const def = rt.metadata.get(ctx.tenant, "external_event_def", requireName(req.name, "name"));
+      if (!def) throw new NotFoundError(`ExternalEventDef '${req.name}' not found`);
+      return def;
+    },
+    async deleteExternalEventDef(req: DeleteExternalEventDefRequest, ctx: CallContext) {
+      return deleteRow(ctx.tenant, "external_event_def", requireName(req.id?.name, "id.name"), 0, 0, false);
+    },
+    async searchExternalEventDef(req: SearchExternalEventDefRequest, ctx: CallContext) {
+      const all = rt.metadata
+        .list(ctx.tenant, "external_event_def")
+        .filter((e) => !req.prefix || e.row.name.startsWith(req.prefix));
+      const page = pageOf(all, (e) => e.row.name, req.bookmark, req.limit);
+      return {
+        results: page.items.map((e) => create(ExternalEventDefIdSchema, { name: e.row.name })),
+        bookmark: page.bookmark,
+      };
+    },
+
+    async putWorkflowEventDef(req: PutWorkflowEventDefRequest, ctx: CallContext) {
+      return rt.submit({
+        apply: (tx) => {
+          const existing = rt.metadata.get(ctx.tenant, "workflow_event_def", req.name);
+          const { def, created } = putWorkflowEventDef(req, existing, new Date(rt.now()));
+          if (created) writeRow(tx, row(ctx.tenant, "workflow_event_def", req.name, 0, 0, def));
+          return def;
+        },
+      });
+    },
+
+    async putUserTaskDef(req: PutUserTaskDefRequest, ctx: CallContext) {
+      return rt.submit({
+        apply: (tx) => {
+          const latest = rt.metadata.get(ctx.tenant, "user_task_def", req.name);
+          const { def, created } = putUserTaskDef(req, latest, new Date(rt.now()));
+          if (created) writeRow(tx, row(ctx.tenant, "user_task_def", req.name, def.version, 0, def));
+          return def;
+        },
+      });
+    },
+    async getUserTaskDef(req: UserTaskDefId, ctx: CallContext) {
+      const name = requireName(req.name, "name");
+      const def = rt.metadata.get(ctx.tenant, "user_task_def", name, { major: req.version, minor: 0 });
+      if (!def) throw new NotFoundError(`UserTaskDef '${name}' version ${req.version} not found`);
+      return def;
+    },
+    async getLatestUserTaskDef(req: GetLatestUserTaskDefRequest, ctx: CallContext) {
+      const name = requireName(req.name, "name");
+      const def = rt.metadata.get(ctx.tenant, "user_task_def", name);
+      if (!def) throw new NotFoundError(`UserTaskDef '${name}' not found`);
+      return def;
+    },
+    async deleteUserTaskDef(req: DeleteUserTaskDefRequest, ctx: CallContext) {
+      const name = requireName(req.id?.name, "id.name");
+      return deleteRow(ctx.tenant, "user_task_def", name, req.id?.version ?? 0, 0, false);
+    },
+    async searchUserTaskDef(req: SearchUserTaskDefRequest, ctx: CallContext) {
+      const c = req.userTaskDefCriteria;
+      const all = rt.metadata
+        .list(ctx.tenant, "user_task_def")
+        .filter(
+          (e) =>
+            c.case === undefined ||
+            (c.case === "prefix" && e.row.name.startsWith(c.value)) ||
+            (c.case === "name" && e.row.name === c.value),
+        );
+      const page = pageOf(all, (e) => `${e.row.name}\u0000${pad(e.row.major)}`, req.bookmark, req.limit);
+      return {
+        results: page.items.map((e) =>
+          create(UserTaskDefIdSchema, { name: e.row.name, version: e.row.major }),
+        ),
+        bookmark: page.bookmark,
+      };
+    },
+
+    async putWfSpec(req: PutWfSpecRequest, ctx: CallContext) {
+      return rt.submit({
+        apply: (tx) => {
+          const lookup = rt.metadata.lookup(ctx.tenant);
+          const candidate = buildWfSpec(req, lookup);
+          const latest = rt.metadata.get(ctx.tenant, "wf_spec", req.name);
+          const decision = decideWfSpecVersion(candidate, latest, req.allowedUpdates, new Date(rt.now()));
+          if (decision.kind === "new") {
+            const id = decision.wfSpec.id!;
+            writeRow(tx, row(ctx.tenant, "wf_spec", id.name, id.majorVersion, id.revision, decision.wfSpec));
+          }
+          return decision.wfSpec;
+        },
+      });
+    },
+    async getWfSpec(req: WfSpecId, ctx: CallContext) {
+      const name = requireName(req.name, "name");
+      const spec = rt.metadata.get(ctx.tenant, "wf_spec", name, {
+        major: req.majorVersion,
+        minor: req.revision,
+      });
+      if (!spec) throw new NotFoundError(`WfSpec '${name}' ${req.majorVersion}.${req.revision} not found`);
+      return spec;
+    },
+    async getLatestWfSpec(req: GetLatestWfSpecRequest, ctx: CallContext) {
+      const name = requireName(req.name, "name");
+      const spec = rt.metadata.get(
+        ctx.tenant,
+        "wf_spec",
+        name,
+        req.majorVersion === undefined ? undefined : { major: req.majorVersion },
+      );
+      if (!spec) {
+        throw new NotFoundError(
+          `WfSpec '${name}'${req.majorVersion === undefined ? "" : ` with major version ${req.majorVersion}`} not found`,
+        );
+      }
+      return spec;
+    },
+    async deleteWfSpec(req: DeleteWfSpecRequest, ctx: CallContext) {
+      const name = requireName(req.id?.name, "id.name");
+      return deleteRow(ctx.tenant, "wf_spec", name, req.id?.majorVersion ?? 0, req.id?.revision ?? 0, true);
+    },
+    async searchWfSpec(req: SearchWfSpecRequest, ctx: CallContext) {
+      const c = req.wfSpecCriteria;
+      const all = rt.metadata.list(ctx.tenant, "wf_spec").filter((e) => {
+        switch (c.case) {
+          case "name":
+            return e.row.name === c.value;
+          case "prefix":
+            return e.row.name.startsWith(c.value);
+          case "taskDefName":
+            return usesTaskDef(e.message, c.value);
+          default:
+            return true;
+        }
+      });
+      const page = pageOf(
+        all,
+        (e) => `${e.row.name}\u0000${pad(e.row.major)}\u0000${pad(e.row.minor)}`,
+        req.bookmark,
+        req.limit,
+      );
+      return {
+        results: page.items.map((e) =>
+          create(WfSpecIdSchema, { name: e.row.name, majorVersion: e.row.major, revision: e.row.minor }),
+        ),
+        bookmark: page.bookmark,
+      };
+    },
+  };
+}
+
+const pad = (n: number) => n.toString().padStart(10, "0");
+
+function usesTaskDef(
+  spec: {
+    threadSpecs: Record<string, { nodes: Record<string, { node: { case?: string; value?: unknown } }> }>;
+  },
+  name: string,
+): boolean {
+  for (const t of Object.values(spec.threadSpecs)) {
+    for (const n of Object.values(t.nodes)) {
+      if (n.node.case === "task") {
+        const task = n.node.value as { taskToExecute: { case?: string; value?: { name?: string } } };
+        if (task.taskToExecute.case === "taskDefId" && task.taskToExecute.value?.name === name) return true;
+      }
+    }
+  }
+  return false;
+}
+
+function kindLabel(kind: MetadataKind): string {
+  return {
+    task_def: "TaskDef",
+    external_event_def: "ExternalEventDef",
+    workflow_event_def: "WorkflowEventDef",
+    user_task_def: "UserTaskDef",
+    wf_spec: "WfSpec",
+  }[kind];
+}
+
+function versionLabel(name: string, kind: MetadataKind, major: number, minor: number): string {
+  if (kind === "wf_spec") return `${name} ${major}.${minor}`;
+  if (kind === "user_task_def") return `${name} v${major}`;
+  return name;
+}

@@ -1,0 +1,3 @@
+export { PonyServer } from "./server";
+export { loadSettings, type ServerSettings } from "./settings";
+export { main as serverMain } from "./main";

@@ -1,0 +1,28 @@
+import { create } from "@bufbuild/protobuf";
+import { WfRunIdSchema, type WfRunId } from "@pony/proto";
+import { InvalidArgumentError } from "@pony/engine";
+
+/** A WfRun's storage key: its id, prefixed by its parents' ids (`parent_child`), as LittleHorse shows them. */
+export function wfRunKey(id: WfRunId): string {
+  return id.parentWfRunId ? `${wfRunKey(id.parentWfRunId)}_${id.id}` : id.id;
+}
+
+/** WfRun ids are what LittleHorse allows: lower-case letters, digits, '-' and '_'... within reason. */
+const WF_RUN_ID = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$/;
+
+export function checkWfRunIdText(id: string): void {
+  if (!WF_RUN_ID.test(id)) {
+    throw new InvalidArgumentError(
+      `invalid WfRun id '${id}': use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+    );
+  }
+}
+
+export function requireWfRunId(id: WfRunId | undefined, what = "wf_run_id"): WfRunId {
+  if (!id || id.id === "") throw new InvalidArgumentError(`${what} is required`);
+  return id;
+}
+
+export function newWfRunId(id: string, parent?: WfRunId): WfRunId {
+  return create(WfRunIdSchema, { id, parentWfRunId: parent });
+}

@@ -1,0 +1,434 @@
+/**
+ * The runtime around the pure engine: it loads WfRuns, feeds commands to the engine inside processor jobs,
+ * turns the engine's changes and effects into store writes and after-commit actions, and keeps the task
+ * queues and timers that a restart rebuilds from the store.
+ */
+import { randomUUID } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import {
+  LHStatus,
+  ScheduledTaskSchema,
+  type ReportTaskRun,
+  type RunWfRequest,
+  type ScheduledTask,
+  type WfRun,
+  type WfRunId,
+  type WfSpec,
+} from "@pony/proto";
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  NotFoundError,
+  applyCommand,
+  createWfRun,
+  emptyChanges,
+  nodeRunKey,
+  variableKey,
+  type EngineContext,
+  type TimerCommand,
+  type WfRunCommand,
+  type WfRunState,
+} from "@pony/engine";
+import type { Logger } from "pino";
+import type { QueuedTask, Store } from "../store/store";
+import { MetadataCache } from "./metadata-cache";
+import { Processor, type BatchTx, type Job } from "./processor";
+import { TaskQueues, type Poller } from "./task-queues";
+import { TimerWheel } from "./timers";
+import { wfRunKey } from "./ids";
+
+export interface RuntimeOptions {
+  /** NodeRuns one command may create before the thread fails (tight-loop guard) */
+  maxNodeRunsPerCommand?: number;
+  /** WfRuns kept in memory between commands */
+  maxCachedWfRuns?: number;
+  now?: () => number;
+}
+
+interface TimerPayload {
+  tenant: string;
+  wfRunKey: string;
+  key: string;
+  command: TimerCommand;
+}
+
+const cacheKey = (tenant: string, key: string) => `${tenant}\u0000${key}`;
+
+export class Runtime {
+  readonly metadata = new MetadataCache();
+  readonly queues = new TaskQueues();
+  readonly processor: Processor;
+  private readonly timers: TimerWheel<TimerPayload>;
+  private readonly cache = new Map<string, WfRunState>();
+  private readonly maxNodeRunsPerCommand: number;
+  private readonly maxCachedWfRuns: number;
+  readonly now: () => number;
+
+  constructor(
+    readonly store: Store,
+    private readonly log: Logger,
+    opts: RuntimeOptions = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.maxNodeRunsPerCommand = opts.maxNodeRunsPerCommand ?? 10_000;
+    this.maxCachedWfRuns = opts.maxCachedWfRuns ?? 20_000;
+    this.timers = new TimerWheel((e) => this.fireTimer(e.payload), this.now);
+    this.processor = new Processor(store, {
+      preload: (tenant, key) => this.preload(tenant, key),
+      evict: (tenant, key) => this.cache.delete(cacheKey(tenant, key)),
+      resetCaches: () => this.resetCaches(),
+      afterBatch: () => this.trimCache(),
+    });
+  }
+
+  /** Rebuilds metadata, task queues and timers from the store. */
+  async start(): Promise<void> {
+    this.metadata.load(await this.store.listMetadata());
+    const queued = await this.store.loadTaskQueue();
+    for (const t of queued) this.queues.push(t);
+    const timers = await this.store.loadTimers();
+    for (const t of timers) {
+      this.timers.arm(cacheKey(t.tenant, t.wfRunKey) + "\u0000" + t.key, t.dueMs, {
+        tenant: t.tenant,
+        wfRunKey: t.wfRunKey,
+        key: t.key,
+        command: t.command,
+      });
+    }
+    this.log.info(
+      { queuedTasks: queued.length, timers: timers.length },
+      "runtime state rebuilt from the store",
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.timers.stop();
+    await this.processor.idle();
+    this.processor.stop();
+  }
+
+  submit<T>(job: Job<T>): Promise<T> {
+    return this.processor.submit(job);
+  }
+
+  engineContext(tenant: string): EngineContext {
+    const lookup = this.metadata.lookup(tenant);
+    return {
+      nowMs: this.now(),
+      newGuid: () => randomUUID().replaceAll("-", ""),
+      taskDef: (name) => lookup.taskDef(name),
+      effects: [],
+      maxNodeRunsPerCommand: this.maxNodeRunsPerCommand,
+    };
+  }
+
+  cached(tenant: string, key: string): WfRunState | undefined {
+    const k = cacheKey(tenant, key);
+    const s = this.cache.get(k);
+    if (s) {
+      // keep recently used runs at the end of the map (eviction takes from the front)
+      this.cache.delete(k);
+      this.cache.set(k, s);
+    }
+    return s;
+  }
+
+  // ---- commands ---------------------------------------------------------------------------------------
+
+  /** RunWf: creates the WfRun and advances it as far as it goes before answering (B-RUN-4). */
+  runWf(tenant: string, id: WfRunId, wfSpec: WfSpec, request: RunWfRequest): Promise<WfRun> {
+    const key = wfRunKey(id);
+    return this.submit({
+      wfRun: { tenant, key },
+      apply: (tx) => {
+        if (this.cached(tenant, key)) throw new AlreadyExistsError(`WfRun '${key}' already exists`);
+        const ctx = this.engineContext(tenant);
+        const state = createWfRun(ctx, { tenant, id, wfSpec, request });
+        this.cache.set(cacheKey(tenant, key), state);
+        this.flush(tx, state, ctx);
+        return state.wfRun;
+      },
+    });
+  }
+
+  /** Applies a command to an existing WfRun. Resolves to false when the WfRun is gone or nothing changed. */
+  command(
+    tenant: string,
+    key: string,
+    command: WfRunCommand,
+    extraOps?: (tx: BatchTx) => void,
+  ): Promise<boolean> {
+    return this.submit({
+      wfRun: { tenant, key },
+      apply: (tx) => {
+        extraOps?.(tx);
+        const state = this.cached(tenant, key);
+        if (!state) return false;
+        const ctx = this.engineContext(tenant);
+        const changed = applyCommand(state, ctx, command);
+        this.flush(tx, state, ctx);
+        return changed;
+      },
+    });
+  }
+
+  reportTask(tenant: string, report: ReportTaskRun): Promise<boolean> {
+    const id = report.taskRunId?.wfRunId;
+    if (!id) return Promise.resolve(false);
+    return this.command(tenant, wfRunKey(id), { kind: "taskReported", report });
+  }
+
+  /** A PollTask request: claim the oldest queued task for this worker, or wait for one. */
+  poll(poller: Poller): void {
+    const task = this.queues.take(poller.tenant, poller.taskDefName);
+    if (!task) {
+      this.queues.addPoller(poller);
+      return;
+    }
+    void this.claimFor(task, poller);
+  }
+
+  private async claimFor(task: QueuedTask, poller: Poller): Promise<void> {
+    let scheduled: ScheduledTask | undefined;
+    try {
+      scheduled = await this.submit({
+        wfRun: { tenant: task.tenant, key: task.wfRunKey },
+        apply: (tx) => {
+          tx.ops.push({
+            op: "dequeueTask",
+            tenant: task.tenant,
+            wfRunKey: task.wfRunKey,
+            taskGuid: task.taskGuid,
+            attemptNumber: task.attemptNumber,
+          });
+          const state = this.cached(task.tenant, task.wfRunKey);
+          if (!state) return undefined;
+          const ctx = this.engineContext(task.tenant);
+          const ok = applyCommand(state, ctx, {
+            kind: "taskClaimed",
+            taskGuid: task.taskGuid,
+            attemptNumber: task.attemptNumber,
+            taskWorkerId: poller.clientId,
+            taskWorkerVersion: poller.taskWorkerVersion,
+          });
+          const st = ok ? this.scheduledTask(state, task.taskGuid, task.attemptNumber) : undefined;
+          this.flush(tx, state, ctx);
+          return st;
+        },
+      });
+    } catch (e) {
+      this.log.error({ err: e, task }, "claiming a task failed; it goes back on the queue");
+      this.queues.unshift(task);
+      this.queues.addPoller(poller);
+      return;
+    }
+    if (!scheduled) {
+      // stale queue entry (the run moved on or was deleted): try the next task for the same poller
+      this.poll(poller);
+      return;
+    }
+    if (!poller.deliver(scheduled)) {
+      this.log.warn(
+        { taskGuid: task.taskGuid },
+        "worker left before its task was delivered; the task will time out",
+      );
+    }
+  }
+
+  private scheduledTask(state: WfRunState, guid: string, attemptNumber: number): ScheduledTask {
+    const taskRun = state.taskRuns.get(guid)!;
+    const attempt = taskRun.attempts[attemptNumber];
+    return create(ScheduledTaskSchema, {
+      taskRunId: taskRun.id,
+      taskDefId: taskRun.taskDefId,
+      attemptNumber,
+      variables: taskRun.inputVariables,
+      createdAt: attempt?.scheduleTime ?? taskRun.scheduledAt,
+      source: taskRun.source,
+    });
+  }
+
+  /** Deletes a WfRun and everything under it (B-RUN-12). A WfRun still running cannot be deleted. */
+  deleteWfRun(tenant: string, key: string): Promise<void> {
+    return this.submit({
+      wfRun: { tenant, key },
+      apply: (tx) => {
+        const state = this.cached(tenant, key);
+        if (!state) throw new NotFoundError(`WfRun '${key}' not found`);
+        const status = state.wfRun.status;
+        if (status === LHStatus.RUNNING || status === LHStatus.HALTING || status === LHStatus.STARTING) {
+          throw new FailedPreconditionError(
+            `WfRun '${key}' is ${LHStatus[status]}: stop it before deleting it`,
+          );
+        }
+        tx.ops.push({ op: "deleteWfRun", tenant, wfRunKey: key });
+        this.cache.delete(cacheKey(tenant, key));
+        tx.afterCommit(() => {
+          this.queues.dropWfRun(tenant, key);
+          this.cache.delete(cacheKey(tenant, key));
+          this.timers.cancelPrefix(cacheKey(tenant, key) + "\u0000");
+        });
+      },
+    });
+  }
+
+  // ---- engine output → store writes and after-commit actions ---------------------------------------------
+
+  /** Writes the rows a command changed and turns its effects into writes and after-commit actions. */
+  flush(tx: BatchTx, state: WfRunState, ctx: EngineContext): void {
+    const tenant = state.tenant;
+    const key = wfRunKey(state.wfRun.id!);
+    // Effects first: an inline claim changes the state again before the rows are written.
+    for (let i = 0; i < ctx.effects.length; i++) {
+      const effect = ctx.effects[i]!;
+      switch (effect.kind) {
+        case "dispatchTask": {
+          const poller = this.queues.takePoller(tenant, effect.taskDefName);
+          if (poller) {
+            // An idle worker is waiting: claim the attempt in this same transaction and hand it over once
+            // committed, so dispatch costs no extra round trip through the store.
+            applyCommand(state, ctx, {
+              kind: "taskClaimed",
+              taskGuid: effect.taskGuid,
+              attemptNumber: effect.attemptNumber,
+              taskWorkerId: poller.clientId,
+              taskWorkerVersion: poller.taskWorkerVersion,
+            });
+            const scheduled = this.scheduledTask(state, effect.taskGuid, effect.attemptNumber);
+            tx.afterCommit(() => {
+              if (!poller.deliver(scheduled)) {
+                this.log.warn({ taskGuid: effect.taskGuid }, "worker left before its task was delivered");
+              }
+            });
+          } else {
+            const task: QueuedTask = {
+              tenant,
+              taskDefName: effect.taskDefName,
+              wfRunKey: key,
+              taskGuid: effect.taskGuid,
+              attemptNumber: effect.attemptNumber,
+            };
+            tx.ops.push({ op: "enqueueTask", task });
+            tx.afterCommit(() => this.offer(task));
+          }
+          break;
+        }
+        case "armTimer": {
+          tx.ops.push({
+            op: "putTimer",
+            timer: { tenant, wfRunKey: key, key: effect.key, dueMs: effect.dueMs, command: effect.command },
+          });
+          tx.afterCommit(() =>
+            this.timers.arm(cacheKey(tenant, key) + "\u0000" + effect.key, effect.dueMs, {
+              tenant,
+              wfRunKey: key,
+              key: effect.key,
+              command: effect.command,
+            }),
+          );
+          break;
+        }
+        case "cancelTimer":
+          tx.ops.push({ op: "deleteTimer", tenant, wfRunKey: key, key: effect.key });
+          tx.afterCommit(() => this.timers.cancel(cacheKey(tenant, key) + "\u0000" + effect.key));
+          break;
+        case "wfRunEnded":
+          tx.afterCommit(() => this.cache.delete(cacheKey(tenant, key)));
+          break;
+      }
+    }
+    ctx.effects.length = 0;
+
+    const ch = state.changes;
+    if (ch.wfRun) tx.ops.push({ op: "putWfRun", tenant, wfRunKey: key, wfRun: state.wfRun });
+    for (const k of ch.nodeRuns) {
+      const nodeRun = state.nodeRuns.get(k);
+      if (nodeRun) tx.ops.push({ op: "putNodeRun", tenant, wfRunKey: key, nodeRun });
+    }
+    for (const guid of ch.taskRuns) {
+      const taskRun = state.taskRuns.get(guid);
+      if (taskRun) tx.ops.push({ op: "putTaskRun", tenant, wfRunKey: key, taskRun });
+    }
+    for (const k of ch.variables) {
+      const variable = state.variables.get(k);
+      if (variable) tx.ops.push({ op: "putVariable", tenant, wfRunKey: key, variable });
+    }
+    state.changes = emptyChanges();
+    this.prune(state);
+  }
+
+  /** Drops NodeRuns and TaskRuns the engine will not look at again: only current ones stay in memory. */
+  private prune(state: WfRunState): void {
+    const current = new Set(state.wfRun.threadRuns.map((t) => nodeRunKey(t.number, t.currentNodePosition)));
+    const liveTasks = new Set<string>();
+    for (const [k, nodeRun] of state.nodeRuns) {
+      if (!current.has(k)) {
+        state.nodeRuns.delete(k);
+        continue;
+      }
+      if (nodeRun.nodeType.case === "task" && nodeRun.nodeType.value.taskRunId) {
+        liveTasks.add(nodeRun.nodeType.value.taskRunId.taskGuid);
+      }
+    }
+    for (const guid of state.taskRuns.keys()) if (!liveTasks.has(guid)) state.taskRuns.delete(guid);
+  }
+
+  /** A task just became available: give it to a waiting poller, or queue it. */
+  private offer(task: QueuedTask): void {
+    const poller = this.queues.takePoller(task.tenant, task.taskDefName);
+    if (poller) void this.claimFor(task, poller);
+    else this.queues.push(task);
+  }
+
+  private fireTimer(t: TimerPayload): void {
+    this.command(t.tenant, t.wfRunKey, t.command, (tx) =>
+      tx.ops.push({ op: "deleteTimer", tenant: t.tenant, wfRunKey: t.wfRunKey, key: t.key }),
+    ).catch((e: unknown) => this.log.error({ err: e, timer: t.key }, "a timer command failed"));
+  }
+
+  // ---- cache ------------------------------------------------------------------------------------------
+
+  private async preload(tenant: string, key: string): Promise<void> {
+    if (this.cache.has(cacheKey(tenant, key))) return;
+    const rows = await this.store.loadActiveWfRun(tenant, key);
+    if (!rows) return;
+    const id = rows.wfRun.wfSpecId;
+    const wfSpec = id
+      ? this.metadata.get(tenant, "wf_spec", id.name, { major: id.majorVersion, minor: id.revision }, true)
+      : undefined;
+    if (!wfSpec) {
+      this.log.error({ wfRun: key }, "the WfSpec of this WfRun is missing; commands to it are ignored");
+      return;
+    }
+    const state: WfRunState = {
+      tenant,
+      wfRun: rows.wfRun,
+      wfSpec,
+      nodeRuns: new Map(rows.nodeRuns.map((n) => [nodeRunKey(n.id!.threadRunNumber, n.id!.position), n])),
+      taskRuns: new Map(rows.taskRuns.map((t) => [t.id!.taskGuid, t])),
+      variables: new Map(rows.variables.map((v) => [variableKey(v.id!.threadRunNumber, v.id!.name), v])),
+      changes: emptyChanges(),
+    };
+    this.cache.set(cacheKey(tenant, key), state);
+  }
+
+  private trimCache(): void {
+    let excess = this.cache.size - this.maxCachedWfRuns;
+    if (excess <= 0) return;
+    for (const k of this.cache.keys()) {
+      if (excess-- <= 0) break;
+      this.cache.delete(k);
+    }
+  }
+
+  private async resetCaches(): Promise<void> {
+    this.cache.clear();
+    this.metadata.clear();
+    this.metadata.load(await this.store.listMetadata());
+  }
+
+  timestampNow() {
+    return timestampFromMs(this.now());
+  }
+}

@@ -1,0 +1,44 @@
+import type * as grpc from "@grpc/grpc-js";
+import pino, { type Logger } from "pino";
+import { buildHandlers } from "./api";
+import { startGrpcServer } from "./grpc/server";
+import { Runtime } from "./runtime/runtime";
+import type { ServerSettings } from "./settings";
+import { SqliteStore } from "./store/sqlite";
+
+/** A running Pony server: the store, the runtime and the gRPC listener. */
+export class PonyServer {
+  private constructor(
+    readonly settings: ServerSettings,
+    readonly runtime: Runtime,
+    private readonly grpcServer: grpc.Server,
+    readonly grpcPort: number,
+    readonly log: Logger,
+  ) {}
+
+  static async start(settings: ServerSettings, log?: Logger): Promise<PonyServer> {
+    const logger = log ?? pino({ level: settings.logLevel, base: { service: "pony" } });
+    const store = new SqliteStore(settings.dataDir);
+    const runtime = new Runtime(store, logger);
+    await runtime.start();
+    const advertised = { host: settings.advertisedHost, port: settings.grpcPort };
+    const handlers = buildHandlers(runtime, logger, {
+      advertised,
+      pollWaitMs: settings.pollWaitSeconds * 1000,
+      workerHeartbeatTimeoutMs: settings.workerHeartbeatTimeoutSeconds * 1000,
+      startedMs: Date.now(),
+    });
+    const { server, port } = await startGrpcServer(handlers, logger, settings.grpcHost, settings.grpcPort);
+    // with port 0 (tests) the port is known only now: workers must be told the bound one
+    advertised.port = port;
+    settings.grpcPort = port;
+    logger.info({ grpcPort: port, dataDir: settings.dataDir }, "pony server listening");
+    return new PonyServer(settings, runtime, server, port, logger);
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.grpcServer.tryShutdown(() => resolve()));
+    await this.runtime.stop();
+    await this.runtime.store.close();
+  }
+}

@@ -1,0 +1,356 @@
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  NodeRunSchema,
+  TaskRunSchema,
+  VariableSchema,
+  WfRunSchema,
+  type NodeRun,
+  type TaskRun,
+  type Variable,
+  type WfRun,
+} from "@pony/proto";
+import type { TimerCommand } from "@pony/engine";
+import { SQLITE_MIGRATIONS } from "./sqlite-migrations";
+import type {
+  ActiveWfRunRows,
+  MetadataKind,
+  MetadataRow,
+  QueuedTask,
+  Store,
+  StoredTimer,
+  WriteOp,
+} from "./store";
+
+const ms = (t: { seconds: bigint; nanos: number } | undefined): number | null =>
+  t ? Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6) : null;
+
+/**
+ * The embedded store: one SQLite file in WAL mode with synchronous=FULL, so a committed batch survives a
+ * crash of the process or the machine. better-sqlite3 is synchronous; a whole batch is one transaction and
+ * one fsync.
+ */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly stmts;
+
+  constructor(dataDir: string) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    this.db = new Database(path.join(dataDir, "pony.db"));
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = FULL");
+    this.db.pragma("foreign_keys = OFF");
+    this.migrate();
+    const db = this.db;
+    this.stmts = {
+      putMetadata: db.prepare(
+        `INSERT INTO metadata (tenant, kind, name, major, minor, bytes, deleted) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, kind, name, major, minor) DO UPDATE SET bytes = excluded.bytes, deleted = excluded.deleted`,
+      ),
+      deleteMetadata: db.prepare(
+        `DELETE FROM metadata WHERE tenant = ? AND kind = ? AND name = ? AND major = ? AND minor = ?`,
+      ),
+      listMetadata: db.prepare(`SELECT tenant, kind, name, major, minor, bytes, deleted FROM metadata`),
+      putWfRun: db.prepare(
+        `INSERT INTO wf_runs (tenant, wf_run_key, wf_spec_name, wf_spec_major, wf_spec_revision, status, start_ms, end_ms, bytes)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, wf_run_key) DO UPDATE SET status = excluded.status, end_ms = excluded.end_ms, bytes = excluded.bytes`,
+      ),
+      getWfRun: db.prepare(`SELECT bytes FROM wf_runs WHERE tenant = ? AND wf_run_key = ?`),
+      putNodeRun: db.prepare(
+        `INSERT INTO node_runs (tenant, wf_run_key, thread, position, status, arrival_ms, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, wf_run_key, thread, position) DO UPDATE SET status = excluded.status, bytes = excluded.bytes`,
+      ),
+      getNodeRun: db.prepare(
+        `SELECT bytes FROM node_runs WHERE tenant = ? AND wf_run_key = ? AND thread = ? AND position = ?`,
+      ),
+      listNodeRuns: db.prepare(
+        `SELECT bytes FROM node_runs WHERE tenant = ? AND wf_run_key = ? ORDER BY thread, position`,
+      ),
+      listNodeRunsOfThread: db.prepare(
+        `SELECT bytes FROM node_runs WHERE tenant = ? AND wf_run_key = ? AND thread = ? ORDER BY position`,
+      ),
+      putTaskRun: db.prepare(
+        `INSERT INTO task_runs (tenant, wf_run_key, task_guid, task_def_name, status, scheduled_ms, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, wf_run_key, task_guid) DO UPDATE SET status = excluded.status, bytes = excluded.bytes`,
+      ),
+      getTaskRun: db.prepare(
+        `SELECT bytes FROM task_runs WHERE tenant = ? AND wf_run_key = ? AND task_guid = ?`,
+      ),
+      listTaskRuns: db.prepare(
+        `SELECT bytes FROM task_runs WHERE tenant = ? AND wf_run_key = ? ORDER BY scheduled_ms, task_guid`,
+      ),
+      putVariable: db.prepare(
+        `INSERT INTO variables (tenant, wf_run_key, thread, name, bytes) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, wf_run_key, thread, name) DO UPDATE SET bytes = excluded.bytes`,
+      ),
+      getVariable: db.prepare(
+        `SELECT bytes FROM variables WHERE tenant = ? AND wf_run_key = ? AND thread = ? AND name = ?`,
+      ),
+      listVariables: db.prepare(
+        `SELECT bytes FROM variables WHERE tenant = ? AND wf_run_key = ? ORDER BY thread, name`,
+      ),
+      deleteWfRun: db.prepare(`DELETE FROM wf_runs WHERE tenant = ? AND wf_run_key = ?`),
+      deleteNodeRuns: db.prepare(`DELETE FROM node_runs WHERE tenant = ? AND wf_run_key = ?`),
+      deleteTaskRuns: db.prepare(`DELETE FROM task_runs WHERE tenant = ? AND wf_run_key = ?`),
+      deleteVariables: db.prepare(`DELETE FROM variables WHERE tenant = ? AND wf_run_key = ?`),
+      deleteQueueOfRun: db.prepare(`DELETE FROM task_queue WHERE tenant = ? AND wf_run_key = ?`),
+      deleteTimersOfRun: db.prepare(`DELETE FROM timers WHERE tenant = ? AND wf_run_key = ?`),
+      enqueue: db.prepare(
+        `INSERT OR IGNORE INTO task_queue (tenant, task_def_name, wf_run_key, task_guid, attempt) VALUES (?, ?, ?, ?, ?)`,
+      ),
+      dequeue: db.prepare(
+        `DELETE FROM task_queue WHERE tenant = ? AND wf_run_key = ? AND task_guid = ? AND attempt = ?`,
+      ),
+      loadQueue: db.prepare(
+        `SELECT tenant, task_def_name, wf_run_key, task_guid, attempt FROM task_queue ORDER BY seq`,
+      ),
+      putTimer: db.prepare(
+        `INSERT INTO timers (tenant, wf_run_key, key, due_ms, command) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, wf_run_key, key) DO UPDATE SET due_ms = excluded.due_ms, command = excluded.command`,
+      ),
+      deleteTimer: db.prepare(`DELETE FROM timers WHERE tenant = ? AND wf_run_key = ? AND key = ?`),
+      loadTimers: db.prepare(`SELECT tenant, wf_run_key, key, due_ms, command FROM timers`),
+    };
+    this.commitTx = this.db.transaction((ops: WriteOp[]) => {
+      for (const op of ops) this.apply(op);
+    });
+  }
+
+  private readonly commitTx: (ops: WriteOp[]) => void;
+
+  private migrate(): void {
+    this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)`);
+    const done = new Set(
+      (this.db.prepare(`SELECT version FROM schema_migrations`).all() as { version: number }[]).map(
+        (r) => r.version,
+      ),
+    );
+    for (const m of SQLITE_MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.prepare(`INSERT INTO schema_migrations (version) VALUES (?)`).run(m.version);
+      })();
+    }
+  }
+
+  private apply(op: WriteOp): void {
+    const s = this.stmts;
+    switch (op.op) {
+      case "putMetadata": {
+        const r = op.row;
+        s.putMetadata.run(r.tenant, r.kind, r.name, r.major, r.minor, r.bytes, r.deleted ? 1 : 0);
+        return;
+      }
+      case "deleteMetadata":
+        s.deleteMetadata.run(op.tenant, op.kind, op.name, op.major, op.minor);
+        return;
+      case "putWfRun": {
+        const w = op.wfRun;
+        s.putWfRun.run(
+          op.tenant,
+          op.wfRunKey,
+          w.wfSpecId?.name ?? "",
+          w.wfSpecId?.majorVersion ?? 0,
+          w.wfSpecId?.revision ?? 0,
+          w.status,
+          ms(w.startTime),
+          ms(w.endTime),
+          toBinary(WfRunSchema, w),
+        );
+        return;
+      }
+      case "putNodeRun": {
+        const n = op.nodeRun;
+        s.putNodeRun.run(
+          op.tenant,
+          op.wfRunKey,
+          n.id!.threadRunNumber,
+          n.id!.position,
+          n.status,
+          ms(n.arrivalTime),
+          toBinary(NodeRunSchema, n),
+        );
+        return;
+      }
+      case "putTaskRun": {
+        const t = op.taskRun;
+        s.putTaskRun.run(
+          op.tenant,
+          op.wfRunKey,
+          t.id!.taskGuid,
+          t.taskDefId?.name ?? "",
+          t.status,
+          ms(t.scheduledAt),
+          toBinary(TaskRunSchema, t),
+        );
+        return;
+      }
+      case "putVariable": {
+        const v = op.variable;
+        s.putVariable.run(
+          op.tenant,
+          op.wfRunKey,
+          v.id!.threadRunNumber,
+          v.id!.name,
+          toBinary(VariableSchema, v),
+        );
+        return;
+      }
+      case "deleteWfRun":
+        for (const st of [
+          s.deleteWfRun,
+          s.deleteNodeRuns,
+          s.deleteTaskRuns,
+          s.deleteVariables,
+          s.deleteQueueOfRun,
+          s.deleteTimersOfRun,
+        ]) {
+          st.run(op.tenant, op.wfRunKey);
+        }
+        return;
+      case "enqueueTask": {
+        const t = op.task;
+        s.enqueue.run(t.tenant, t.taskDefName, t.wfRunKey, t.taskGuid, t.attemptNumber);
+        return;
+      }
+      case "dequeueTask":
+        s.dequeue.run(op.tenant, op.wfRunKey, op.taskGuid, op.attemptNumber);
+        return;
+      case "putTimer": {
+        const t = op.timer;
+        s.putTimer.run(t.tenant, t.wfRunKey, t.key, t.dueMs, JSON.stringify(t.command));
+        return;
+      }
+      case "deleteTimer":
+        s.deleteTimer.run(op.tenant, op.wfRunKey, op.key);
+        return;
+    }
+  }
+
+  async commit(ops: WriteOp[]): Promise<void> {
+    if (ops.length > 0) this.commitTx(ops);
+  }
+
+  async listMetadata(): Promise<MetadataRow[]> {
+    const rows = this.stmts.listMetadata.all() as {
+      tenant: string;
+      kind: MetadataKind;
+      name: string;
+      major: number;
+      minor: number;
+      bytes: Buffer;
+      deleted: number;
+    }[];
+    return rows.map((r) => ({ ...r, bytes: new Uint8Array(r.bytes), deleted: r.deleted !== 0 }));
+  }
+
+  async getWfRun(tenant: string, wfRunKey: string): Promise<WfRun | undefined> {
+    const row = this.stmts.getWfRun.get(tenant, wfRunKey) as { bytes: Buffer } | undefined;
+    return row ? fromBinary(WfRunSchema, row.bytes) : undefined;
+  }
+
+  async loadActiveWfRun(tenant: string, wfRunKey: string): Promise<ActiveWfRunRows | undefined> {
+    const wfRun = await this.getWfRun(tenant, wfRunKey);
+    if (!wfRun) return undefined;
+    const variables = await this.listVariables(tenant, wfRunKey);
+    const nodeRuns: NodeRun[] = [];
+    const taskRuns: TaskRun[] = [];
+    for (const thread of wfRun.threadRuns) {
+      const nodeRun = await this.getNodeRun(tenant, wfRunKey, thread.number, thread.currentNodePosition);
+      if (!nodeRun) continue;
+      nodeRuns.push(nodeRun);
+      if (nodeRun.nodeType.case === "task" && nodeRun.nodeType.value.taskRunId) {
+        const taskRun = await this.getTaskRun(tenant, wfRunKey, nodeRun.nodeType.value.taskRunId.taskGuid);
+        if (taskRun) taskRuns.push(taskRun);
+      }
+    }
+    return { wfRun, variables, nodeRuns, taskRuns };
+  }
+
+  async getNodeRun(
+    tenant: string,
+    wfRunKey: string,
+    thread: number,
+    position: number,
+  ): Promise<NodeRun | undefined> {
+    const row = this.stmts.getNodeRun.get(tenant, wfRunKey, thread, position) as
+      { bytes: Buffer } | undefined;
+    return row ? fromBinary(NodeRunSchema, row.bytes) : undefined;
+  }
+
+  async listNodeRuns(tenant: string, wfRunKey: string, thread?: number): Promise<NodeRun[]> {
+    const rows = (
+      thread === undefined
+        ? this.stmts.listNodeRuns.all(tenant, wfRunKey)
+        : this.stmts.listNodeRunsOfThread.all(tenant, wfRunKey, thread)
+    ) as { bytes: Buffer }[];
+    return rows.map((r) => fromBinary(NodeRunSchema, r.bytes));
+  }
+
+  async getTaskRun(tenant: string, wfRunKey: string, taskGuid: string): Promise<TaskRun | undefined> {
+    const row = this.stmts.getTaskRun.get(tenant, wfRunKey, taskGuid) as { bytes: Buffer } | undefined;
+    return row ? fromBinary(TaskRunSchema, row.bytes) : undefined;
+  }
+
+  async listTaskRuns(tenant: string, wfRunKey: string): Promise<TaskRun[]> {
+    const rows = this.stmts.listTaskRuns.all(tenant, wfRunKey) as { bytes: Buffer }[];
+    return rows.map((r) => fromBinary(TaskRunSchema, r.bytes));
+  }
+
+  async getVariable(
+    tenant: string,
+    wfRunKey: string,
+    thread: number,
+    name: string,
+  ): Promise<Variable | undefined> {
+    const row = this.stmts.getVariable.get(tenant, wfRunKey, thread, name) as { bytes: Buffer } | undefined;
+    return row ? fromBinary(VariableSchema, row.bytes) : undefined;
+  }
+
+  async listVariables(tenant: string, wfRunKey: string): Promise<Variable[]> {
+    const rows = this.stmts.listVariables.all(tenant, wfRunKey) as { bytes: Buffer }[];
+    return rows.map((r) => fromBinary(VariableSchema, r.bytes));
+  }
+
+  async loadTaskQueue(): Promise<QueuedTask[]> {
+    const rows = this.stmts.loadQueue.all() as {
+      tenant: string;
+      task_def_name: string;
+      wf_run_key: string;
+      task_guid: string;
+      attempt: number;
+    }[];
+    return rows.map((r) => ({
+      tenant: r.tenant,
+      taskDefName: r.task_def_name,
+      wfRunKey: r.wf_run_key,
+      taskGuid: r.task_guid,
+      attemptNumber: r.attempt,
+    }));
+  }
+
+  async loadTimers(): Promise<StoredTimer[]> {
+    const rows = this.stmts.loadTimers.all() as {
+      tenant: string;
+      wf_run_key: string;
+      key: string;
+      due_ms: number;
+      command: string;
+    }[];
+    return rows.map((r) => ({
+      tenant: r.tenant,
+      wfRunKey: r.wf_run_key,
+      key: r.key,
+      dueMs: r.due_ms,
+      command: JSON.parse(r.command) as TimerCommand,
+    }));
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

@@ -1,0 +1,86 @@
+import type { NodeRun, TaskRun, Variable, WfRun } from "@pony/proto";
+import type { TimerCommand } from "@pony/engine";
+
+/** The kinds of metadata objects, as stored. */
+export type MetadataKind =
+  "task_def" | "external_event_def" | "workflow_event_def" | "user_task_def" | "wf_spec";
+
+export interface MetadataRow {
+  tenant: string;
+  kind: MetadataKind;
+  name: string;
+  /** WfSpec major version, UserTaskDef version; 0 otherwise */
+  major: number;
+  /** WfSpec revision; 0 otherwise */
+  minor: number;
+  bytes: Uint8Array;
+  /** a deleted WfSpec stays readable for the WfRuns that use it, but is not found by Get/Search */
+  deleted: boolean;
+}
+
+export interface QueuedTask {
+  tenant: string;
+  taskDefName: string;
+  wfRunKey: string;
+  taskGuid: string;
+  attemptNumber: number;
+}
+
+export interface StoredTimer {
+  tenant: string;
+  wfRunKey: string;
+  key: string;
+  dueMs: number;
+  command: TimerCommand;
+}
+
+/** One change to the store. A batch of them commits atomically (group commit). */
+export type WriteOp =
+  | { op: "putMetadata"; row: MetadataRow }
+  | { op: "deleteMetadata"; tenant: string; kind: MetadataKind; name: string; major: number; minor: number }
+  | { op: "putWfRun"; tenant: string; wfRunKey: string; wfRun: WfRun }
+  | { op: "putNodeRun"; tenant: string; wfRunKey: string; nodeRun: NodeRun }
+  | { op: "putTaskRun"; tenant: string; wfRunKey: string; taskRun: TaskRun }
+  | { op: "putVariable"; tenant: string; wfRunKey: string; variable: Variable }
+  | { op: "deleteWfRun"; tenant: string; wfRunKey: string }
+  | { op: "enqueueTask"; task: QueuedTask }
+  | { op: "dequeueTask"; tenant: string; wfRunKey: string; taskGuid: string; attemptNumber: number }
+  | { op: "putTimer"; timer: StoredTimer }
+  | { op: "deleteTimer"; tenant: string; wfRunKey: string; key: string };
+
+/** What the runtime needs to continue a WfRun: see WfRunState in the engine. */
+export interface ActiveWfRunRows {
+  wfRun: WfRun;
+  variables: Variable[];
+  nodeRuns: NodeRun[];
+  taskRuns: TaskRun[];
+}
+
+/**
+ * Everything Pony persists goes through this interface, so the embedded store (SQLite) and the clustered one
+ * share the runtime and one conformance suite.
+ */
+export interface Store {
+  commit(ops: WriteOp[]): Promise<void>;
+
+  listMetadata(): Promise<MetadataRow[]>;
+
+  getWfRun(tenant: string, wfRunKey: string): Promise<WfRun | undefined>;
+  loadActiveWfRun(tenant: string, wfRunKey: string): Promise<ActiveWfRunRows | undefined>;
+  getNodeRun(
+    tenant: string,
+    wfRunKey: string,
+    thread: number,
+    position: number,
+  ): Promise<NodeRun | undefined>;
+  listNodeRuns(tenant: string, wfRunKey: string, thread?: number): Promise<NodeRun[]>;
+  getTaskRun(tenant: string, wfRunKey: string, taskGuid: string): Promise<TaskRun | undefined>;
+  listTaskRuns(tenant: string, wfRunKey: string): Promise<TaskRun[]>;
+  getVariable(tenant: string, wfRunKey: string, thread: number, name: string): Promise<Variable | undefined>;
+  listVariables(tenant: string, wfRunKey: string): Promise<Variable[]>;
+
+  loadTaskQueue(): Promise<QueuedTask[]>;
+  loadTimers(): Promise<StoredTimer[]>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,80 @@
+/**
+ * An independent client for black-box tests: @grpc/grpc-js with the service loaded from proto/ at run time
+ * by @grpc/proto-loader (not Pony's generated code), so a mistake in the generated code cannot hide.
+ * Messages are plain objects with the .proto field names; enums are strings; int64 are strings.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const PROTO_ROOT = path.resolve(here, "../../proto");
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export type Msg = Record<string, any>;
+
+let serviceCtor: grpc.ServiceClientConstructor | undefined;
+
+function loadService(): grpc.ServiceClientConstructor {
+  if (serviceCtor) return serviceCtor;
+  const def = protoLoader.loadSync("littlehorse/service.proto", {
+    includeDirs: [PROTO_ROOT],
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  const pkg = grpc.loadPackageDefinition(def) as any;
+  serviceCtor = pkg.littlehorse.LittleHorse as grpc.ServiceClientConstructor;
+  return serviceCtor;
+}
+
+export class TestClient {
+  readonly raw: grpc.Client & Record<string, any>;
+
+  constructor(
+    readonly address: string,
+    readonly tenant?: string,
+  ) {
+    const Ctor = loadService();
+    this.raw = new Ctor(address, grpc.credentials.createInsecure()) as any;
+  }
+
+  metadata(): grpc.Metadata {
+    const md = new grpc.Metadata();
+    if (this.tenant) md.set("tenantid", this.tenant);
+    return md;
+  }
+
+  /** Calls a unary RPC by its name (PutTaskDef, RunWf, …). Rejects with the grpc ServiceError. */
+  call(method: string, req: Msg = {}, opts: { deadlineMs?: number } = {}): Promise<Msg> {
+    return new Promise((resolve, reject) => {
+      const options: grpc.CallOptions = {};
+      if (opts.deadlineMs !== undefined) options.deadline = Date.now() + opts.deadlineMs;
+      const fn = this.raw[method] as (...args: unknown[]) => void;
+      if (!fn) throw new Error(`no RPC ${method}`);
+      fn.call(this.raw, req, this.metadata(), options, (err: grpc.ServiceError | null, res: Msg) =>
+        err ? reject(err) : resolve(res),
+      );
+    });
+  }
+
+  /** Expects the call to fail; returns the error's gRPC status code name and message. */
+  async fail(method: string, req: Msg = {}): Promise<{ code: string; message: string }> {
+    try {
+      await this.call(method, req);
+    } catch (e) {
+      const err = e as grpc.ServiceError;
+      return { code: grpc.status[err.code], message: err.details };
+    }
+    throw new Error(`${method} was expected to fail but succeeded`);
+  }
+
+  close(): void {
+    this.raw.close();
+  }
+}
+
+export const grpcStatus = grpc.status;

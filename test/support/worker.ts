@@ -1,0 +1,70 @@
+/** A minimal task worker over the raw PollTask stream, for black-box tests. */
+import type * as grpc from "@grpc/grpc-js";
+import type { Msg, TestClient } from "./client";
+
+export type TaskOutcome =
+  | { status: "TASK_SUCCESS"; output?: Msg }
+  | { status: "TASK_FAILED"; message?: string }
+  | { status: "TASK_EXCEPTION"; name: string; message?: string; content?: Msg }
+  | { status: "TASK_OUTPUT_SERIALIZING_ERROR" | "TASK_INPUT_VAR_SUB_ERROR"; message?: string }
+  | { status: "NO_REPORT" };
+
+export interface RawWorker {
+  received: Msg[];
+  stop(): void;
+}
+
+/**
+ * Polls `taskDefName` with up to `concurrency` outstanding requests and answers every task with `handle`.
+ */
+export function startRawWorker(
+  client: TestClient,
+  taskDefName: string,
+  handle: (task: Msg) => TaskOutcome | Promise<TaskOutcome>,
+  opts: { clientId?: string; concurrency?: number } = {},
+): RawWorker {
+  const stream = client.raw.PollTask(client.metadata()) as grpc.ClientDuplexStream<Msg, Msg>;
+  const received: Msg[] = [];
+  let stopped = false;
+  const ask = () => {
+    if (!stopped)
+      stream.write({ task_def_id: { name: taskDefName }, client_id: opts.clientId ?? "test-worker" });
+  };
+  stream.on("data", (res: Msg) => {
+    const task = res.result as Msg | undefined;
+    if (!task) {
+      ask();
+      return;
+    }
+    received.push(task);
+    void (async () => {
+      const outcome = await handle(task);
+      if (outcome.status !== "NO_REPORT" && !stopped) {
+        const report: Msg = {
+          task_run_id: task.task_run_id,
+          attempt_number: task.attempt_number,
+          status: outcome.status,
+          time: { seconds: String(Math.floor(Date.now() / 1000)), nanos: 0 },
+        };
+        if (outcome.status === "TASK_SUCCESS" && outcome.output) report.output = outcome.output;
+        if (outcome.status === "TASK_FAILED")
+          report.error = { type: "TASK_FAILURE", message: outcome.message ?? "" };
+        if (outcome.status === "TASK_EXCEPTION") {
+          report.exception = { name: outcome.name, message: outcome.message ?? "", content: outcome.content };
+        }
+        await client.call("ReportTask", report).catch(() => undefined);
+      }
+      ask();
+    })();
+  });
+  stream.on("error", () => undefined);
+  for (let i = 0; i < (opts.concurrency ?? 1); i++) ask();
+  return {
+    received,
+    stop() {
+      stopped = true;
+      stream.end();
+      stream.cancel();
+    },
+  };
+}
