@@ -34,7 +34,9 @@ const enums={};
 for(const [name,rows] of Object.entries(seedEnums)){
   const w=w12.enums[name]??w10.enums[name];
   const wn=[...(w12.enums[name]?.values??[]),...(w10.enums[name]?.values??[])];
-  const vals=rows.map(r=>{const c=wn.filter(v=>r.startsWith(v.name+String(v.num))).sort((a,b)=>b.name.length-a.name.length)[0]; if(c) return {name:c.name,num:c.num}; const m=r.match(/^([A-Z][A-Z0-9_]*?[A-Z_])(\d+)(\D.*)?$/); if(!m) return null; console.error('seed-only enum value',name,m[1],m[2]); return {name:m[1],num:+m[2]};}).filter(Boolean);
+  // A few seed rows were flattened into markdown-table text ("| | NAME | 5 | …"); recover those values too.
+  const flat=rows.flatMap(r=>[...r.matchAll(/\| ([A-Z][A-Z0-9_]*) \| (\d+) \|/g)].map(m=>m[1]+m[2]));
+  const vals=[...rows,...flat].map(r=>{const c=wn.filter(v=>r.startsWith(v.name+String(v.num))).sort((a,b)=>b.name.length-a.name.length)[0]; if(c) return {name:c.name,num:c.num}; const m=r.match(/^([A-Z][A-Z0-9_]*?[A-Z_])(\d+)(\D.*)?$/); if(!m) return null; console.error('seed-only enum value',name,m[1],m[2]); return {name:m[1],num:+m[2]};}).filter(Boolean);
   // sanity: compare with wire names
   enums[name]={file:w.file,values:vals};
   for(const v of vals) if(!w.values.find(x=>x.num===v.num)) console.error('enum value not in wire',name,v);

@@ -99,14 +99,14 @@ export function loadSettings(argv: string[], env: NodeJS.ProcessEnv = process.en
     : {};
   const out: Record<string, string | number> = {};
   for (const o of SERVER_OPTIONS) {
-    const raw = flags[o.flag] ?? env[o.env] ?? file[o.key] ?? o.default;
+    const raw: unknown = flags[o.flag] ?? env[o.env] ?? file[o.key] ?? o.default;
     if (o.type === "number") {
       const n = Number(raw);
       if (!Number.isFinite(n) || n < 0)
-        throw new Error(`--${o.flag} must be a non-negative number, got '${String(raw)}'`);
+        throw new Error(`--${o.flag} must be a non-negative number, got '${JSON.stringify(raw)}'`);
       out[o.key] = n;
     } else {
-      out[o.key] = String(raw);
+      out[o.key] = typeof raw === "string" ? raw : JSON.stringify(raw);
     }
   }
   return out as unknown as ServerSettings;

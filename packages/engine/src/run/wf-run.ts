@@ -10,6 +10,7 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   LHStatus,
   ThreadType,
+  VariableType,
   WfRunSchema,
   type RunWfRequest,
   type VariableValue,
@@ -46,7 +47,7 @@ export function validateRunWfInputs(
     const type = def.varDef!.type;
     let v = value;
     try {
-      if (type !== undefined && !isNullValue(v) && valueType(v) !== type)
+      if (type === VariableType.DOUBLE && valueType(v) === VariableType.INT)
         v = castTo(v, type, `variable '${name}'`);
       if (type !== undefined) checkValueMatchesType(v, type, `variable '${name}'`);
     } catch (e) {

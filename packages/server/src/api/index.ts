@@ -13,7 +13,8 @@ export function buildHandlers(
   log: Logger,
   opts: TaskHandlerOptions & { startedMs: number },
 ): ServiceHandlers {
-  const { pollTask, ...taskUnary } = taskHandlers(rt, log, opts);
+  const tasks = taskHandlers(rt, log, opts);
+  const taskUnary = tasks.unary;
   const unary = {
     ...unimplementedHandlers(),
     ...metadataHandlers(rt),
@@ -21,5 +22,5 @@ export function buildHandlers(
     ...taskUnary,
     ...serverInfoHandlers(opts.startedMs),
   } as unknown as Record<string, UnaryHandler>;
-  return { unary, pollTask };
+  return { unary, pollTask: tasks.pollTask };
 }

@@ -65,7 +65,7 @@ export function taskHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions)
     return [create(LHHostInfoSchema, { host: opts.advertised.host, port: opts.advertised.port })];
   }
 
-  return {
+  const unary = {
     async reportTask(req: ReportTaskRun, ctx: CallContext) {
       const id = requireWfRunId(req.taskRunId?.wfRunId, "task_run_id.wf_run_id");
       if (!req.taskRunId?.taskGuid) throw new InvalidArgumentError("task_run_id.task_guid is required");
@@ -113,71 +113,73 @@ export function taskHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions)
         taskWorkers,
       });
     },
-
-    pollTask(call: grpc.ServerDuplexStream<object, object>, ctx: CallContext): void {
-      const open = new Set<Poller>();
-      let ended = false;
-      const closeAll = () => {
-        ended = true;
-        for (const p of open) {
-          p.closed = true;
-          rt.queues.removePoller(p);
-        }
-        open.clear();
-      };
-      call.on("data", (req: PollTaskRequest) => {
-        if (ended) return;
-        const name = req.taskDefId?.name;
-        if (!name) {
-          fail(call, grpcStatus.INVALID_ARGUMENT, "task_def_id is required");
-          closeAll();
-          return;
-        }
-        if (!rt.metadata.get(ctx.tenant, "task_def", name)) {
-          fail(call, grpcStatus.NOT_FOUND, `TaskDef '${name}' not found`);
-          closeAll();
-          return;
-        }
-        let timer: NodeJS.Timeout | undefined;
-        const poller: Poller = {
-          tenant: ctx.tenant,
-          taskDefName: name,
-          clientId: req.clientId,
-          taskWorkerVersion: req.taskWorkerVersion,
-          closed: false,
-          deliver(task: ScheduledTask): boolean {
-            if (poller.closed || ended) return false;
-            poller.closed = true;
-            open.delete(poller);
-            if (timer) clearTimeout(timer);
-            call.write(create(PollTaskResponseSchema, { result: task }));
-            return true;
-          },
-        };
-        open.add(poller);
-        rt.poll(poller);
-        if (!poller.closed) {
-          timer = setTimeout(() => {
-            if (poller.closed || ended) return;
-            poller.closed = true;
-            open.delete(poller);
-            rt.queues.removePoller(poller);
-            call.write(create(PollTaskResponseSchema, {}));
-          }, opts.pollWaitMs);
-        }
-      });
-      call.on("end", () => {
-        closeAll();
-        call.end();
-      });
-      call.on("cancelled", closeAll);
-      call.on("close", closeAll);
-      call.on("error", (e) => {
-        log.debug({ err: e }, "PollTask stream error");
-        closeAll();
-      });
-    },
   };
+
+  function pollTask(call: grpc.ServerDuplexStream<object, object>, ctx: CallContext): void {
+    const open = new Set<Poller>();
+    let ended = false;
+    const closeAll = () => {
+      ended = true;
+      for (const p of open) {
+        p.closed = true;
+        rt.queues.removePoller(p);
+      }
+      open.clear();
+    };
+    call.on("data", (req: PollTaskRequest) => {
+      if (ended) return;
+      const name = req.taskDefId?.name;
+      if (!name) {
+        fail(call, grpcStatus.INVALID_ARGUMENT, "task_def_id is required");
+        closeAll();
+        return;
+      }
+      if (!rt.metadata.get(ctx.tenant, "task_def", name)) {
+        fail(call, grpcStatus.NOT_FOUND, `TaskDef '${name}' not found`);
+        closeAll();
+        return;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const poller: Poller = {
+        tenant: ctx.tenant,
+        taskDefName: name,
+        clientId: req.clientId,
+        taskWorkerVersion: req.taskWorkerVersion,
+        closed: false,
+        deliver(task: ScheduledTask): boolean {
+          if (poller.closed || ended) return false;
+          poller.closed = true;
+          open.delete(poller);
+          if (timer) clearTimeout(timer);
+          call.write(create(PollTaskResponseSchema, { result: task }));
+          return true;
+        },
+      };
+      open.add(poller);
+      rt.poll(poller);
+      if (!poller.closed) {
+        timer = setTimeout(() => {
+          if (poller.closed || ended) return;
+          poller.closed = true;
+          open.delete(poller);
+          rt.queues.removePoller(poller);
+          call.write(create(PollTaskResponseSchema, {}));
+        }, opts.pollWaitMs);
+      }
+    });
+    call.on("end", () => {
+      closeAll();
+      call.end();
+    });
+    call.on("cancelled", closeAll);
+    call.on("close", closeAll);
+    call.on("error", (e) => {
+      log.debug({ err: e }, "PollTask stream error");
+      closeAll();
+    });
+  }
+
+  return { unary, pollTask };
 }
 
 function fail(call: grpc.ServerDuplexStream<object, object>, code: grpcStatus, details: string): void {

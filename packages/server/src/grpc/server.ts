@@ -4,7 +4,6 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
-import type { DescMethod } from "@bufbuild/protobuf";
 import { LittleHorse } from "@pony/proto";
 import type { Logger } from "pino";
 import type { CallContext, ServiceHandlers } from "../api/context";
@@ -29,7 +28,7 @@ function callContext(call: { metadata: grpc.Metadata; getDeadline(): grpc.Deadli
 
 export function buildServiceDefinition(): grpc.ServiceDefinition {
   const def: Record<string, grpc.MethodDefinition<object, object>> = {};
-  for (const method of LittleHorse.methods as DescMethod[]) {
+  for (const method of LittleHorse.methods) {
     def[method.localName] = {
       path: `/${LittleHorse.typeName}/${method.name}`,
       requestStream: method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming",
@@ -41,7 +40,7 @@ export function buildServiceDefinition(): grpc.ServiceDefinition {
       originalName: method.name,
     };
   }
-  return def as grpc.ServiceDefinition;
+  return def;
 }
 
 export function buildGrpcImplementation(
@@ -49,7 +48,7 @@ export function buildGrpcImplementation(
   log: Logger,
 ): grpc.UntypedServiceImplementation {
   const impl: grpc.UntypedServiceImplementation = {};
-  for (const method of LittleHorse.methods as DescMethod[]) {
+  for (const method of LittleHorse.methods) {
     if (method.methodKind === "unary") {
       const handler = handlers.unary[method.localName];
       impl[method.localName] = (

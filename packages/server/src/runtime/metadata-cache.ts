@@ -5,11 +5,6 @@ import {
   UserTaskDefSchema,
   WfSpecSchema,
   WorkflowEventDefSchema,
-  type ExternalEventDef,
-  type TaskDef,
-  type UserTaskDef,
-  type WfSpec,
-  type WorkflowEventDef,
 } from "@pony/proto";
 import type { MetadataLookup } from "@pony/engine";
 import type { MetadataKind, MetadataRow } from "../store/store";
@@ -50,11 +45,12 @@ export class MetadataCache {
 
   put(row: MetadataRow): void {
     let kinds = this.byTenant.get(row.tenant);
-    if (!kinds) this.byTenant.set(row.tenant, (kinds = new Map()));
+    if (!kinds)
+      this.byTenant.set(row.tenant, (kinds = new Map<MetadataKind, Map<string, Map<number, Entry>>>()));
     let names = kinds.get(row.kind);
-    if (!names) kinds.set(row.kind, (names = new Map()));
+    if (!names) kinds.set(row.kind, (names = new Map<string, Map<number, Entry>>()));
     let versions = names.get(row.name);
-    if (!versions) names.set(row.name, (versions = new Map()));
+    if (!versions) names.set(row.name, (versions = new Map<number, Entry>()));
     versions.set(versionKey(row.major, row.minor), {
       row,
       message: fromBinary(METADATA_SCHEMAS[row.kind] as DescMessage, row.bytes),
@@ -115,20 +111,17 @@ export class MetadataCache {
 
   lookup(tenant: string): MetadataLookup {
     return {
-      taskDef: (name) => this.get(tenant, "task_def", name) as TaskDef | undefined,
-      externalEventDef: (name) =>
-        this.get(tenant, "external_event_def", name) as ExternalEventDef | undefined,
-      workflowEventDef: (name) =>
-        this.get(tenant, "workflow_event_def", name) as WorkflowEventDef | undefined,
+      taskDef: (name) => this.get(tenant, "task_def", name),
+      externalEventDef: (name) => this.get(tenant, "external_event_def", name),
+      workflowEventDef: (name) => this.get(tenant, "workflow_event_def", name),
       userTaskDef: (name, version) =>
         this.get(
           tenant,
           "user_task_def",
           name,
           version === undefined ? undefined : { major: version, minor: 0 },
-        ) as UserTaskDef | undefined,
-      wfSpec: (name, major) =>
-        this.get(tenant, "wf_spec", name, major === undefined ? undefined : { major }) as WfSpec | undefined,
+        ),
+      wfSpec: (name, major) => this.get(tenant, "wf_spec", name, major === undefined ? undefined : { major }),
     };
   }
 }

@@ -59,7 +59,7 @@ export class Processor {
   submit<T>(job: Job<T>): Promise<T> {
     if (this.stopped) return Promise.reject(new PonyError("the server is shutting down"));
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ job, resolve: resolve as (v: unknown) => void, reject });
+      this.pending.push({ job, resolve: resolve, reject });
       if (!this.draining) {
         this.draining = true;
         setImmediate(() => void this.drain());

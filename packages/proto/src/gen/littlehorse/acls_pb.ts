@@ -4,11 +4,7 @@
 // @generated from file littlehorse/acls.proto (package littlehorse, syntax proto3)
 /* eslint-disable */
 
-import type {
-  GenEnum,
-  GenFile,
-  GenMessage,
-} from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -19,30 +15,24 @@ import type { Message } from "@bufbuild/protobuf";
 /**
  * Describes the file littlehorse/acls.proto.
  */
-export const file_littlehorse_acls: GenFile =
-  /*@__PURE__*/
-  fileDesc(
-    "ChZsaXR0bGVob3JzZS9hY2xzLnByb3RvEgtsaXR0bGVob3JzZSI+ChZEZWxldGVQcmluY2lwYWxSZXF1ZXN0EiQKAmlkGAEgASgLMhgubGl0dGxlaG9yc2UuUHJpbmNpcGFsSWQiogIKCVByaW5jaXBhbBIkCgJpZBgBIAEoCzIYLmxpdHRsZWhvcnNlLlByaW5jaXBhbElkEi4KCmNyZWF0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEkIKD3Blcl90ZW5hbnRfYWNscxgDIAMoCzIpLmxpdHRsZWhvcnNlLlByaW5jaXBhbC5QZXJUZW5hbnRBY2xzRW50cnkSLAoLZ2xvYmFsX2FjbHMYBCABKAsyFy5saXR0bGVob3JzZS5TZXJ2ZXJBQ0xzGk0KElBlclRlbmFudEFjbHNFbnRyeRILCgNrZXkYASABKAkSJgoFdmFsdWUYAiABKAsyFy5saXR0bGVob3JzZS5TZXJ2ZXJBQ0xzOgI4ASL/AQoTUHV0UHJpbmNpcGFsUmVxdWVzdBIKCgJpZBgBIAEoCRJMCg9wZXJfdGVuYW50X2FjbHMYAiADKAsyMy5saXR0bGVob3JzZS5QdXRQcmluY2lwYWxSZXF1ZXN0LlBlclRlbmFudEFjbHNFbnRyeRIsCgtnbG9iYWxfYWNscxgDIAEoCzIXLmxpdHRsZWhvcnNlLlNlcnZlckFDTHMSEQoJb3ZlcndyaXRlGAUgASgIGk0KElBlclRlbmFudEFjbHNFbnRyeRILCgNrZXkYASABKAkSJgoFdmFsdWUYAiABKAsyFy5saXR0bGVob3JzZS5TZXJ2ZXJBQ0xzOgI4ASIeChBQdXRUZW5hbnRSZXF1ZXN0EgoKAmlkGAEgASgJIp4BCglTZXJ2ZXJBQ0wSKwoJcmVzb3VyY2VzGAEgAygOMhgubGl0dGxlaG9yc2UuQUNMUmVzb3VyY2USLwoPYWxsb3dlZF9hY3Rpb25zGAIgAygOMhYubGl0dGxlaG9yc2UuQUNMQWN0aW9uEg4KBG5hbWUYAyABKAlIABIQCgZwcmVmaXgYBCABKAlIAEIRCg9yZXNvdXJjZV9maWx0ZXIiMgoKU2VydmVyQUNMcxIkCgRhY2xzGAEgAygLMhYubGl0dGxlaG9yc2UuU2VydmVyQUNMIlsKBlRlbmFudBIhCgJpZBgBIAEoCzIVLmxpdHRsZWhvcnNlLlRlbmFudElkEi4KCmNyZWF0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKkMKCUFDTEFjdGlvbhIICgRSRUFEEAASBwoDUlVOEAESEgoOV1JJVEVfTUVUQURBVEEQAhIPCgtBTExfQUNUSU9OUxADKq0BCgtBQ0xSZXNvdXJjZRIQCgxBQ0xfV09SS0ZMT1cQABIMCghBQ0xfVEFTSxABEhYKEkFDTF9FWFRFUk5BTF9FVkVOVBACEhEKDUFDTF9VU0VSX1RBU0sQAxIRCg1BQ0xfUFJJTkNJUEFMEAQSDgoKQUNMX1RFTkFOVBAFEhUKEUFDTF9BTExfUkVTT1VSQ0VTEAYSGQoVQUNMX1RBU0tfV09SS0VSX0dST1VQEAdiBnByb3RvMw",
-    [file_google_protobuf_timestamp, file_littlehorse_object_id],
-  );
+export const file_littlehorse_acls: GenFile = /*@__PURE__*/
+  fileDesc("ChZsaXR0bGVob3JzZS9hY2xzLnByb3RvEgtsaXR0bGVob3JzZSI+ChZEZWxldGVQcmluY2lwYWxSZXF1ZXN0EiQKAmlkGAEgASgLMhgubGl0dGxlaG9yc2UuUHJpbmNpcGFsSWQiogIKCVByaW5jaXBhbBIkCgJpZBgBIAEoCzIYLmxpdHRsZWhvcnNlLlByaW5jaXBhbElkEi4KCmNyZWF0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEkIKD3Blcl90ZW5hbnRfYWNscxgDIAMoCzIpLmxpdHRsZWhvcnNlLlByaW5jaXBhbC5QZXJUZW5hbnRBY2xzRW50cnkSLAoLZ2xvYmFsX2FjbHMYBCABKAsyFy5saXR0bGVob3JzZS5TZXJ2ZXJBQ0xzGk0KElBlclRlbmFudEFjbHNFbnRyeRILCgNrZXkYASABKAkSJgoFdmFsdWUYAiABKAsyFy5saXR0bGVob3JzZS5TZXJ2ZXJBQ0xzOgI4ASL/AQoTUHV0UHJpbmNpcGFsUmVxdWVzdBIKCgJpZBgBIAEoCRJMCg9wZXJfdGVuYW50X2FjbHMYAiADKAsyMy5saXR0bGVob3JzZS5QdXRQcmluY2lwYWxSZXF1ZXN0LlBlclRlbmFudEFjbHNFbnRyeRIsCgtnbG9iYWxfYWNscxgDIAEoCzIXLmxpdHRsZWhvcnNlLlNlcnZlckFDTHMSEQoJb3ZlcndyaXRlGAUgASgIGk0KElBlclRlbmFudEFjbHNFbnRyeRILCgNrZXkYASABKAkSJgoFdmFsdWUYAiABKAsyFy5saXR0bGVob3JzZS5TZXJ2ZXJBQ0xzOgI4ASIeChBQdXRUZW5hbnRSZXF1ZXN0EgoKAmlkGAEgASgJIp4BCglTZXJ2ZXJBQ0wSKwoJcmVzb3VyY2VzGAEgAygOMhgubGl0dGxlaG9yc2UuQUNMUmVzb3VyY2USLwoPYWxsb3dlZF9hY3Rpb25zGAIgAygOMhYubGl0dGxlaG9yc2UuQUNMQWN0aW9uEg4KBG5hbWUYAyABKAlIABIQCgZwcmVmaXgYBCABKAlIAEIRCg9yZXNvdXJjZV9maWx0ZXIiMgoKU2VydmVyQUNMcxIkCgRhY2xzGAEgAygLMhYubGl0dGxlaG9yc2UuU2VydmVyQUNMIlsKBlRlbmFudBIhCgJpZBgBIAEoCzIVLmxpdHRsZWhvcnNlLlRlbmFudElkEi4KCmNyZWF0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKkMKCUFDTEFjdGlvbhIICgRSRUFEEAASBwoDUlVOEAESEgoOV1JJVEVfTUVUQURBVEEQAhIPCgtBTExfQUNUSU9OUxADKq0BCgtBQ0xSZXNvdXJjZRIQCgxBQ0xfV09SS0ZMT1cQABIMCghBQ0xfVEFTSxABEhYKEkFDTF9FWFRFUk5BTF9FVkVOVBACEhEKDUFDTF9VU0VSX1RBU0sQAxIRCg1BQ0xfUFJJTkNJUEFMEAQSDgoKQUNMX1RFTkFOVBAFEhUKEUFDTF9BTExfUkVTT1VSQ0VTEAYSGQoVQUNMX1RBU0tfV09SS0VSX0dST1VQEAdiBnByb3RvMw", [file_google_protobuf_timestamp, file_littlehorse_object_id]);
 
 /**
  * @generated from message littlehorse.DeletePrincipalRequest
  */
-export type DeletePrincipalRequest =
-  Message<"littlehorse.DeletePrincipalRequest"> & {
-    /**
-     * @generated from field: littlehorse.PrincipalId id = 1;
-     */
-    id?: PrincipalId | undefined;
-  };
+export type DeletePrincipalRequest = Message<"littlehorse.DeletePrincipalRequest"> & {
+  /**
+   * @generated from field: littlehorse.PrincipalId id = 1;
+   */
+  id?: PrincipalId | undefined;
+};
 
 /**
  * Describes the message littlehorse.DeletePrincipalRequest.
  * Use `create(DeletePrincipalRequestSchema)` to create a new message.
  */
-export const DeletePrincipalRequestSchema: GenMessage<DeletePrincipalRequest> =
-  /*@__PURE__*/
+export const DeletePrincipalRequestSchema: GenMessage<DeletePrincipalRequest> = /*@__PURE__*/
   messageDesc(file_littlehorse_acls, 0);
 
 /**
@@ -74,8 +64,7 @@ export type Principal = Message<"littlehorse.Principal"> & {
  * Describes the message littlehorse.Principal.
  * Use `create(PrincipalSchema)` to create a new message.
  */
-export const PrincipalSchema: GenMessage<Principal> =
-  /*@__PURE__*/
+export const PrincipalSchema: GenMessage<Principal> = /*@__PURE__*/
   messageDesc(file_littlehorse_acls, 1);
 
 /**
@@ -107,8 +96,7 @@ export type PutPrincipalRequest = Message<"littlehorse.PutPrincipalRequest"> & {
  * Describes the message littlehorse.PutPrincipalRequest.
  * Use `create(PutPrincipalRequestSchema)` to create a new message.
  */
-export const PutPrincipalRequestSchema: GenMessage<PutPrincipalRequest> =
-  /*@__PURE__*/
+export const PutPrincipalRequestSchema: GenMessage<PutPrincipalRequest> = /*@__PURE__*/
   messageDesc(file_littlehorse_acls, 2);
 
 /**
@@ -125,8 +113,7 @@ export type PutTenantRequest = Message<"littlehorse.PutTenantRequest"> & {
  * Describes the message littlehorse.PutTenantRequest.
  * Use `create(PutTenantRequestSchema)` to create a new message.
  */
-export const PutTenantRequestSchema: GenMessage<PutTenantRequest> =
-  /*@__PURE__*/
+export const PutTenantRequestSchema: GenMessage<PutTenantRequest> = /*@__PURE__*/
   messageDesc(file_littlehorse_acls, 3);
 
 /**
@@ -146,30 +133,26 @@ export type ServerACL = Message<"littlehorse.ServerACL"> & {
   /**
    * @generated from oneof littlehorse.ServerACL.resource_filter
    */
-  resourceFilter:
-    | {
-        /**
-         * @generated from field: string name = 3;
-         */
-        value: string;
-        case: "name";
-      }
-    | {
-        /**
-         * @generated from field: string prefix = 4;
-         */
-        value: string;
-        case: "prefix";
-      }
-    | { case: undefined; value?: undefined };
+  resourceFilter: {
+    /**
+     * @generated from field: string name = 3;
+     */
+    value: string;
+    case: "name";
+  } | {
+    /**
+     * @generated from field: string prefix = 4;
+     */
+    value: string;
+    case: "prefix";
+  } | { case: undefined; value?: undefined };
 };
 
 /**
  * Describes the message littlehorse.ServerACL.
  * Use `create(ServerACLSchema)` to create a new message.
  */
-export const ServerACLSchema: GenMessage<ServerACL> =
-  /*@__PURE__*/
+export const ServerACLSchema: GenMessage<ServerACL> = /*@__PURE__*/
   messageDesc(file_littlehorse_acls, 4);
 
 /**
@@ -186,8 +169,7 @@ export type ServerACLs = Message<"littlehorse.ServerACLs"> & {
  * Describes the message littlehorse.ServerACLs.
  * Use `create(ServerACLsSchema)` to create a new message.
  */
-export const ServerACLsSchema: GenMessage<ServerACLs> =
-  /*@__PURE__*/
+export const ServerACLsSchema: GenMessage<ServerACLs> = /*@__PURE__*/
   messageDesc(file_littlehorse_acls, 5);
 
 /**
@@ -209,8 +191,7 @@ export type Tenant = Message<"littlehorse.Tenant"> & {
  * Describes the message littlehorse.Tenant.
  * Use `create(TenantSchema)` to create a new message.
  */
-export const TenantSchema: GenMessage<Tenant> =
-  /*@__PURE__*/
+export const TenantSchema: GenMessage<Tenant> = /*@__PURE__*/
   messageDesc(file_littlehorse_acls, 6);
 
 /**
@@ -241,8 +222,7 @@ export enum ACLAction {
 /**
  * Describes the enum littlehorse.ACLAction.
  */
-export const ACLActionSchema: GenEnum<ACLAction> =
-  /*@__PURE__*/
+export const ACLActionSchema: GenEnum<ACLAction> = /*@__PURE__*/
   enumDesc(file_littlehorse_acls, 0);
 
 /**
@@ -293,6 +273,6 @@ export enum ACLResource {
 /**
  * Describes the enum littlehorse.ACLResource.
  */
-export const ACLResourceSchema: GenEnum<ACLResource> =
-  /*@__PURE__*/
+export const ACLResourceSchema: GenEnum<ACLResource> = /*@__PURE__*/
   enumDesc(file_littlehorse_acls, 1);
+

@@ -10,11 +10,8 @@ import { enumDesc, fileDesc } from "@bufbuild/protobuf/codegenv2";
 /**
  * Describes the file littlehorse/common_enums.proto.
  */
-export const file_littlehorse_common_enums: GenFile =
-  /*@__PURE__*/
-  fileDesc(
-    "Ch5saXR0bGVob3JzZS9jb21tb25fZW51bXMucHJvdG8SC2xpdHRsZWhvcnNlKrYBCgtMSEVycm9yVHlwZRIRCg1DSElMRF9GQUlMVVJFEAASEQoNVkFSX1NVQl9FUlJPUhABEhYKElZBUl9NVVRBVElPTl9FUlJPUhACEhcKE1VTRVJfVEFTS19DQU5DRUxMRUQQAxILCgdUSU1FT1VUEAQSEAoMVEFTS19GQUlMVVJFEAUSDQoJVkFSX0VSUk9SEAYSDgoKVEFTS19FUlJPUhAHEhIKDklOVEVSTkFMX0VSUk9SEAgqZwoITEhTdGF0dXMSDAoIU1RBUlRJTkcQABILCgdSVU5OSU5HEAESDQoJQ09NUExFVEVEEAISCwoHSEFMVElORxADEgoKBkhBTFRFRBAEEgkKBUVSUk9SEAUSDQoJRVhDRVBUSU9OEAYqOwoOTWV0YWRhdGFTdGF0dXMSCgoGQUNUSVZFEAASDAoIQVJDSElWRUQQARIPCgtURVJNSU5BVElORxACKj0KE01ldHJpY3NXaW5kb3dMZW5ndGgSDQoJTUlOVVRFU181EAASCwoHSE9VUlNfMhABEgoKBkRBWVNfMRACKs4BCgpUYXNrU3RhdHVzEhIKDlRBU0tfU0NIRURVTEVEEAASEAoMVEFTS19SVU5OSU5HEAESEAoMVEFTS19TVUNDRVNTEAISDwoLVEFTS19GQUlMRUQQAxIQCgxUQVNLX1RJTUVPVVQQBBIhCh1UQVNLX09VVFBVVF9TRVJJQUxJWklOR19FUlJPUhAFEhwKGFRBU0tfSU5QVVRfVkFSX1NVQl9FUlJPUhAGEhIKDlRBU0tfRVhDRVBUSU9OEAgSEAoMVEFTS19QRU5ESU5HEAkqXQoMVmFyaWFibGVUeXBlEgwKCEpTT05fT0JKEAASDAoISlNPTl9BUlIQARIKCgZET1VCTEUQAhIICgRCT09MEAMSBwoDU1RSEAQSBwoDSU5UEAUSCQoFQllURVMQBmIGcHJvdG8z",
-  );
+export const file_littlehorse_common_enums: GenFile = /*@__PURE__*/
+  fileDesc("Ch5saXR0bGVob3JzZS9jb21tb25fZW51bXMucHJvdG8SC2xpdHRsZWhvcnNlKrYBCgtMSEVycm9yVHlwZRIRCg1DSElMRF9GQUlMVVJFEAASEQoNVkFSX1NVQl9FUlJPUhABEhYKElZBUl9NVVRBVElPTl9FUlJPUhACEhcKE1VTRVJfVEFTS19DQU5DRUxMRUQQAxILCgdUSU1FT1VUEAQSEAoMVEFTS19GQUlMVVJFEAUSDQoJVkFSX0VSUk9SEAYSDgoKVEFTS19FUlJPUhAHEhIKDklOVEVSTkFMX0VSUk9SEAgqZwoITEhTdGF0dXMSDAoIU1RBUlRJTkcQABILCgdSVU5OSU5HEAESDQoJQ09NUExFVEVEEAISCwoHSEFMVElORxADEgoKBkhBTFRFRBAEEgkKBUVSUk9SEAUSDQoJRVhDRVBUSU9OEAYqOwoOTWV0YWRhdGFTdGF0dXMSCgoGQUNUSVZFEAASDAoIQVJDSElWRUQQARIPCgtURVJNSU5BVElORxACKj0KE01ldHJpY3NXaW5kb3dMZW5ndGgSDQoJTUlOVVRFU181EAASCwoHSE9VUlNfMhABEgoKBkRBWVNfMRACKs4BCgpUYXNrU3RhdHVzEhIKDlRBU0tfU0NIRURVTEVEEAASEAoMVEFTS19SVU5OSU5HEAESEAoMVEFTS19TVUNDRVNTEAISDwoLVEFTS19GQUlMRUQQAxIQCgxUQVNLX1RJTUVPVVQQBBIhCh1UQVNLX09VVFBVVF9TRVJJQUxJWklOR19FUlJPUhAFEhwKGFRBU0tfSU5QVVRfVkFSX1NVQl9FUlJPUhAGEhIKDlRBU0tfRVhDRVBUSU9OEAgSEAoMVEFTS19QRU5ESU5HEAkqXQoMVmFyaWFibGVUeXBlEgwKCEpTT05fT0JKEAASDAoISlNPTl9BUlIQARIKCgZET1VCTEUQAhIICgRCT09MEAMSBwoDU1RSEAQSBwoDSU5UEAUSCQoFQllURVMQBmIGcHJvdG8z");
 
 /**
  * @generated from enum littlehorse.LHErrorType
@@ -69,8 +66,7 @@ export enum LHErrorType {
 /**
  * Describes the enum littlehorse.LHErrorType.
  */
-export const LHErrorTypeSchema: GenEnum<LHErrorType> =
-  /*@__PURE__*/
+export const LHErrorTypeSchema: GenEnum<LHErrorType> = /*@__PURE__*/
   enumDesc(file_littlehorse_common_enums, 0);
 
 /**
@@ -116,8 +112,7 @@ export enum LHStatus {
 /**
  * Describes the enum littlehorse.LHStatus.
  */
-export const LHStatusSchema: GenEnum<LHStatus> =
-  /*@__PURE__*/
+export const LHStatusSchema: GenEnum<LHStatus> = /*@__PURE__*/
   enumDesc(file_littlehorse_common_enums, 1);
 
 /**
@@ -143,8 +138,7 @@ export enum MetadataStatus {
 /**
  * Describes the enum littlehorse.MetadataStatus.
  */
-export const MetadataStatusSchema: GenEnum<MetadataStatus> =
-  /*@__PURE__*/
+export const MetadataStatusSchema: GenEnum<MetadataStatus> = /*@__PURE__*/
   enumDesc(file_littlehorse_common_enums, 2);
 
 /**
@@ -170,8 +164,7 @@ export enum MetricsWindowLength {
 /**
  * Describes the enum littlehorse.MetricsWindowLength.
  */
-export const MetricsWindowLengthSchema: GenEnum<MetricsWindowLength> =
-  /*@__PURE__*/
+export const MetricsWindowLengthSchema: GenEnum<MetricsWindowLength> = /*@__PURE__*/
   enumDesc(file_littlehorse_common_enums, 3);
 
 /**
@@ -227,8 +220,7 @@ export enum TaskStatus {
 /**
  * Describes the enum littlehorse.TaskStatus.
  */
-export const TaskStatusSchema: GenEnum<TaskStatus> =
-  /*@__PURE__*/
+export const TaskStatusSchema: GenEnum<TaskStatus> = /*@__PURE__*/
   enumDesc(file_littlehorse_common_enums, 4);
 
 /**
@@ -274,6 +266,6 @@ export enum VariableType {
 /**
  * Describes the enum littlehorse.VariableType.
  */
-export const VariableTypeSchema: GenEnum<VariableType> =
-  /*@__PURE__*/
+export const VariableTypeSchema: GenEnum<VariableType> = /*@__PURE__*/
   enumDesc(file_littlehorse_common_enums, 5);
+

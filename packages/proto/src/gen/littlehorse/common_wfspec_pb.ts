@@ -4,65 +4,47 @@
 // @generated from file littlehorse/common_wfspec.proto (package littlehorse, syntax proto3)
 /* eslint-disable */
 
-import type {
-  GenEnum,
-  GenFile,
-  GenMessage,
-} from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { VariableType } from "./common_enums_pb";
 import { file_littlehorse_common_enums } from "./common_enums_pb";
 import type { TaskDefId } from "./object_id_pb";
 import { file_littlehorse_object_id } from "./object_id_pb";
-import type {
-  Comparator,
-  TypeDefinition,
-  VariableValue,
-} from "./type_definition_pb";
+import type { Comparator, TypeDefinition, VariableValue } from "./type_definition_pb";
 import { file_littlehorse_type_definition } from "./type_definition_pb";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file littlehorse/common_wfspec.proto.
  */
-export const file_littlehorse_common_wfspec: GenFile =
-  /*@__PURE__*/
-  fileDesc(
-    "Ch9saXR0bGVob3JzZS9jb21tb25fd2ZzcGVjLnByb3RvEgtsaXR0bGVob3JzZSJjCh1FeHBvbmVudGlhbEJhY2tvZmZSZXRyeVBvbGljeRIYChBiYXNlX2ludGVydmFsX21zGAEgASgFEhQKDG1heF9kZWxheV9tcxgCIAEoAxISCgptdWx0aXBsaWVyGAMgASgCIskCCghUYXNrTm9kZRItCgt0YXNrX2RlZl9pZBgBIAEoCzIWLmxpdHRsZWhvcnNlLlRhc2tEZWZJZEgAEjcKDGR5bmFtaWNfdGFzaxgGIAEoCzIfLmxpdHRsZWhvcnNlLlZhcmlhYmxlQXNzaWdubWVudEgAEhcKD3RpbWVvdXRfc2Vjb25kcxgCIAEoBRIPCgdyZXRyaWVzGAMgASgFEkwKE2V4cG9uZW50aWFsX2JhY2tvZmYYBSABKAsyKi5saXR0bGVob3JzZS5FeHBvbmVudGlhbEJhY2tvZmZSZXRyeVBvbGljeUgBiAEBEjIKCXZhcmlhYmxlcxgEIAMoCzIfLmxpdHRsZWhvcnNlLlZhcmlhYmxlQXNzaWdubWVudEIRCg90YXNrX3RvX2V4ZWN1dGVCFgoUX2V4cG9uZW50aWFsX2JhY2tvZmYi7wQKD1VUQWN0aW9uVHJpZ2dlchI0CgR0YXNrGAEgASgLMiQubGl0dGxlaG9yc2UuVVRBY3Rpb25UcmlnZ2VyLlVUQVRhc2tIABI4CgZjYW5jZWwYAiABKAsyJi5saXR0bGVob3JzZS5VVEFjdGlvblRyaWdnZXIuVVRBQ2FuY2VsSAASPAoIcmVhc3NpZ24YAyABKAsyKC5saXR0bGVob3JzZS5VVEFjdGlvblRyaWdnZXIuVVRBUmVhc3NpZ25IABI2Cg1kZWxheV9zZWNvbmRzGAUgASgLMh8ubGl0dGxlaG9yc2UuVmFyaWFibGVBc3NpZ25tZW50EjEKBGhvb2sYBiABKA4yIy5saXR0bGVob3JzZS5VVEFjdGlvblRyaWdnZXIuVVRIb29rGgsKCVVUQUNhbmNlbBqZAQoLVVRBUmVhc3NpZ24SNQoHdXNlcl9pZBgBIAEoCzIfLmxpdHRsZWhvcnNlLlZhcmlhYmxlQXNzaWdubWVudEgAiAEBEjgKCnVzZXJfZ3JvdXAYAiABKAsyHy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnRIAYgBAUIKCghfdXNlcl9pZEINCgtfdXNlcl9ncm91cBpgCgdVVEFUYXNrEiMKBHRhc2sYASABKAsyFS5saXR0bGVob3JzZS5UYXNrTm9kZRIwCgltdXRhdGlvbnMYAiADKAsyHS5saXR0bGVob3JzZS5WYXJpYWJsZU11dGF0aW9uIi4KBlVUSG9vaxIOCgpPTl9BUlJJVkFMEAASFAoQT05fVEFTS19BU1NJR05FRBABQggKBmFjdGlvbiLkBQoSVmFyaWFibGVBc3NpZ25tZW50EhYKCWpzb25fcGF0aBgBIAEoCUgBiAEBEhcKDXZhcmlhYmxlX25hbWUYAiABKAlIABIzCg1saXRlcmFsX3ZhbHVlGAMgASgLMhoubGl0dGxlaG9yc2UuVmFyaWFibGVWYWx1ZUgAEkUKDWZvcm1hdF9zdHJpbmcYBCABKAsyLC5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnQuRm9ybWF0U3RyaW5nSAASSgoLbm9kZV9vdXRwdXQYBSABKAsyMy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnQuTm9kZU91dHB1dFJlZmVyZW5jZUgAEkAKCmV4cHJlc3Npb24YBiABKAsyKi5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnQuRXhwcmVzc2lvbkgAGm4KDEZvcm1hdFN0cmluZxIvCgZmb3JtYXQYASABKAsyHy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnQSLQoEYXJncxgCIAMoCzIfLmxpdHRsZWhvcnNlLlZhcmlhYmxlQXNzaWdubWVudBooChNOb2RlT3V0cHV0UmVmZXJlbmNlEhEKCW5vZGVfbmFtZRgBIAEoCRrgAQoKRXhwcmVzc2lvbhIsCgNsaHMYASABKAsyHy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnQSOgoNbXV0YXRpb25fdHlwZRgCIAEoDjIhLmxpdHRsZWhvcnNlLlZhcmlhYmxlTXV0YXRpb25UeXBlSAASLQoKY29tcGFyYXRvchgEIAEoDjIXLmxpdHRsZWhvcnNlLkNvbXBhcmF0b3JIABIsCgNyaHMYAyABKAsyHy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnRCCwoJb3BlcmF0aW9uQggKBnNvdXJjZUIMCgpfanNvbl9wYXRoIt0BCgtWYXJpYWJsZURlZhIsCgR0eXBlGAEgASgOMhkubGl0dGxlaG9yc2UuVmFyaWFibGVUeXBlSACIAQESDAoEbmFtZRgCIAEoCRI2Cg1kZWZhdWx0X3ZhbHVlGAMgASgLMhoubGl0dGxlaG9yc2UuVmFyaWFibGVWYWx1ZUgBiAEBEjIKCHR5cGVfZGVmGAUgASgLMhsubGl0dGxlaG9yc2UuVHlwZURlZmluaXRpb25IAogBAUIHCgVfdHlwZUIQCg5fZGVmYXVsdF92YWx1ZUILCglfdHlwZV9kZWYihQMKEFZhcmlhYmxlTXV0YXRpb24SEAoIbGhzX25hbWUYASABKAkSGgoNbGhzX2pzb25fcGF0aBgCIAEoCUgBiAEBEjQKCW9wZXJhdGlvbhgDIAEoDjIhLmxpdHRsZWhvcnNlLlZhcmlhYmxlTXV0YXRpb25UeXBlEjoKD3NvdXJjZV92YXJpYWJsZRgEIAEoCzIfLmxpdHRsZWhvcnNlLlZhcmlhYmxlQXNzaWdubWVudEgAEjMKDWxpdGVyYWxfdmFsdWUYBSABKAsyGi5saXR0bGVob3JzZS5WYXJpYWJsZVZhbHVlSAASRQoLbm9kZV9vdXRwdXQYBiABKAsyLi5saXR0bGVob3JzZS5WYXJpYWJsZU11dGF0aW9uLk5vZGVPdXRwdXRTb3VyY2VIABo2ChBOb2RlT3V0cHV0U291cmNlEhUKCGpzb25wYXRoGAogASgJSACIAQFCCwoJX2pzb25wYXRoQgsKCXJoc192YWx1ZUIQCg5fbGhzX2pzb25fcGF0aCqYAQoUVmFyaWFibGVNdXRhdGlvblR5cGUSCgoGQVNTSUdOEAASBwoDQUREEAESCgoGRVhURU5EEAISDAoIU1VCVFJBQ1QQAxIMCghNVUxUSVBMWRAEEgoKBkRJVklERRAFEhUKEVJFTU9WRV9JRl9QUkVTRU5UEAYSEAoMUkVNT1ZFX0lOREVYEAcSDgoKUkVNT1ZFX0tFWRAIYgZwcm90bzM",
-    [
-      file_littlehorse_common_enums,
-      file_littlehorse_object_id,
-      file_littlehorse_type_definition,
-    ],
-  );
+export const file_littlehorse_common_wfspec: GenFile = /*@__PURE__*/
+  fileDesc("Ch9saXR0bGVob3JzZS9jb21tb25fd2ZzcGVjLnByb3RvEgtsaXR0bGVob3JzZSJjCh1FeHBvbmVudGlhbEJhY2tvZmZSZXRyeVBvbGljeRIYChBiYXNlX2ludGVydmFsX21zGAEgASgFEhQKDG1heF9kZWxheV9tcxgCIAEoAxISCgptdWx0aXBsaWVyGAMgASgCIskCCghUYXNrTm9kZRItCgt0YXNrX2RlZl9pZBgBIAEoCzIWLmxpdHRsZWhvcnNlLlRhc2tEZWZJZEgAEjcKDGR5bmFtaWNfdGFzaxgGIAEoCzIfLmxpdHRsZWhvcnNlLlZhcmlhYmxlQXNzaWdubWVudEgAEhcKD3RpbWVvdXRfc2Vjb25kcxgCIAEoBRIPCgdyZXRyaWVzGAMgASgFEkwKE2V4cG9uZW50aWFsX2JhY2tvZmYYBSABKAsyKi5saXR0bGVob3JzZS5FeHBvbmVudGlhbEJhY2tvZmZSZXRyeVBvbGljeUgBiAEBEjIKCXZhcmlhYmxlcxgEIAMoCzIfLmxpdHRsZWhvcnNlLlZhcmlhYmxlQXNzaWdubWVudEIRCg90YXNrX3RvX2V4ZWN1dGVCFgoUX2V4cG9uZW50aWFsX2JhY2tvZmYi7wQKD1VUQWN0aW9uVHJpZ2dlchI0CgR0YXNrGAEgASgLMiQubGl0dGxlaG9yc2UuVVRBY3Rpb25UcmlnZ2VyLlVUQVRhc2tIABI4CgZjYW5jZWwYAiABKAsyJi5saXR0bGVob3JzZS5VVEFjdGlvblRyaWdnZXIuVVRBQ2FuY2VsSAASPAoIcmVhc3NpZ24YAyABKAsyKC5saXR0bGVob3JzZS5VVEFjdGlvblRyaWdnZXIuVVRBUmVhc3NpZ25IABI2Cg1kZWxheV9zZWNvbmRzGAUgASgLMh8ubGl0dGxlaG9yc2UuVmFyaWFibGVBc3NpZ25tZW50EjEKBGhvb2sYBiABKA4yIy5saXR0bGVob3JzZS5VVEFjdGlvblRyaWdnZXIuVVRIb29rGgsKCVVUQUNhbmNlbBqZAQoLVVRBUmVhc3NpZ24SNQoHdXNlcl9pZBgBIAEoCzIfLmxpdHRsZWhvcnNlLlZhcmlhYmxlQXNzaWdubWVudEgAiAEBEjgKCnVzZXJfZ3JvdXAYAiABKAsyHy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnRIAYgBAUIKCghfdXNlcl9pZEINCgtfdXNlcl9ncm91cBpgCgdVVEFUYXNrEiMKBHRhc2sYASABKAsyFS5saXR0bGVob3JzZS5UYXNrTm9kZRIwCgltdXRhdGlvbnMYAiADKAsyHS5saXR0bGVob3JzZS5WYXJpYWJsZU11dGF0aW9uIi4KBlVUSG9vaxIOCgpPTl9BUlJJVkFMEAASFAoQT05fVEFTS19BU1NJR05FRBABQggKBmFjdGlvbiLkBQoSVmFyaWFibGVBc3NpZ25tZW50EhYKCWpzb25fcGF0aBgBIAEoCUgBiAEBEhcKDXZhcmlhYmxlX25hbWUYAiABKAlIABIzCg1saXRlcmFsX3ZhbHVlGAMgASgLMhoubGl0dGxlaG9yc2UuVmFyaWFibGVWYWx1ZUgAEkUKDWZvcm1hdF9zdHJpbmcYBCABKAsyLC5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnQuRm9ybWF0U3RyaW5nSAASSgoLbm9kZV9vdXRwdXQYBSABKAsyMy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnQuTm9kZU91dHB1dFJlZmVyZW5jZUgAEkAKCmV4cHJlc3Npb24YBiABKAsyKi5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnQuRXhwcmVzc2lvbkgAGm4KDEZvcm1hdFN0cmluZxIvCgZmb3JtYXQYASABKAsyHy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnQSLQoEYXJncxgCIAMoCzIfLmxpdHRsZWhvcnNlLlZhcmlhYmxlQXNzaWdubWVudBooChNOb2RlT3V0cHV0UmVmZXJlbmNlEhEKCW5vZGVfbmFtZRgBIAEoCRrgAQoKRXhwcmVzc2lvbhIsCgNsaHMYASABKAsyHy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnQSOgoNbXV0YXRpb25fdHlwZRgCIAEoDjIhLmxpdHRsZWhvcnNlLlZhcmlhYmxlTXV0YXRpb25UeXBlSAASLQoKY29tcGFyYXRvchgEIAEoDjIXLmxpdHRsZWhvcnNlLkNvbXBhcmF0b3JIABIsCgNyaHMYAyABKAsyHy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnRCCwoJb3BlcmF0aW9uQggKBnNvdXJjZUIMCgpfanNvbl9wYXRoIt0BCgtWYXJpYWJsZURlZhIsCgR0eXBlGAEgASgOMhkubGl0dGxlaG9yc2UuVmFyaWFibGVUeXBlSACIAQESDAoEbmFtZRgCIAEoCRI2Cg1kZWZhdWx0X3ZhbHVlGAMgASgLMhoubGl0dGxlaG9yc2UuVmFyaWFibGVWYWx1ZUgBiAEBEjIKCHR5cGVfZGVmGAUgASgLMhsubGl0dGxlaG9yc2UuVHlwZURlZmluaXRpb25IAogBAUIHCgVfdHlwZUIQCg5fZGVmYXVsdF92YWx1ZUILCglfdHlwZV9kZWYihQMKEFZhcmlhYmxlTXV0YXRpb24SEAoIbGhzX25hbWUYASABKAkSGgoNbGhzX2pzb25fcGF0aBgCIAEoCUgBiAEBEjQKCW9wZXJhdGlvbhgDIAEoDjIhLmxpdHRsZWhvcnNlLlZhcmlhYmxlTXV0YXRpb25UeXBlEjoKD3NvdXJjZV92YXJpYWJsZRgEIAEoCzIfLmxpdHRsZWhvcnNlLlZhcmlhYmxlQXNzaWdubWVudEgAEjMKDWxpdGVyYWxfdmFsdWUYBSABKAsyGi5saXR0bGVob3JzZS5WYXJpYWJsZVZhbHVlSAASRQoLbm9kZV9vdXRwdXQYBiABKAsyLi5saXR0bGVob3JzZS5WYXJpYWJsZU11dGF0aW9uLk5vZGVPdXRwdXRTb3VyY2VIABo2ChBOb2RlT3V0cHV0U291cmNlEhUKCGpzb25wYXRoGAogASgJSACIAQFCCwoJX2pzb25wYXRoQgsKCXJoc192YWx1ZUIQCg5fbGhzX2pzb25fcGF0aCqYAQoUVmFyaWFibGVNdXRhdGlvblR5cGUSCgoGQVNTSUdOEAASBwoDQUREEAESCgoGRVhURU5EEAISDAoIU1VCVFJBQ1QQAxIMCghNVUxUSVBMWRAEEgoKBkRJVklERRAFEhUKEVJFTU9WRV9JRl9QUkVTRU5UEAYSEAoMUkVNT1ZFX0lOREVYEAcSDgoKUkVNT1ZFX0tFWRAIYgZwcm90bzM", [file_littlehorse_common_enums, file_littlehorse_object_id, file_littlehorse_type_definition]);
 
 /**
  * @generated from message littlehorse.ExponentialBackoffRetryPolicy
  */
-export type ExponentialBackoffRetryPolicy =
-  Message<"littlehorse.ExponentialBackoffRetryPolicy"> & {
-    /**
-     * @generated from field: int32 base_interval_ms = 1;
-     */
-    baseIntervalMs: number;
+export type ExponentialBackoffRetryPolicy = Message<"littlehorse.ExponentialBackoffRetryPolicy"> & {
+  /**
+   * @generated from field: int32 base_interval_ms = 1;
+   */
+  baseIntervalMs: number;
 
-    /**
-     * @generated from field: int64 max_delay_ms = 2;
-     */
-    maxDelayMs: bigint;
+  /**
+   * @generated from field: int64 max_delay_ms = 2;
+   */
+  maxDelayMs: bigint;
 
-    /**
-     * @generated from field: float multiplier = 3;
-     */
-    multiplier: number;
-  };
+  /**
+   * @generated from field: float multiplier = 3;
+   */
+  multiplier: number;
+};
 
 /**
  * Describes the message littlehorse.ExponentialBackoffRetryPolicy.
  * Use `create(ExponentialBackoffRetryPolicySchema)` to create a new message.
  */
-export const ExponentialBackoffRetryPolicySchema: GenMessage<ExponentialBackoffRetryPolicy> =
-  /*@__PURE__*/
+export const ExponentialBackoffRetryPolicySchema: GenMessage<ExponentialBackoffRetryPolicy> = /*@__PURE__*/
   messageDesc(file_littlehorse_common_wfspec, 0);
 
 /**
@@ -72,22 +54,19 @@ export type TaskNode = Message<"littlehorse.TaskNode"> & {
   /**
    * @generated from oneof littlehorse.TaskNode.task_to_execute
    */
-  taskToExecute:
-    | {
-        /**
-         * @generated from field: littlehorse.TaskDefId task_def_id = 1;
-         */
-        value: TaskDefId;
-        case: "taskDefId";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.VariableAssignment dynamic_task = 6;
-         */
-        value: VariableAssignment;
-        case: "dynamicTask";
-      }
-    | { case: undefined; value?: undefined };
+  taskToExecute: {
+    /**
+     * @generated from field: littlehorse.TaskDefId task_def_id = 1;
+     */
+    value: TaskDefId;
+    case: "taskDefId";
+  } | {
+    /**
+     * @generated from field: littlehorse.VariableAssignment dynamic_task = 6;
+     */
+    value: VariableAssignment;
+    case: "dynamicTask";
+  } | { case: undefined; value?: undefined };
 
   /**
    * @generated from field: int32 timeout_seconds = 2;
@@ -114,8 +93,7 @@ export type TaskNode = Message<"littlehorse.TaskNode"> & {
  * Describes the message littlehorse.TaskNode.
  * Use `create(TaskNodeSchema)` to create a new message.
  */
-export const TaskNodeSchema: GenMessage<TaskNode> =
-  /*@__PURE__*/
+export const TaskNodeSchema: GenMessage<TaskNode> = /*@__PURE__*/
   messageDesc(file_littlehorse_common_wfspec, 1);
 
 /**
@@ -125,29 +103,25 @@ export type UTActionTrigger = Message<"littlehorse.UTActionTrigger"> & {
   /**
    * @generated from oneof littlehorse.UTActionTrigger.action
    */
-  action:
-    | {
-        /**
-         * @generated from field: littlehorse.UTActionTrigger.UTATask task = 1;
-         */
-        value: UTActionTrigger_UTATask;
-        case: "task";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.UTActionTrigger.UTACancel cancel = 2;
-         */
-        value: UTActionTrigger_UTACancel;
-        case: "cancel";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.UTActionTrigger.UTAReassign reassign = 3;
-         */
-        value: UTActionTrigger_UTAReassign;
-        case: "reassign";
-      }
-    | { case: undefined; value?: undefined };
+  action: {
+    /**
+     * @generated from field: littlehorse.UTActionTrigger.UTATask task = 1;
+     */
+    value: UTActionTrigger_UTATask;
+    case: "task";
+  } | {
+    /**
+     * @generated from field: littlehorse.UTActionTrigger.UTACancel cancel = 2;
+     */
+    value: UTActionTrigger_UTACancel;
+    case: "cancel";
+  } | {
+    /**
+     * @generated from field: littlehorse.UTActionTrigger.UTAReassign reassign = 3;
+     */
+    value: UTActionTrigger_UTAReassign;
+    case: "reassign";
+  } | { case: undefined; value?: undefined };
 
   /**
    * @generated from field: littlehorse.VariableAssignment delay_seconds = 5;
@@ -164,70 +138,64 @@ export type UTActionTrigger = Message<"littlehorse.UTActionTrigger"> & {
  * Describes the message littlehorse.UTActionTrigger.
  * Use `create(UTActionTriggerSchema)` to create a new message.
  */
-export const UTActionTriggerSchema: GenMessage<UTActionTrigger> =
-  /*@__PURE__*/
+export const UTActionTriggerSchema: GenMessage<UTActionTrigger> = /*@__PURE__*/
   messageDesc(file_littlehorse_common_wfspec, 2);
 
 /**
  * @generated from message littlehorse.UTActionTrigger.UTACancel
  */
-export type UTActionTrigger_UTACancel =
-  Message<"littlehorse.UTActionTrigger.UTACancel"> & {};
+export type UTActionTrigger_UTACancel = Message<"littlehorse.UTActionTrigger.UTACancel"> & {
+};
 
 /**
  * Describes the message littlehorse.UTActionTrigger.UTACancel.
  * Use `create(UTActionTrigger_UTACancelSchema)` to create a new message.
  */
-export const UTActionTrigger_UTACancelSchema: GenMessage<UTActionTrigger_UTACancel> =
-  /*@__PURE__*/
+export const UTActionTrigger_UTACancelSchema: GenMessage<UTActionTrigger_UTACancel> = /*@__PURE__*/
   messageDesc(file_littlehorse_common_wfspec, 2, 0);
 
 /**
  * @generated from message littlehorse.UTActionTrigger.UTAReassign
  */
-export type UTActionTrigger_UTAReassign =
-  Message<"littlehorse.UTActionTrigger.UTAReassign"> & {
-    /**
-     * @generated from field: optional littlehorse.VariableAssignment user_id = 1;
-     */
-    userId?: VariableAssignment | undefined;
+export type UTActionTrigger_UTAReassign = Message<"littlehorse.UTActionTrigger.UTAReassign"> & {
+  /**
+   * @generated from field: optional littlehorse.VariableAssignment user_id = 1;
+   */
+  userId?: VariableAssignment | undefined;
 
-    /**
-     * @generated from field: optional littlehorse.VariableAssignment user_group = 2;
-     */
-    userGroup?: VariableAssignment | undefined;
-  };
+  /**
+   * @generated from field: optional littlehorse.VariableAssignment user_group = 2;
+   */
+  userGroup?: VariableAssignment | undefined;
+};
 
 /**
  * Describes the message littlehorse.UTActionTrigger.UTAReassign.
  * Use `create(UTActionTrigger_UTAReassignSchema)` to create a new message.
  */
-export const UTActionTrigger_UTAReassignSchema: GenMessage<UTActionTrigger_UTAReassign> =
-  /*@__PURE__*/
+export const UTActionTrigger_UTAReassignSchema: GenMessage<UTActionTrigger_UTAReassign> = /*@__PURE__*/
   messageDesc(file_littlehorse_common_wfspec, 2, 1);
 
 /**
  * @generated from message littlehorse.UTActionTrigger.UTATask
  */
-export type UTActionTrigger_UTATask =
-  Message<"littlehorse.UTActionTrigger.UTATask"> & {
-    /**
-     * @generated from field: littlehorse.TaskNode task = 1;
-     */
-    task?: TaskNode | undefined;
+export type UTActionTrigger_UTATask = Message<"littlehorse.UTActionTrigger.UTATask"> & {
+  /**
+   * @generated from field: littlehorse.TaskNode task = 1;
+   */
+  task?: TaskNode | undefined;
 
-    /**
-     * @generated from field: repeated littlehorse.VariableMutation mutations = 2;
-     */
-    mutations: VariableMutation[];
-  };
+  /**
+   * @generated from field: repeated littlehorse.VariableMutation mutations = 2;
+   */
+  mutations: VariableMutation[];
+};
 
 /**
  * Describes the message littlehorse.UTActionTrigger.UTATask.
  * Use `create(UTActionTrigger_UTATaskSchema)` to create a new message.
  */
-export const UTActionTrigger_UTATaskSchema: GenMessage<UTActionTrigger_UTATask> =
-  /*@__PURE__*/
+export const UTActionTrigger_UTATaskSchema: GenMessage<UTActionTrigger_UTATask> = /*@__PURE__*/
   messageDesc(file_littlehorse_common_wfspec, 2, 2);
 
 /**
@@ -248,8 +216,7 @@ export enum UTActionTrigger_UTHook {
 /**
  * Describes the enum littlehorse.UTActionTrigger.UTHook.
  */
-export const UTActionTrigger_UTHookSchema: GenEnum<UTActionTrigger_UTHook> =
-  /*@__PURE__*/
+export const UTActionTrigger_UTHookSchema: GenEnum<UTActionTrigger_UTHook> = /*@__PURE__*/
   enumDesc(file_littlehorse_common_wfspec, 2, 0);
 
 /**
@@ -264,138 +231,122 @@ export type VariableAssignment = Message<"littlehorse.VariableAssignment"> & {
   /**
    * @generated from oneof littlehorse.VariableAssignment.source
    */
-  source:
-    | {
-        /**
-         * @generated from field: string variable_name = 2;
-         */
-        value: string;
-        case: "variableName";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.VariableValue literal_value = 3;
-         */
-        value: VariableValue;
-        case: "literalValue";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.VariableAssignment.FormatString format_string = 4;
-         */
-        value: VariableAssignment_FormatString;
-        case: "formatString";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.VariableAssignment.NodeOutputReference node_output = 5;
-         */
-        value: VariableAssignment_NodeOutputReference;
-        case: "nodeOutput";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.VariableAssignment.Expression expression = 6;
-         */
-        value: VariableAssignment_Expression;
-        case: "expression";
-      }
-    | { case: undefined; value?: undefined };
+  source: {
+    /**
+     * @generated from field: string variable_name = 2;
+     */
+    value: string;
+    case: "variableName";
+  } | {
+    /**
+     * @generated from field: littlehorse.VariableValue literal_value = 3;
+     */
+    value: VariableValue;
+    case: "literalValue";
+  } | {
+    /**
+     * @generated from field: littlehorse.VariableAssignment.FormatString format_string = 4;
+     */
+    value: VariableAssignment_FormatString;
+    case: "formatString";
+  } | {
+    /**
+     * @generated from field: littlehorse.VariableAssignment.NodeOutputReference node_output = 5;
+     */
+    value: VariableAssignment_NodeOutputReference;
+    case: "nodeOutput";
+  } | {
+    /**
+     * @generated from field: littlehorse.VariableAssignment.Expression expression = 6;
+     */
+    value: VariableAssignment_Expression;
+    case: "expression";
+  } | { case: undefined; value?: undefined };
 };
 
 /**
  * Describes the message littlehorse.VariableAssignment.
  * Use `create(VariableAssignmentSchema)` to create a new message.
  */
-export const VariableAssignmentSchema: GenMessage<VariableAssignment> =
-  /*@__PURE__*/
+export const VariableAssignmentSchema: GenMessage<VariableAssignment> = /*@__PURE__*/
   messageDesc(file_littlehorse_common_wfspec, 3);
 
 /**
  * @generated from message littlehorse.VariableAssignment.FormatString
  */
-export type VariableAssignment_FormatString =
-  Message<"littlehorse.VariableAssignment.FormatString"> & {
-    /**
-     * @generated from field: littlehorse.VariableAssignment format = 1;
-     */
-    format?: VariableAssignment | undefined;
+export type VariableAssignment_FormatString = Message<"littlehorse.VariableAssignment.FormatString"> & {
+  /**
+   * @generated from field: littlehorse.VariableAssignment format = 1;
+   */
+  format?: VariableAssignment | undefined;
 
-    /**
-     * @generated from field: repeated littlehorse.VariableAssignment args = 2;
-     */
-    args: VariableAssignment[];
-  };
+  /**
+   * @generated from field: repeated littlehorse.VariableAssignment args = 2;
+   */
+  args: VariableAssignment[];
+};
 
 /**
  * Describes the message littlehorse.VariableAssignment.FormatString.
  * Use `create(VariableAssignment_FormatStringSchema)` to create a new message.
  */
-export const VariableAssignment_FormatStringSchema: GenMessage<VariableAssignment_FormatString> =
-  /*@__PURE__*/
+export const VariableAssignment_FormatStringSchema: GenMessage<VariableAssignment_FormatString> = /*@__PURE__*/
   messageDesc(file_littlehorse_common_wfspec, 3, 0);
 
 /**
  * @generated from message littlehorse.VariableAssignment.NodeOutputReference
  */
-export type VariableAssignment_NodeOutputReference =
-  Message<"littlehorse.VariableAssignment.NodeOutputReference"> & {
-    /**
-     * @generated from field: string node_name = 1;
-     */
-    nodeName: string;
-  };
+export type VariableAssignment_NodeOutputReference = Message<"littlehorse.VariableAssignment.NodeOutputReference"> & {
+  /**
+   * @generated from field: string node_name = 1;
+   */
+  nodeName: string;
+};
 
 /**
  * Describes the message littlehorse.VariableAssignment.NodeOutputReference.
  * Use `create(VariableAssignment_NodeOutputReferenceSchema)` to create a new message.
  */
-export const VariableAssignment_NodeOutputReferenceSchema: GenMessage<VariableAssignment_NodeOutputReference> =
-  /*@__PURE__*/
+export const VariableAssignment_NodeOutputReferenceSchema: GenMessage<VariableAssignment_NodeOutputReference> = /*@__PURE__*/
   messageDesc(file_littlehorse_common_wfspec, 3, 1);
 
 /**
  * @generated from message littlehorse.VariableAssignment.Expression
  */
-export type VariableAssignment_Expression =
-  Message<"littlehorse.VariableAssignment.Expression"> & {
-    /**
-     * @generated from field: littlehorse.VariableAssignment lhs = 1;
-     */
-    lhs?: VariableAssignment | undefined;
+export type VariableAssignment_Expression = Message<"littlehorse.VariableAssignment.Expression"> & {
+  /**
+   * @generated from field: littlehorse.VariableAssignment lhs = 1;
+   */
+  lhs?: VariableAssignment | undefined;
 
+  /**
+   * @generated from oneof littlehorse.VariableAssignment.Expression.operation
+   */
+  operation: {
     /**
-     * @generated from oneof littlehorse.VariableAssignment.Expression.operation
+     * @generated from field: littlehorse.VariableMutationType mutation_type = 2;
      */
-    operation:
-      | {
-          /**
-           * @generated from field: littlehorse.VariableMutationType mutation_type = 2;
-           */
-          value: VariableMutationType;
-          case: "mutationType";
-        }
-      | {
-          /**
-           * @generated from field: littlehorse.Comparator comparator = 4;
-           */
-          value: Comparator;
-          case: "comparator";
-        }
-      | { case: undefined; value?: undefined };
+    value: VariableMutationType;
+    case: "mutationType";
+  } | {
+    /**
+     * @generated from field: littlehorse.Comparator comparator = 4;
+     */
+    value: Comparator;
+    case: "comparator";
+  } | { case: undefined; value?: undefined };
 
-    /**
-     * @generated from field: littlehorse.VariableAssignment rhs = 3;
-     */
-    rhs?: VariableAssignment | undefined;
-  };
+  /**
+   * @generated from field: littlehorse.VariableAssignment rhs = 3;
+   */
+  rhs?: VariableAssignment | undefined;
+};
 
 /**
  * Describes the message littlehorse.VariableAssignment.Expression.
  * Use `create(VariableAssignment_ExpressionSchema)` to create a new message.
  */
-export const VariableAssignment_ExpressionSchema: GenMessage<VariableAssignment_Expression> =
-  /*@__PURE__*/
+export const VariableAssignment_ExpressionSchema: GenMessage<VariableAssignment_Expression> = /*@__PURE__*/
   messageDesc(file_littlehorse_common_wfspec, 3, 2);
 
 /**
@@ -427,8 +378,7 @@ export type VariableDef = Message<"littlehorse.VariableDef"> & {
  * Describes the message littlehorse.VariableDef.
  * Use `create(VariableDefSchema)` to create a new message.
  */
-export const VariableDefSchema: GenMessage<VariableDef> =
-  /*@__PURE__*/
+export const VariableDefSchema: GenMessage<VariableDef> = /*@__PURE__*/
   messageDesc(file_littlehorse_common_wfspec, 4);
 
 /**
@@ -453,56 +403,49 @@ export type VariableMutation = Message<"littlehorse.VariableMutation"> & {
   /**
    * @generated from oneof littlehorse.VariableMutation.rhs_value
    */
-  rhsValue:
-    | {
-        /**
-         * @generated from field: littlehorse.VariableAssignment source_variable = 4;
-         */
-        value: VariableAssignment;
-        case: "sourceVariable";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.VariableValue literal_value = 5;
-         */
-        value: VariableValue;
-        case: "literalValue";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.VariableMutation.NodeOutputSource node_output = 6;
-         */
-        value: VariableMutation_NodeOutputSource;
-        case: "nodeOutput";
-      }
-    | { case: undefined; value?: undefined };
+  rhsValue: {
+    /**
+     * @generated from field: littlehorse.VariableAssignment source_variable = 4;
+     */
+    value: VariableAssignment;
+    case: "sourceVariable";
+  } | {
+    /**
+     * @generated from field: littlehorse.VariableValue literal_value = 5;
+     */
+    value: VariableValue;
+    case: "literalValue";
+  } | {
+    /**
+     * @generated from field: littlehorse.VariableMutation.NodeOutputSource node_output = 6;
+     */
+    value: VariableMutation_NodeOutputSource;
+    case: "nodeOutput";
+  } | { case: undefined; value?: undefined };
 };
 
 /**
  * Describes the message littlehorse.VariableMutation.
  * Use `create(VariableMutationSchema)` to create a new message.
  */
-export const VariableMutationSchema: GenMessage<VariableMutation> =
-  /*@__PURE__*/
+export const VariableMutationSchema: GenMessage<VariableMutation> = /*@__PURE__*/
   messageDesc(file_littlehorse_common_wfspec, 5);
 
 /**
  * @generated from message littlehorse.VariableMutation.NodeOutputSource
  */
-export type VariableMutation_NodeOutputSource =
-  Message<"littlehorse.VariableMutation.NodeOutputSource"> & {
-    /**
-     * @generated from field: optional string jsonpath = 10;
-     */
-    jsonpath?: string | undefined;
-  };
+export type VariableMutation_NodeOutputSource = Message<"littlehorse.VariableMutation.NodeOutputSource"> & {
+  /**
+   * @generated from field: optional string jsonpath = 10;
+   */
+  jsonpath?: string | undefined;
+};
 
 /**
  * Describes the message littlehorse.VariableMutation.NodeOutputSource.
  * Use `create(VariableMutation_NodeOutputSourceSchema)` to create a new message.
  */
-export const VariableMutation_NodeOutputSourceSchema: GenMessage<VariableMutation_NodeOutputSource> =
-  /*@__PURE__*/
+export const VariableMutation_NodeOutputSourceSchema: GenMessage<VariableMutation_NodeOutputSource> = /*@__PURE__*/
   messageDesc(file_littlehorse_common_wfspec, 5, 0);
 
 /**
@@ -558,6 +501,6 @@ export enum VariableMutationType {
 /**
  * Describes the enum littlehorse.VariableMutationType.
  */
-export const VariableMutationTypeSchema: GenEnum<VariableMutationType> =
-  /*@__PURE__*/
+export const VariableMutationTypeSchema: GenEnum<VariableMutationType> = /*@__PURE__*/
   enumDesc(file_littlehorse_common_wfspec, 0);
+

@@ -17,16 +17,8 @@ import type { Message } from "@bufbuild/protobuf";
 /**
  * Describes the file littlehorse/external_event.proto.
  */
-export const file_littlehorse_external_event: GenFile =
-  /*@__PURE__*/
-  fileDesc(
-    "CiBsaXR0bGVob3JzZS9leHRlcm5hbF9ldmVudC5wcm90bxILbGl0dGxlaG9yc2UikwIKDUV4dGVybmFsRXZlbnQSKAoCaWQYASABKAsyHC5saXR0bGVob3JzZS5FeHRlcm5hbEV2ZW50SWQSLgoKY3JlYXRlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoHY29udGVudBgDIAEoCzIaLmxpdHRsZWhvcnNlLlZhcmlhYmxlVmFsdWUSHgoRdGhyZWFkX3J1bl9udW1iZXIYBCABKAVIAIgBARIeChFub2RlX3J1bl9wb3NpdGlvbhgFIAEoBUgBiAEBEg8KB2NsYWltZWQYBiABKAhCFAoSX3RocmVhZF9ydW5fbnVtYmVyQhQKEl9ub2RlX3J1bl9wb3NpdGlvbiK0AQoQRXh0ZXJuYWxFdmVudERlZhIrCgJpZBgBIAEoCzIfLmxpdHRsZWhvcnNlLkV4dGVybmFsRXZlbnREZWZJZBIuCgpjcmVhdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBJDChByZXRlbnRpb25fcG9saWN5GAMgASgLMikubGl0dGxlaG9yc2UuRXh0ZXJuYWxFdmVudFJldGVudGlvblBvbGljeSJQChxFeHRlcm5hbEV2ZW50UmV0ZW50aW9uUG9saWN5EhsKEXNlY29uZHNfYWZ0ZXJfcHV0GAEgASgDSABCEwoRZXh0X2V2dF9nY19wb2xpY3liBnByb3RvMw",
-    [
-      file_google_protobuf_timestamp,
-      file_littlehorse_object_id,
-      file_littlehorse_type_definition,
-    ],
-  );
+export const file_littlehorse_external_event: GenFile = /*@__PURE__*/
+  fileDesc("CiBsaXR0bGVob3JzZS9leHRlcm5hbF9ldmVudC5wcm90bxILbGl0dGxlaG9yc2UikwIKDUV4dGVybmFsRXZlbnQSKAoCaWQYASABKAsyHC5saXR0bGVob3JzZS5FeHRlcm5hbEV2ZW50SWQSLgoKY3JlYXRlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoHY29udGVudBgDIAEoCzIaLmxpdHRsZWhvcnNlLlZhcmlhYmxlVmFsdWUSHgoRdGhyZWFkX3J1bl9udW1iZXIYBCABKAVIAIgBARIeChFub2RlX3J1bl9wb3NpdGlvbhgFIAEoBUgBiAEBEg8KB2NsYWltZWQYBiABKAhCFAoSX3RocmVhZF9ydW5fbnVtYmVyQhQKEl9ub2RlX3J1bl9wb3NpdGlvbiK0AQoQRXh0ZXJuYWxFdmVudERlZhIrCgJpZBgBIAEoCzIfLmxpdHRsZWhvcnNlLkV4dGVybmFsRXZlbnREZWZJZBIuCgpjcmVhdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBJDChByZXRlbnRpb25fcG9saWN5GAMgASgLMikubGl0dGxlaG9yc2UuRXh0ZXJuYWxFdmVudFJldGVudGlvblBvbGljeSJQChxFeHRlcm5hbEV2ZW50UmV0ZW50aW9uUG9saWN5EhsKEXNlY29uZHNfYWZ0ZXJfcHV0GAEgASgDSABCEwoRZXh0X2V2dF9nY19wb2xpY3liBnByb3RvMw", [file_google_protobuf_timestamp, file_littlehorse_object_id, file_littlehorse_type_definition]);
 
 /**
  * @generated from message littlehorse.ExternalEvent
@@ -67,8 +59,7 @@ export type ExternalEvent = Message<"littlehorse.ExternalEvent"> & {
  * Describes the message littlehorse.ExternalEvent.
  * Use `create(ExternalEventSchema)` to create a new message.
  */
-export const ExternalEventSchema: GenMessage<ExternalEvent> =
-  /*@__PURE__*/
+export const ExternalEventSchema: GenMessage<ExternalEvent> = /*@__PURE__*/
   messageDesc(file_littlehorse_external_event, 0);
 
 /**
@@ -95,33 +86,29 @@ export type ExternalEventDef = Message<"littlehorse.ExternalEventDef"> & {
  * Describes the message littlehorse.ExternalEventDef.
  * Use `create(ExternalEventDefSchema)` to create a new message.
  */
-export const ExternalEventDefSchema: GenMessage<ExternalEventDef> =
-  /*@__PURE__*/
+export const ExternalEventDefSchema: GenMessage<ExternalEventDef> = /*@__PURE__*/
   messageDesc(file_littlehorse_external_event, 1);
 
 /**
  * @generated from message littlehorse.ExternalEventRetentionPolicy
  */
-export type ExternalEventRetentionPolicy =
-  Message<"littlehorse.ExternalEventRetentionPolicy"> & {
+export type ExternalEventRetentionPolicy = Message<"littlehorse.ExternalEventRetentionPolicy"> & {
+  /**
+   * @generated from oneof littlehorse.ExternalEventRetentionPolicy.ext_evt_gc_policy
+   */
+  extEvtGcPolicy: {
     /**
-     * @generated from oneof littlehorse.ExternalEventRetentionPolicy.ext_evt_gc_policy
+     * @generated from field: int64 seconds_after_put = 1;
      */
-    extEvtGcPolicy:
-      | {
-          /**
-           * @generated from field: int64 seconds_after_put = 1;
-           */
-          value: bigint;
-          case: "secondsAfterPut";
-        }
-      | { case: undefined; value?: undefined };
-  };
+    value: bigint;
+    case: "secondsAfterPut";
+  } | { case: undefined; value?: undefined };
+};
 
 /**
  * Describes the message littlehorse.ExternalEventRetentionPolicy.
  * Use `create(ExternalEventRetentionPolicySchema)` to create a new message.
  */
-export const ExternalEventRetentionPolicySchema: GenMessage<ExternalEventRetentionPolicy> =
-  /*@__PURE__*/
+export const ExternalEventRetentionPolicySchema: GenMessage<ExternalEventRetentionPolicy> = /*@__PURE__*/
   messageDesc(file_littlehorse_external_event, 2);
+

@@ -17,81 +17,70 @@ import type { Message } from "@bufbuild/protobuf";
 /**
  * Describes the file littlehorse/metrics.proto.
  */
-export const file_littlehorse_metrics: GenFile =
-  /*@__PURE__*/
-  fileDesc(
-    "ChlsaXR0bGVob3JzZS9tZXRyaWNzLnByb3RvEgtsaXR0bGVob3JzZSLKAQoWTGlzdFRhc2tNZXRyaWNzUmVxdWVzdBIrCgt0YXNrX2RlZl9pZBgBIAEoCzIWLmxpdHRsZWhvcnNlLlRhc2tEZWZJZBI1ChFsYXN0X3dpbmRvd19zdGFydBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNwoNd2luZG93X2xlbmd0aBgDIAEoDjIgLmxpdHRsZWhvcnNlLk1ldHJpY3NXaW5kb3dMZW5ndGgSEwoLbnVtX3dpbmRvd3MYBCABKAUixgEKFExpc3RXZk1ldHJpY3NSZXF1ZXN0EikKCndmX3NwZWNfaWQYASABKAsyFS5saXR0bGVob3JzZS5XZlNwZWNJZBI1ChFsYXN0X3dpbmRvd19zdGFydBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNwoNd2luZG93X2xlbmd0aBgDIAEoDjIgLmxpdHRsZWhvcnNlLk1ldHJpY3NXaW5kb3dMZW5ndGgSEwoLbnVtX3dpbmRvd3MYBCABKAViBnByb3RvMw",
-    [
-      file_google_protobuf_timestamp,
-      file_littlehorse_common_enums,
-      file_littlehorse_object_id,
-    ],
-  );
+export const file_littlehorse_metrics: GenFile = /*@__PURE__*/
+  fileDesc("ChlsaXR0bGVob3JzZS9tZXRyaWNzLnByb3RvEgtsaXR0bGVob3JzZSLKAQoWTGlzdFRhc2tNZXRyaWNzUmVxdWVzdBIrCgt0YXNrX2RlZl9pZBgBIAEoCzIWLmxpdHRsZWhvcnNlLlRhc2tEZWZJZBI1ChFsYXN0X3dpbmRvd19zdGFydBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNwoNd2luZG93X2xlbmd0aBgDIAEoDjIgLmxpdHRsZWhvcnNlLk1ldHJpY3NXaW5kb3dMZW5ndGgSEwoLbnVtX3dpbmRvd3MYBCABKAUixgEKFExpc3RXZk1ldHJpY3NSZXF1ZXN0EikKCndmX3NwZWNfaWQYASABKAsyFS5saXR0bGVob3JzZS5XZlNwZWNJZBI1ChFsYXN0X3dpbmRvd19zdGFydBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNwoNd2luZG93X2xlbmd0aBgDIAEoDjIgLmxpdHRsZWhvcnNlLk1ldHJpY3NXaW5kb3dMZW5ndGgSEwoLbnVtX3dpbmRvd3MYBCABKAViBnByb3RvMw", [file_google_protobuf_timestamp, file_littlehorse_common_enums, file_littlehorse_object_id]);
 
 /**
  * @generated from message littlehorse.ListTaskMetricsRequest
  */
-export type ListTaskMetricsRequest =
-  Message<"littlehorse.ListTaskMetricsRequest"> & {
-    /**
-     * @generated from field: littlehorse.TaskDefId task_def_id = 1;
-     */
-    taskDefId?: TaskDefId | undefined;
+export type ListTaskMetricsRequest = Message<"littlehorse.ListTaskMetricsRequest"> & {
+  /**
+   * @generated from field: littlehorse.TaskDefId task_def_id = 1;
+   */
+  taskDefId?: TaskDefId | undefined;
 
-    /**
-     * @generated from field: google.protobuf.Timestamp last_window_start = 2;
-     */
-    lastWindowStart?: Timestamp | undefined;
+  /**
+   * @generated from field: google.protobuf.Timestamp last_window_start = 2;
+   */
+  lastWindowStart?: Timestamp | undefined;
 
-    /**
-     * @generated from field: littlehorse.MetricsWindowLength window_length = 3;
-     */
-    windowLength: MetricsWindowLength;
+  /**
+   * @generated from field: littlehorse.MetricsWindowLength window_length = 3;
+   */
+  windowLength: MetricsWindowLength;
 
-    /**
-     * @generated from field: int32 num_windows = 4;
-     */
-    numWindows: number;
-  };
+  /**
+   * @generated from field: int32 num_windows = 4;
+   */
+  numWindows: number;
+};
 
 /**
  * Describes the message littlehorse.ListTaskMetricsRequest.
  * Use `create(ListTaskMetricsRequestSchema)` to create a new message.
  */
-export const ListTaskMetricsRequestSchema: GenMessage<ListTaskMetricsRequest> =
-  /*@__PURE__*/
+export const ListTaskMetricsRequestSchema: GenMessage<ListTaskMetricsRequest> = /*@__PURE__*/
   messageDesc(file_littlehorse_metrics, 0);
 
 /**
  * @generated from message littlehorse.ListWfMetricsRequest
  */
-export type ListWfMetricsRequest =
-  Message<"littlehorse.ListWfMetricsRequest"> & {
-    /**
-     * @generated from field: littlehorse.WfSpecId wf_spec_id = 1;
-     */
-    wfSpecId?: WfSpecId | undefined;
+export type ListWfMetricsRequest = Message<"littlehorse.ListWfMetricsRequest"> & {
+  /**
+   * @generated from field: littlehorse.WfSpecId wf_spec_id = 1;
+   */
+  wfSpecId?: WfSpecId | undefined;
 
-    /**
-     * @generated from field: google.protobuf.Timestamp last_window_start = 2;
-     */
-    lastWindowStart?: Timestamp | undefined;
+  /**
+   * @generated from field: google.protobuf.Timestamp last_window_start = 2;
+   */
+  lastWindowStart?: Timestamp | undefined;
 
-    /**
-     * @generated from field: littlehorse.MetricsWindowLength window_length = 3;
-     */
-    windowLength: MetricsWindowLength;
+  /**
+   * @generated from field: littlehorse.MetricsWindowLength window_length = 3;
+   */
+  windowLength: MetricsWindowLength;
 
-    /**
-     * @generated from field: int32 num_windows = 4;
-     */
-    numWindows: number;
-  };
+  /**
+   * @generated from field: int32 num_windows = 4;
+   */
+  numWindows: number;
+};
 
 /**
  * Describes the message littlehorse.ListWfMetricsRequest.
  * Use `create(ListWfMetricsRequestSchema)` to create a new message.
  */
-export const ListWfMetricsRequestSchema: GenMessage<ListWfMetricsRequest> =
-  /*@__PURE__*/
+export const ListWfMetricsRequestSchema: GenMessage<ListWfMetricsRequest> = /*@__PURE__*/
   messageDesc(file_littlehorse_metrics, 1);
+

@@ -4,25 +4,13 @@
 // @generated from file littlehorse/node_run.proto (package littlehorse, syntax proto3)
 /* eslint-disable */
 
-import type {
-  GenEnum,
-  GenFile,
-  GenMessage,
-} from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { LHStatus } from "./common_enums_pb";
 import { file_littlehorse_common_enums } from "./common_enums_pb";
-import type {
-  ExternalEventDefId,
-  ExternalEventId,
-  NodeRunId,
-  TaskRunId,
-  UserTaskRunId,
-  WfSpecId,
-  WorkflowEventId,
-} from "./object_id_pb";
+import type { ExternalEventDefId, ExternalEventId, NodeRunId, TaskRunId, UserTaskRunId, WfSpecId, WorkflowEventId } from "./object_id_pb";
 import { file_littlehorse_object_id } from "./object_id_pb";
 import type { VariableValue } from "./type_definition_pb";
 import { file_littlehorse_type_definition } from "./type_definition_pb";
@@ -31,42 +19,33 @@ import type { Message } from "@bufbuild/protobuf";
 /**
  * Describes the file littlehorse/node_run.proto.
  */
-export const file_littlehorse_node_run: GenFile =
-  /*@__PURE__*/
-  fileDesc(
-    "ChpsaXR0bGVob3JzZS9ub2RlX3J1bi5wcm90bxILbGl0dGxlaG9yc2UiDwoNRW50cnlwb2ludFJ1biIJCgdFeGl0UnVuIv0BChBFeHRlcm5hbEV2ZW50UnVuEj4KFWV4dGVybmFsX2V2ZW50X2RlZl9pZBgBIAEoCzIfLmxpdHRsZWhvcnNlLkV4dGVybmFsRXZlbnREZWZJZBIzCgpldmVudF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAiAEBEjwKEWV4dGVybmFsX2V2ZW50X2lkGAMgASgLMhwubGl0dGxlaG9yc2UuRXh0ZXJuYWxFdmVudElkSAGIAQESEQoJdGltZWRfb3V0GAQgASgIQg0KC19ldmVudF90aW1lQhQKEl9leHRlcm5hbF9ldmVudF9pZCLYAQoHRmFpbHVyZRIUCgxmYWlsdXJlX25hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIwCgdjb250ZW50GAMgASgLMhoubGl0dGxlaG9yc2UuVmFyaWFibGVWYWx1ZUgAiAEBEhwKFHdhc19wcm9wZXJseV9oYW5kbGVkGAQgASgIEikKHGZhaWx1cmVfaGFuZGxlcl90aHJlYWRydW5faWQYBSABKAVIAYgBAUIKCghfY29udGVudEIfCh1fZmFpbHVyZV9oYW5kbGVyX3RocmVhZHJ1bl9pZCKkBwoHTm9kZVJ1bhIiCgJpZBgBIAEoCzIWLmxpdHRsZWhvcnNlLk5vZGVSdW5JZBIpCgp3Zl9zcGVjX2lkGAQgASgLMhUubGl0dGxlaG9yc2UuV2ZTcGVjSWQSGwoTZmFpbHVyZV9oYW5kbGVyX2lkcxgFIAMoBRIlCgZzdGF0dXMYBiABKA4yFS5saXR0bGVob3JzZS5MSFN0YXR1cxIwCgxhcnJpdmFsX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKCGVuZF90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgBiAEBEhgKEHRocmVhZF9zcGVjX25hbWUYCSABKAkSEQoJbm9kZV9uYW1lGAogASgJEhoKDWVycm9yX21lc3NhZ2UYCyABKAlIAogBARImCghmYWlsdXJlcxgMIAMoCzIULmxpdHRsZWhvcnNlLkZhaWx1cmUSKAoEdGFzaxgNIAEoCzIYLmxpdHRsZWhvcnNlLlRhc2tOb2RlUnVuSAASNwoOZXh0ZXJuYWxfZXZlbnQYDiABKAsyHS5saXR0bGVob3JzZS5FeHRlcm5hbEV2ZW50UnVuSAASMAoKZW50cnlwb2ludBgPIAEoCzIaLmxpdHRsZWhvcnNlLkVudHJ5cG9pbnRSdW5IABIkCgRleGl0GBAgASgLMhQubGl0dGxlaG9yc2UuRXhpdFJ1bkgAEjMKDHN0YXJ0X3RocmVhZBgRIAEoCzIbLmxpdHRsZWhvcnNlLlN0YXJ0VGhyZWFkUnVuSAASNgoMd2FpdF90aHJlYWRzGBIgASgLMh4ubGl0dGxlaG9yc2UuV2FpdEZvclRocmVhZHNSdW5IABIqCgVzbGVlcBgTIAEoCzIZLmxpdHRsZWhvcnNlLlNsZWVwTm9kZVJ1bkgAEjEKCXVzZXJfdGFzaxgUIAEoCzIcLmxpdHRsZWhvcnNlLlVzZXJUYXNrTm9kZVJ1bkgAEkYKFnN0YXJ0X211bHRpcGxlX3RocmVhZHMYFSABKAsyJC5saXR0bGVob3JzZS5TdGFydE11bHRpcGxlVGhyZWFkc1J1bkgAEjUKC3Rocm93X2V2ZW50GBYgASgLMh4ubGl0dGxlaG9yc2UuVGhyb3dFdmVudE5vZGVSdW5IAEILCglub2RlX3R5cGVCCwoJX2VuZF90aW1lQhAKDl9lcnJvcl9tZXNzYWdlIlQKDFNsZWVwTm9kZVJ1bhIzCg9tYXR1cmF0aW9uX3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB21hdHVyZWQYAiABKAgiTQoXU3RhcnRNdWx0aXBsZVRocmVhZHNSdW4SGAoQdGhyZWFkX3NwZWNfbmFtZRgBIAEoCRIYChBjaGlsZF90aHJlYWRfaWRzGAIgAygFIlwKDlN0YXJ0VGhyZWFkUnVuEhwKD2NoaWxkX3RocmVhZF9pZBgBIAEoBUgAiAEBEhgKEHRocmVhZF9zcGVjX25hbWUYAiABKAlCEgoQX2NoaWxkX3RocmVhZF9pZCJPCgtUYXNrTm9kZVJ1bhIwCgt0YXNrX3J1bl9pZBgBIAEoCzIWLmxpdHRsZWhvcnNlLlRhc2tSdW5JZEgAiAEBQg4KDF90YXNrX3J1bl9pZCJMChFUaHJvd0V2ZW50Tm9kZVJ1bhI3ChF3b3JrZmxvd19ldmVudF9pZBgBIAEoCzIcLmxpdHRsZWhvcnNlLldvcmtmbG93RXZlbnRJZCJhCg9Vc2VyVGFza05vZGVSdW4SOQoQdXNlcl90YXNrX3J1bl9pZBgBIAEoCzIaLmxpdHRsZWhvcnNlLlVzZXJUYXNrUnVuSWRIAIgBAUITChFfdXNlcl90YXNrX3J1bl9pZCKkBAoRV2FpdEZvclRocmVhZHNSdW4SPQoHdGhyZWFkcxgBIAMoCzIsLmxpdHRsZWhvcnNlLldhaXRGb3JUaHJlYWRzUnVuLldhaXRGb3JUaHJlYWQawAIKDVdhaXRGb3JUaHJlYWQSOAoPdGhyZWFkX2VuZF90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAiAEBEiwKDXRocmVhZF9zdGF0dXMYAiABKA4yFS5saXR0bGVob3JzZS5MSFN0YXR1cxIZChF0aHJlYWRfcnVuX251bWJlchgDIAEoBRJKCg53YWl0aW5nX3N0YXR1cxgEIAEoDjIyLmxpdHRsZWhvcnNlLldhaXRGb3JUaHJlYWRzUnVuLldhaXRpbmdUaHJlYWRTdGF0dXMSKgodZmFpbHVyZV9oYW5kbGVyX3RocmVhZF9ydW5faWQYBSABKAVIAYgBAUISChBfdGhyZWFkX2VuZF90aW1lQiAKHl9mYWlsdXJlX2hhbmRsZXJfdGhyZWFkX3J1bl9pZCKMAQoTV2FpdGluZ1RocmVhZFN0YXR1cxIWChJUSFJFQURfSU5fUFJPR1JFU1MQABIbChdUSFJFQURfSEFORExJTkdfRkFJTFVSRRABEicKI1RIUkVBRF9DT01QTEVURURfT1JfRkFJTFVSRV9IQU5ETEVEEAISFwoTVEhSRUFEX1VOU1VDQ0VTU0ZVTBADYgZwcm90bzM",
-    [
-      file_google_protobuf_timestamp,
-      file_littlehorse_common_enums,
-      file_littlehorse_object_id,
-      file_littlehorse_type_definition,
-    ],
-  );
+export const file_littlehorse_node_run: GenFile = /*@__PURE__*/
+  fileDesc("ChpsaXR0bGVob3JzZS9ub2RlX3J1bi5wcm90bxILbGl0dGxlaG9yc2UiDwoNRW50cnlwb2ludFJ1biIJCgdFeGl0UnVuIv0BChBFeHRlcm5hbEV2ZW50UnVuEj4KFWV4dGVybmFsX2V2ZW50X2RlZl9pZBgBIAEoCzIfLmxpdHRsZWhvcnNlLkV4dGVybmFsRXZlbnREZWZJZBIzCgpldmVudF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAiAEBEjwKEWV4dGVybmFsX2V2ZW50X2lkGAMgASgLMhwubGl0dGxlaG9yc2UuRXh0ZXJuYWxFdmVudElkSAGIAQESEQoJdGltZWRfb3V0GAQgASgIQg0KC19ldmVudF90aW1lQhQKEl9leHRlcm5hbF9ldmVudF9pZCLYAQoHRmFpbHVyZRIUCgxmYWlsdXJlX25hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIwCgdjb250ZW50GAMgASgLMhoubGl0dGxlaG9yc2UuVmFyaWFibGVWYWx1ZUgAiAEBEhwKFHdhc19wcm9wZXJseV9oYW5kbGVkGAQgASgIEikKHGZhaWx1cmVfaGFuZGxlcl90aHJlYWRydW5faWQYBSABKAVIAYgBAUIKCghfY29udGVudEIfCh1fZmFpbHVyZV9oYW5kbGVyX3RocmVhZHJ1bl9pZCKkBwoHTm9kZVJ1bhIiCgJpZBgBIAEoCzIWLmxpdHRsZWhvcnNlLk5vZGVSdW5JZBIpCgp3Zl9zcGVjX2lkGAQgASgLMhUubGl0dGxlaG9yc2UuV2ZTcGVjSWQSGwoTZmFpbHVyZV9oYW5kbGVyX2lkcxgFIAMoBRIlCgZzdGF0dXMYBiABKA4yFS5saXR0bGVob3JzZS5MSFN0YXR1cxIwCgxhcnJpdmFsX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKCGVuZF90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgBiAEBEhgKEHRocmVhZF9zcGVjX25hbWUYCSABKAkSEQoJbm9kZV9uYW1lGAogASgJEhoKDWVycm9yX21lc3NhZ2UYCyABKAlIAogBARImCghmYWlsdXJlcxgMIAMoCzIULmxpdHRsZWhvcnNlLkZhaWx1cmUSKAoEdGFzaxgNIAEoCzIYLmxpdHRsZWhvcnNlLlRhc2tOb2RlUnVuSAASNwoOZXh0ZXJuYWxfZXZlbnQYDiABKAsyHS5saXR0bGVob3JzZS5FeHRlcm5hbEV2ZW50UnVuSAASMAoKZW50cnlwb2ludBgPIAEoCzIaLmxpdHRsZWhvcnNlLkVudHJ5cG9pbnRSdW5IABIkCgRleGl0GBAgASgLMhQubGl0dGxlaG9yc2UuRXhpdFJ1bkgAEjMKDHN0YXJ0X3RocmVhZBgRIAEoCzIbLmxpdHRsZWhvcnNlLlN0YXJ0VGhyZWFkUnVuSAASNgoMd2FpdF90aHJlYWRzGBIgASgLMh4ubGl0dGxlaG9yc2UuV2FpdEZvclRocmVhZHNSdW5IABIqCgVzbGVlcBgTIAEoCzIZLmxpdHRsZWhvcnNlLlNsZWVwTm9kZVJ1bkgAEjEKCXVzZXJfdGFzaxgUIAEoCzIcLmxpdHRsZWhvcnNlLlVzZXJUYXNrTm9kZVJ1bkgAEkYKFnN0YXJ0X211bHRpcGxlX3RocmVhZHMYFSABKAsyJC5saXR0bGVob3JzZS5TdGFydE11bHRpcGxlVGhyZWFkc1J1bkgAEjUKC3Rocm93X2V2ZW50GBYgASgLMh4ubGl0dGxlaG9yc2UuVGhyb3dFdmVudE5vZGVSdW5IAEILCglub2RlX3R5cGVCCwoJX2VuZF90aW1lQhAKDl9lcnJvcl9tZXNzYWdlIlQKDFNsZWVwTm9kZVJ1bhIzCg9tYXR1cmF0aW9uX3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB21hdHVyZWQYAiABKAgiTQoXU3RhcnRNdWx0aXBsZVRocmVhZHNSdW4SGAoQdGhyZWFkX3NwZWNfbmFtZRgBIAEoCRIYChBjaGlsZF90aHJlYWRfaWRzGAIgAygFIlwKDlN0YXJ0VGhyZWFkUnVuEhwKD2NoaWxkX3RocmVhZF9pZBgBIAEoBUgAiAEBEhgKEHRocmVhZF9zcGVjX25hbWUYAiABKAlCEgoQX2NoaWxkX3RocmVhZF9pZCJPCgtUYXNrTm9kZVJ1bhIwCgt0YXNrX3J1bl9pZBgBIAEoCzIWLmxpdHRsZWhvcnNlLlRhc2tSdW5JZEgAiAEBQg4KDF90YXNrX3J1bl9pZCJMChFUaHJvd0V2ZW50Tm9kZVJ1bhI3ChF3b3JrZmxvd19ldmVudF9pZBgBIAEoCzIcLmxpdHRsZWhvcnNlLldvcmtmbG93RXZlbnRJZCJhCg9Vc2VyVGFza05vZGVSdW4SOQoQdXNlcl90YXNrX3J1bl9pZBgBIAEoCzIaLmxpdHRsZWhvcnNlLlVzZXJUYXNrUnVuSWRIAIgBAUITChFfdXNlcl90YXNrX3J1bl9pZCKkBAoRV2FpdEZvclRocmVhZHNSdW4SPQoHdGhyZWFkcxgBIAMoCzIsLmxpdHRsZWhvcnNlLldhaXRGb3JUaHJlYWRzUnVuLldhaXRGb3JUaHJlYWQawAIKDVdhaXRGb3JUaHJlYWQSOAoPdGhyZWFkX2VuZF90aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAiAEBEiwKDXRocmVhZF9zdGF0dXMYAiABKA4yFS5saXR0bGVob3JzZS5MSFN0YXR1cxIZChF0aHJlYWRfcnVuX251bWJlchgDIAEoBRJKCg53YWl0aW5nX3N0YXR1cxgEIAEoDjIyLmxpdHRsZWhvcnNlLldhaXRGb3JUaHJlYWRzUnVuLldhaXRpbmdUaHJlYWRTdGF0dXMSKgodZmFpbHVyZV9oYW5kbGVyX3RocmVhZF9ydW5faWQYBSABKAVIAYgBAUISChBfdGhyZWFkX2VuZF90aW1lQiAKHl9mYWlsdXJlX2hhbmRsZXJfdGhyZWFkX3J1bl9pZCKMAQoTV2FpdGluZ1RocmVhZFN0YXR1cxIWChJUSFJFQURfSU5fUFJPR1JFU1MQABIbChdUSFJFQURfSEFORExJTkdfRkFJTFVSRRABEicKI1RIUkVBRF9DT01QTEVURURfT1JfRkFJTFVSRV9IQU5ETEVEEAISFwoTVEhSRUFEX1VOU1VDQ0VTU0ZVTBADYgZwcm90bzM", [file_google_protobuf_timestamp, file_littlehorse_common_enums, file_littlehorse_object_id, file_littlehorse_type_definition]);
 
 /**
  * @generated from message littlehorse.EntrypointRun
  */
-export type EntrypointRun = Message<"littlehorse.EntrypointRun"> & {};
+export type EntrypointRun = Message<"littlehorse.EntrypointRun"> & {
+};
 
 /**
  * Describes the message littlehorse.EntrypointRun.
  * Use `create(EntrypointRunSchema)` to create a new message.
  */
-export const EntrypointRunSchema: GenMessage<EntrypointRun> =
-  /*@__PURE__*/
+export const EntrypointRunSchema: GenMessage<EntrypointRun> = /*@__PURE__*/
   messageDesc(file_littlehorse_node_run, 0);
 
 /**
  * @generated from message littlehorse.ExitRun
  */
-export type ExitRun = Message<"littlehorse.ExitRun"> & {};
+export type ExitRun = Message<"littlehorse.ExitRun"> & {
+};
 
 /**
  * Describes the message littlehorse.ExitRun.
  * Use `create(ExitRunSchema)` to create a new message.
  */
-export const ExitRunSchema: GenMessage<ExitRun> =
-  /*@__PURE__*/
+export const ExitRunSchema: GenMessage<ExitRun> = /*@__PURE__*/
   messageDesc(file_littlehorse_node_run, 1);
 
 /**
@@ -98,8 +77,7 @@ export type ExternalEventRun = Message<"littlehorse.ExternalEventRun"> & {
  * Describes the message littlehorse.ExternalEventRun.
  * Use `create(ExternalEventRunSchema)` to create a new message.
  */
-export const ExternalEventRunSchema: GenMessage<ExternalEventRun> =
-  /*@__PURE__*/
+export const ExternalEventRunSchema: GenMessage<ExternalEventRun> = /*@__PURE__*/
   messageDesc(file_littlehorse_node_run, 2);
 
 /**
@@ -136,8 +114,7 @@ export type Failure = Message<"littlehorse.Failure"> & {
  * Describes the message littlehorse.Failure.
  * Use `create(FailureSchema)` to create a new message.
  */
-export const FailureSchema: GenMessage<Failure> =
-  /*@__PURE__*/
+export const FailureSchema: GenMessage<Failure> = /*@__PURE__*/
   messageDesc(file_littlehorse_node_run, 3);
 
 /**
@@ -197,86 +174,74 @@ export type NodeRun = Message<"littlehorse.NodeRun"> & {
   /**
    * @generated from oneof littlehorse.NodeRun.node_type
    */
-  nodeType:
-    | {
-        /**
-         * @generated from field: littlehorse.TaskNodeRun task = 13;
-         */
-        value: TaskNodeRun;
-        case: "task";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.ExternalEventRun external_event = 14;
-         */
-        value: ExternalEventRun;
-        case: "externalEvent";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.EntrypointRun entrypoint = 15;
-         */
-        value: EntrypointRun;
-        case: "entrypoint";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.ExitRun exit = 16;
-         */
-        value: ExitRun;
-        case: "exit";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.StartThreadRun start_thread = 17;
-         */
-        value: StartThreadRun;
-        case: "startThread";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.WaitForThreadsRun wait_threads = 18;
-         */
-        value: WaitForThreadsRun;
-        case: "waitThreads";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.SleepNodeRun sleep = 19;
-         */
-        value: SleepNodeRun;
-        case: "sleep";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.UserTaskNodeRun user_task = 20;
-         */
-        value: UserTaskNodeRun;
-        case: "userTask";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.StartMultipleThreadsRun start_multiple_threads = 21;
-         */
-        value: StartMultipleThreadsRun;
-        case: "startMultipleThreads";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.ThrowEventNodeRun throw_event = 22;
-         */
-        value: ThrowEventNodeRun;
-        case: "throwEvent";
-      }
-    | { case: undefined; value?: undefined };
+  nodeType: {
+    /**
+     * @generated from field: littlehorse.TaskNodeRun task = 13;
+     */
+    value: TaskNodeRun;
+    case: "task";
+  } | {
+    /**
+     * @generated from field: littlehorse.ExternalEventRun external_event = 14;
+     */
+    value: ExternalEventRun;
+    case: "externalEvent";
+  } | {
+    /**
+     * @generated from field: littlehorse.EntrypointRun entrypoint = 15;
+     */
+    value: EntrypointRun;
+    case: "entrypoint";
+  } | {
+    /**
+     * @generated from field: littlehorse.ExitRun exit = 16;
+     */
+    value: ExitRun;
+    case: "exit";
+  } | {
+    /**
+     * @generated from field: littlehorse.StartThreadRun start_thread = 17;
+     */
+    value: StartThreadRun;
+    case: "startThread";
+  } | {
+    /**
+     * @generated from field: littlehorse.WaitForThreadsRun wait_threads = 18;
+     */
+    value: WaitForThreadsRun;
+    case: "waitThreads";
+  } | {
+    /**
+     * @generated from field: littlehorse.SleepNodeRun sleep = 19;
+     */
+    value: SleepNodeRun;
+    case: "sleep";
+  } | {
+    /**
+     * @generated from field: littlehorse.UserTaskNodeRun user_task = 20;
+     */
+    value: UserTaskNodeRun;
+    case: "userTask";
+  } | {
+    /**
+     * @generated from field: littlehorse.StartMultipleThreadsRun start_multiple_threads = 21;
+     */
+    value: StartMultipleThreadsRun;
+    case: "startMultipleThreads";
+  } | {
+    /**
+     * @generated from field: littlehorse.ThrowEventNodeRun throw_event = 22;
+     */
+    value: ThrowEventNodeRun;
+    case: "throwEvent";
+  } | { case: undefined; value?: undefined };
 };
 
 /**
  * Describes the message littlehorse.NodeRun.
  * Use `create(NodeRunSchema)` to create a new message.
  */
-export const NodeRunSchema: GenMessage<NodeRun> =
-  /*@__PURE__*/
+export const NodeRunSchema: GenMessage<NodeRun> = /*@__PURE__*/
   messageDesc(file_littlehorse_node_run, 4);
 
 /**
@@ -298,32 +263,29 @@ export type SleepNodeRun = Message<"littlehorse.SleepNodeRun"> & {
  * Describes the message littlehorse.SleepNodeRun.
  * Use `create(SleepNodeRunSchema)` to create a new message.
  */
-export const SleepNodeRunSchema: GenMessage<SleepNodeRun> =
-  /*@__PURE__*/
+export const SleepNodeRunSchema: GenMessage<SleepNodeRun> = /*@__PURE__*/
   messageDesc(file_littlehorse_node_run, 5);
 
 /**
  * @generated from message littlehorse.StartMultipleThreadsRun
  */
-export type StartMultipleThreadsRun =
-  Message<"littlehorse.StartMultipleThreadsRun"> & {
-    /**
-     * @generated from field: string thread_spec_name = 1;
-     */
-    threadSpecName: string;
+export type StartMultipleThreadsRun = Message<"littlehorse.StartMultipleThreadsRun"> & {
+  /**
+   * @generated from field: string thread_spec_name = 1;
+   */
+  threadSpecName: string;
 
-    /**
-     * @generated from field: repeated int32 child_thread_ids = 2;
-     */
-    childThreadIds: number[];
-  };
+  /**
+   * @generated from field: repeated int32 child_thread_ids = 2;
+   */
+  childThreadIds: number[];
+};
 
 /**
  * Describes the message littlehorse.StartMultipleThreadsRun.
  * Use `create(StartMultipleThreadsRunSchema)` to create a new message.
  */
-export const StartMultipleThreadsRunSchema: GenMessage<StartMultipleThreadsRun> =
-  /*@__PURE__*/
+export const StartMultipleThreadsRunSchema: GenMessage<StartMultipleThreadsRun> = /*@__PURE__*/
   messageDesc(file_littlehorse_node_run, 6);
 
 /**
@@ -345,8 +307,7 @@ export type StartThreadRun = Message<"littlehorse.StartThreadRun"> & {
  * Describes the message littlehorse.StartThreadRun.
  * Use `create(StartThreadRunSchema)` to create a new message.
  */
-export const StartThreadRunSchema: GenMessage<StartThreadRun> =
-  /*@__PURE__*/
+export const StartThreadRunSchema: GenMessage<StartThreadRun> = /*@__PURE__*/
   messageDesc(file_littlehorse_node_run, 7);
 
 /**
@@ -363,8 +324,7 @@ export type TaskNodeRun = Message<"littlehorse.TaskNodeRun"> & {
  * Describes the message littlehorse.TaskNodeRun.
  * Use `create(TaskNodeRunSchema)` to create a new message.
  */
-export const TaskNodeRunSchema: GenMessage<TaskNodeRun> =
-  /*@__PURE__*/
+export const TaskNodeRunSchema: GenMessage<TaskNodeRun> = /*@__PURE__*/
   messageDesc(file_littlehorse_node_run, 8);
 
 /**
@@ -381,8 +341,7 @@ export type ThrowEventNodeRun = Message<"littlehorse.ThrowEventNodeRun"> & {
  * Describes the message littlehorse.ThrowEventNodeRun.
  * Use `create(ThrowEventNodeRunSchema)` to create a new message.
  */
-export const ThrowEventNodeRunSchema: GenMessage<ThrowEventNodeRun> =
-  /*@__PURE__*/
+export const ThrowEventNodeRunSchema: GenMessage<ThrowEventNodeRun> = /*@__PURE__*/
   messageDesc(file_littlehorse_node_run, 9);
 
 /**
@@ -399,8 +358,7 @@ export type UserTaskNodeRun = Message<"littlehorse.UserTaskNodeRun"> & {
  * Describes the message littlehorse.UserTaskNodeRun.
  * Use `create(UserTaskNodeRunSchema)` to create a new message.
  */
-export const UserTaskNodeRunSchema: GenMessage<UserTaskNodeRun> =
-  /*@__PURE__*/
+export const UserTaskNodeRunSchema: GenMessage<UserTaskNodeRun> = /*@__PURE__*/
   messageDesc(file_littlehorse_node_run, 10);
 
 /**
@@ -417,47 +375,44 @@ export type WaitForThreadsRun = Message<"littlehorse.WaitForThreadsRun"> & {
  * Describes the message littlehorse.WaitForThreadsRun.
  * Use `create(WaitForThreadsRunSchema)` to create a new message.
  */
-export const WaitForThreadsRunSchema: GenMessage<WaitForThreadsRun> =
-  /*@__PURE__*/
+export const WaitForThreadsRunSchema: GenMessage<WaitForThreadsRun> = /*@__PURE__*/
   messageDesc(file_littlehorse_node_run, 11);
 
 /**
  * @generated from message littlehorse.WaitForThreadsRun.WaitForThread
  */
-export type WaitForThreadsRun_WaitForThread =
-  Message<"littlehorse.WaitForThreadsRun.WaitForThread"> & {
-    /**
-     * @generated from field: optional google.protobuf.Timestamp thread_end_time = 1;
-     */
-    threadEndTime?: Timestamp | undefined;
+export type WaitForThreadsRun_WaitForThread = Message<"littlehorse.WaitForThreadsRun.WaitForThread"> & {
+  /**
+   * @generated from field: optional google.protobuf.Timestamp thread_end_time = 1;
+   */
+  threadEndTime?: Timestamp | undefined;
 
-    /**
-     * @generated from field: littlehorse.LHStatus thread_status = 2;
-     */
-    threadStatus: LHStatus;
+  /**
+   * @generated from field: littlehorse.LHStatus thread_status = 2;
+   */
+  threadStatus: LHStatus;
 
-    /**
-     * @generated from field: int32 thread_run_number = 3;
-     */
-    threadRunNumber: number;
+  /**
+   * @generated from field: int32 thread_run_number = 3;
+   */
+  threadRunNumber: number;
 
-    /**
-     * @generated from field: littlehorse.WaitForThreadsRun.WaitingThreadStatus waiting_status = 4;
-     */
-    waitingStatus: WaitForThreadsRun_WaitingThreadStatus;
+  /**
+   * @generated from field: littlehorse.WaitForThreadsRun.WaitingThreadStatus waiting_status = 4;
+   */
+  waitingStatus: WaitForThreadsRun_WaitingThreadStatus;
 
-    /**
-     * @generated from field: optional int32 failure_handler_thread_run_id = 5;
-     */
-    failureHandlerThreadRunId?: number | undefined;
-  };
+  /**
+   * @generated from field: optional int32 failure_handler_thread_run_id = 5;
+   */
+  failureHandlerThreadRunId?: number | undefined;
+};
 
 /**
  * Describes the message littlehorse.WaitForThreadsRun.WaitForThread.
  * Use `create(WaitForThreadsRun_WaitForThreadSchema)` to create a new message.
  */
-export const WaitForThreadsRun_WaitForThreadSchema: GenMessage<WaitForThreadsRun_WaitForThread> =
-  /*@__PURE__*/
+export const WaitForThreadsRun_WaitForThreadSchema: GenMessage<WaitForThreadsRun_WaitForThread> = /*@__PURE__*/
   messageDesc(file_littlehorse_node_run, 11, 0);
 
 /**
@@ -488,6 +443,6 @@ export enum WaitForThreadsRun_WaitingThreadStatus {
 /**
  * Describes the enum littlehorse.WaitForThreadsRun.WaitingThreadStatus.
  */
-export const WaitForThreadsRun_WaitingThreadStatusSchema: GenEnum<WaitForThreadsRun_WaitingThreadStatus> =
-  /*@__PURE__*/
+export const WaitForThreadsRun_WaitingThreadStatusSchema: GenEnum<WaitForThreadsRun_WaitingThreadStatus> = /*@__PURE__*/
   enumDesc(file_littlehorse_node_run, 11, 0);
+

@@ -15,12 +15,8 @@ import type { Message } from "@bufbuild/protobuf";
 /**
  * Describes the file littlehorse/object_id.proto.
  */
-export const file_littlehorse_object_id: GenFile =
-  /*@__PURE__*/
-  fileDesc(
-    "ChtsaXR0bGVob3JzZS9vYmplY3RfaWQucHJvdG8SC2xpdHRsZWhvcnNlIiIKEkV4dGVybmFsRXZlbnREZWZJZBIMCgRuYW1lGAEgASgJIogBCg9FeHRlcm5hbEV2ZW50SWQSJwoJd2ZfcnVuX2lkGAEgASgLMhQubGl0dGxlaG9yc2UuV2ZSdW5JZBI+ChVleHRlcm5hbF9ldmVudF9kZWZfaWQYAiABKAsyHy5saXR0bGVob3JzZS5FeHRlcm5hbEV2ZW50RGVmSWQSDAoEZ3VpZBgDIAEoCSJhCglOb2RlUnVuSWQSJwoJd2ZfcnVuX2lkGAEgASgLMhQubGl0dGxlaG9yc2UuV2ZSdW5JZBIZChF0aHJlYWRfcnVuX251bWJlchgCIAEoBRIQCghwb3NpdGlvbhgDIAEoBSIZCgtQcmluY2lwYWxJZBIKCgJpZBgBIAEoCSIZCglUYXNrRGVmSWQSDAoEbmFtZRgBIAEoCSKoAQoQVGFza0RlZk1ldHJpY3NJZBIwCgx3aW5kb3dfc3RhcnQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKC3dpbmRvd190eXBlGAIgASgOMiAubGl0dGxlaG9yc2UuTWV0cmljc1dpbmRvd0xlbmd0aBIrCgt0YXNrX2RlZl9pZBgDIAEoCzIWLmxpdHRsZWhvcnNlLlRhc2tEZWZJZCJHCglUYXNrUnVuSWQSJwoJd2ZfcnVuX2lkGAEgASgLMhQubGl0dGxlaG9yc2UuV2ZSdW5JZBIRCgl0YXNrX2d1aWQYAiABKAkiQAoRVGFza1dvcmtlckdyb3VwSWQSKwoLdGFza19kZWZfaWQYASABKAsyFi5saXR0bGVob3JzZS5UYXNrRGVmSWQiFgoIVGVuYW50SWQSCgoCaWQYASABKAkiLgoNVXNlclRhc2tEZWZJZBIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAUiUAoNVXNlclRhc2tSdW5JZBInCgl3Zl9ydW5faWQYASABKAsyFC5saXR0bGVob3JzZS5XZlJ1bklkEhYKDnVzZXJfdGFza19ndWlkGAIgASgJIl4KClZhcmlhYmxlSWQSJwoJd2ZfcnVuX2lkGAEgASgLMhQubGl0dGxlaG9yc2UuV2ZSdW5JZBIZChF0aHJlYWRfcnVuX251bWJlchgCIAEoBRIMCgRuYW1lGAMgASgJIl8KB1dmUnVuSWQSCgoCaWQYASABKAkSMwoQcGFyZW50X3dmX3J1bl9pZBgCIAEoCzIULmxpdHRsZWhvcnNlLldmUnVuSWRIAIgBAUITChFfcGFyZW50X3dmX3J1bl9pZCJBCghXZlNwZWNJZBIMCgRuYW1lGAEgASgJEhUKDW1ham9yX3ZlcnNpb24YAiABKAUSEAoIcmV2aXNpb24YAyABKAUipQEKD1dmU3BlY01ldHJpY3NJZBIwCgx3aW5kb3dfc3RhcnQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKC3dpbmRvd190eXBlGAIgASgOMiAubGl0dGxlaG9yc2UuTWV0cmljc1dpbmRvd0xlbmd0aBIpCgp3Zl9zcGVjX2lkGAMgASgLMhUubGl0dGxlaG9yc2UuV2ZTcGVjSWQiIgoSV29ya2Zsb3dFdmVudERlZklkEgwKBG5hbWUYASABKAkiigEKD1dvcmtmbG93RXZlbnRJZBInCgl3Zl9ydW5faWQYASABKAsyFC5saXR0bGVob3JzZS5XZlJ1bklkEj4KFXdvcmtmbG93X2V2ZW50X2RlZl9pZBgCIAEoCzIfLmxpdHRsZWhvcnNlLldvcmtmbG93RXZlbnREZWZJZBIOCgZudW1iZXIYAyABKAViBnByb3RvMw",
-    [file_google_protobuf_timestamp, file_littlehorse_common_enums],
-  );
+export const file_littlehorse_object_id: GenFile = /*@__PURE__*/
+  fileDesc("ChtsaXR0bGVob3JzZS9vYmplY3RfaWQucHJvdG8SC2xpdHRsZWhvcnNlIiIKEkV4dGVybmFsRXZlbnREZWZJZBIMCgRuYW1lGAEgASgJIogBCg9FeHRlcm5hbEV2ZW50SWQSJwoJd2ZfcnVuX2lkGAEgASgLMhQubGl0dGxlaG9yc2UuV2ZSdW5JZBI+ChVleHRlcm5hbF9ldmVudF9kZWZfaWQYAiABKAsyHy5saXR0bGVob3JzZS5FeHRlcm5hbEV2ZW50RGVmSWQSDAoEZ3VpZBgDIAEoCSJhCglOb2RlUnVuSWQSJwoJd2ZfcnVuX2lkGAEgASgLMhQubGl0dGxlaG9yc2UuV2ZSdW5JZBIZChF0aHJlYWRfcnVuX251bWJlchgCIAEoBRIQCghwb3NpdGlvbhgDIAEoBSIZCgtQcmluY2lwYWxJZBIKCgJpZBgBIAEoCSIZCglUYXNrRGVmSWQSDAoEbmFtZRgBIAEoCSKoAQoQVGFza0RlZk1ldHJpY3NJZBIwCgx3aW5kb3dfc3RhcnQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKC3dpbmRvd190eXBlGAIgASgOMiAubGl0dGxlaG9yc2UuTWV0cmljc1dpbmRvd0xlbmd0aBIrCgt0YXNrX2RlZl9pZBgDIAEoCzIWLmxpdHRsZWhvcnNlLlRhc2tEZWZJZCJHCglUYXNrUnVuSWQSJwoJd2ZfcnVuX2lkGAEgASgLMhQubGl0dGxlaG9yc2UuV2ZSdW5JZBIRCgl0YXNrX2d1aWQYAiABKAkiQAoRVGFza1dvcmtlckdyb3VwSWQSKwoLdGFza19kZWZfaWQYASABKAsyFi5saXR0bGVob3JzZS5UYXNrRGVmSWQiFgoIVGVuYW50SWQSCgoCaWQYASABKAkiLgoNVXNlclRhc2tEZWZJZBIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAUiUAoNVXNlclRhc2tSdW5JZBInCgl3Zl9ydW5faWQYASABKAsyFC5saXR0bGVob3JzZS5XZlJ1bklkEhYKDnVzZXJfdGFza19ndWlkGAIgASgJIl4KClZhcmlhYmxlSWQSJwoJd2ZfcnVuX2lkGAEgASgLMhQubGl0dGxlaG9yc2UuV2ZSdW5JZBIZChF0aHJlYWRfcnVuX251bWJlchgCIAEoBRIMCgRuYW1lGAMgASgJIl8KB1dmUnVuSWQSCgoCaWQYASABKAkSMwoQcGFyZW50X3dmX3J1bl9pZBgCIAEoCzIULmxpdHRsZWhvcnNlLldmUnVuSWRIAIgBAUITChFfcGFyZW50X3dmX3J1bl9pZCJBCghXZlNwZWNJZBIMCgRuYW1lGAEgASgJEhUKDW1ham9yX3ZlcnNpb24YAiABKAUSEAoIcmV2aXNpb24YAyABKAUipQEKD1dmU3BlY01ldHJpY3NJZBIwCgx3aW5kb3dfc3RhcnQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKC3dpbmRvd190eXBlGAIgASgOMiAubGl0dGxlaG9yc2UuTWV0cmljc1dpbmRvd0xlbmd0aBIpCgp3Zl9zcGVjX2lkGAMgASgLMhUubGl0dGxlaG9yc2UuV2ZTcGVjSWQiIgoSV29ya2Zsb3dFdmVudERlZklkEgwKBG5hbWUYASABKAkiigEKD1dvcmtmbG93RXZlbnRJZBInCgl3Zl9ydW5faWQYASABKAsyFC5saXR0bGVob3JzZS5XZlJ1bklkEj4KFXdvcmtmbG93X2V2ZW50X2RlZl9pZBgCIAEoCzIfLmxpdHRsZWhvcnNlLldvcmtmbG93RXZlbnREZWZJZBIOCgZudW1iZXIYAyABKAViBnByb3RvMw", [file_google_protobuf_timestamp, file_littlehorse_common_enums]);
 
 /**
  * @generated from message littlehorse.ExternalEventDefId
@@ -36,8 +32,7 @@ export type ExternalEventDefId = Message<"littlehorse.ExternalEventDefId"> & {
  * Describes the message littlehorse.ExternalEventDefId.
  * Use `create(ExternalEventDefIdSchema)` to create a new message.
  */
-export const ExternalEventDefIdSchema: GenMessage<ExternalEventDefId> =
-  /*@__PURE__*/
+export const ExternalEventDefIdSchema: GenMessage<ExternalEventDefId> = /*@__PURE__*/
   messageDesc(file_littlehorse_object_id, 0);
 
 /**
@@ -64,8 +59,7 @@ export type ExternalEventId = Message<"littlehorse.ExternalEventId"> & {
  * Describes the message littlehorse.ExternalEventId.
  * Use `create(ExternalEventIdSchema)` to create a new message.
  */
-export const ExternalEventIdSchema: GenMessage<ExternalEventId> =
-  /*@__PURE__*/
+export const ExternalEventIdSchema: GenMessage<ExternalEventId> = /*@__PURE__*/
   messageDesc(file_littlehorse_object_id, 1);
 
 /**
@@ -92,8 +86,7 @@ export type NodeRunId = Message<"littlehorse.NodeRunId"> & {
  * Describes the message littlehorse.NodeRunId.
  * Use `create(NodeRunIdSchema)` to create a new message.
  */
-export const NodeRunIdSchema: GenMessage<NodeRunId> =
-  /*@__PURE__*/
+export const NodeRunIdSchema: GenMessage<NodeRunId> = /*@__PURE__*/
   messageDesc(file_littlehorse_object_id, 2);
 
 /**
@@ -110,8 +103,7 @@ export type PrincipalId = Message<"littlehorse.PrincipalId"> & {
  * Describes the message littlehorse.PrincipalId.
  * Use `create(PrincipalIdSchema)` to create a new message.
  */
-export const PrincipalIdSchema: GenMessage<PrincipalId> =
-  /*@__PURE__*/
+export const PrincipalIdSchema: GenMessage<PrincipalId> = /*@__PURE__*/
   messageDesc(file_littlehorse_object_id, 3);
 
 /**
@@ -128,8 +120,7 @@ export type TaskDefId = Message<"littlehorse.TaskDefId"> & {
  * Describes the message littlehorse.TaskDefId.
  * Use `create(TaskDefIdSchema)` to create a new message.
  */
-export const TaskDefIdSchema: GenMessage<TaskDefId> =
-  /*@__PURE__*/
+export const TaskDefIdSchema: GenMessage<TaskDefId> = /*@__PURE__*/
   messageDesc(file_littlehorse_object_id, 4);
 
 /**
@@ -156,8 +147,7 @@ export type TaskDefMetricsId = Message<"littlehorse.TaskDefMetricsId"> & {
  * Describes the message littlehorse.TaskDefMetricsId.
  * Use `create(TaskDefMetricsIdSchema)` to create a new message.
  */
-export const TaskDefMetricsIdSchema: GenMessage<TaskDefMetricsId> =
-  /*@__PURE__*/
+export const TaskDefMetricsIdSchema: GenMessage<TaskDefMetricsId> = /*@__PURE__*/
   messageDesc(file_littlehorse_object_id, 5);
 
 /**
@@ -179,8 +169,7 @@ export type TaskRunId = Message<"littlehorse.TaskRunId"> & {
  * Describes the message littlehorse.TaskRunId.
  * Use `create(TaskRunIdSchema)` to create a new message.
  */
-export const TaskRunIdSchema: GenMessage<TaskRunId> =
-  /*@__PURE__*/
+export const TaskRunIdSchema: GenMessage<TaskRunId> = /*@__PURE__*/
   messageDesc(file_littlehorse_object_id, 6);
 
 /**
@@ -197,8 +186,7 @@ export type TaskWorkerGroupId = Message<"littlehorse.TaskWorkerGroupId"> & {
  * Describes the message littlehorse.TaskWorkerGroupId.
  * Use `create(TaskWorkerGroupIdSchema)` to create a new message.
  */
-export const TaskWorkerGroupIdSchema: GenMessage<TaskWorkerGroupId> =
-  /*@__PURE__*/
+export const TaskWorkerGroupIdSchema: GenMessage<TaskWorkerGroupId> = /*@__PURE__*/
   messageDesc(file_littlehorse_object_id, 7);
 
 /**
@@ -215,8 +203,7 @@ export type TenantId = Message<"littlehorse.TenantId"> & {
  * Describes the message littlehorse.TenantId.
  * Use `create(TenantIdSchema)` to create a new message.
  */
-export const TenantIdSchema: GenMessage<TenantId> =
-  /*@__PURE__*/
+export const TenantIdSchema: GenMessage<TenantId> = /*@__PURE__*/
   messageDesc(file_littlehorse_object_id, 8);
 
 /**
@@ -238,8 +225,7 @@ export type UserTaskDefId = Message<"littlehorse.UserTaskDefId"> & {
  * Describes the message littlehorse.UserTaskDefId.
  * Use `create(UserTaskDefIdSchema)` to create a new message.
  */
-export const UserTaskDefIdSchema: GenMessage<UserTaskDefId> =
-  /*@__PURE__*/
+export const UserTaskDefIdSchema: GenMessage<UserTaskDefId> = /*@__PURE__*/
   messageDesc(file_littlehorse_object_id, 9);
 
 /**
@@ -261,8 +247,7 @@ export type UserTaskRunId = Message<"littlehorse.UserTaskRunId"> & {
  * Describes the message littlehorse.UserTaskRunId.
  * Use `create(UserTaskRunIdSchema)` to create a new message.
  */
-export const UserTaskRunIdSchema: GenMessage<UserTaskRunId> =
-  /*@__PURE__*/
+export const UserTaskRunIdSchema: GenMessage<UserTaskRunId> = /*@__PURE__*/
   messageDesc(file_littlehorse_object_id, 10);
 
 /**
@@ -289,8 +274,7 @@ export type VariableId = Message<"littlehorse.VariableId"> & {
  * Describes the message littlehorse.VariableId.
  * Use `create(VariableIdSchema)` to create a new message.
  */
-export const VariableIdSchema: GenMessage<VariableId> =
-  /*@__PURE__*/
+export const VariableIdSchema: GenMessage<VariableId> = /*@__PURE__*/
   messageDesc(file_littlehorse_object_id, 11);
 
 /**
@@ -312,8 +296,7 @@ export type WfRunId = Message<"littlehorse.WfRunId"> & {
  * Describes the message littlehorse.WfRunId.
  * Use `create(WfRunIdSchema)` to create a new message.
  */
-export const WfRunIdSchema: GenMessage<WfRunId> =
-  /*@__PURE__*/
+export const WfRunIdSchema: GenMessage<WfRunId> = /*@__PURE__*/
   messageDesc(file_littlehorse_object_id, 12);
 
 /**
@@ -340,8 +323,7 @@ export type WfSpecId = Message<"littlehorse.WfSpecId"> & {
  * Describes the message littlehorse.WfSpecId.
  * Use `create(WfSpecIdSchema)` to create a new message.
  */
-export const WfSpecIdSchema: GenMessage<WfSpecId> =
-  /*@__PURE__*/
+export const WfSpecIdSchema: GenMessage<WfSpecId> = /*@__PURE__*/
   messageDesc(file_littlehorse_object_id, 13);
 
 /**
@@ -368,8 +350,7 @@ export type WfSpecMetricsId = Message<"littlehorse.WfSpecMetricsId"> & {
  * Describes the message littlehorse.WfSpecMetricsId.
  * Use `create(WfSpecMetricsIdSchema)` to create a new message.
  */
-export const WfSpecMetricsIdSchema: GenMessage<WfSpecMetricsId> =
-  /*@__PURE__*/
+export const WfSpecMetricsIdSchema: GenMessage<WfSpecMetricsId> = /*@__PURE__*/
   messageDesc(file_littlehorse_object_id, 14);
 
 /**
@@ -386,8 +367,7 @@ export type WorkflowEventDefId = Message<"littlehorse.WorkflowEventDefId"> & {
  * Describes the message littlehorse.WorkflowEventDefId.
  * Use `create(WorkflowEventDefIdSchema)` to create a new message.
  */
-export const WorkflowEventDefIdSchema: GenMessage<WorkflowEventDefId> =
-  /*@__PURE__*/
+export const WorkflowEventDefIdSchema: GenMessage<WorkflowEventDefId> = /*@__PURE__*/
   messageDesc(file_littlehorse_object_id, 15);
 
 /**
@@ -414,6 +394,6 @@ export type WorkflowEventId = Message<"littlehorse.WorkflowEventId"> & {
  * Describes the message littlehorse.WorkflowEventId.
  * Use `create(WorkflowEventIdSchema)` to create a new message.
  */
-export const WorkflowEventIdSchema: GenMessage<WorkflowEventId> =
-  /*@__PURE__*/
+export const WorkflowEventIdSchema: GenMessage<WorkflowEventId> = /*@__PURE__*/
   messageDesc(file_littlehorse_object_id, 16);
+

@@ -17,16 +17,8 @@ import type { Message } from "@bufbuild/protobuf";
 /**
  * Describes the file littlehorse/task_def.proto.
  */
-export const file_littlehorse_task_def: GenFile =
-  /*@__PURE__*/
-  fileDesc(
-    "ChpsaXR0bGVob3JzZS90YXNrX2RlZi5wcm90bxILbGl0dGxlaG9yc2UiiwEKB1Rhc2tEZWYSIgoCaWQYASABKAsyFi5saXR0bGVob3JzZS5UYXNrRGVmSWQSLAoKaW5wdXRfdmFycxgCIAMoCzIYLmxpdHRsZWhvcnNlLlZhcmlhYmxlRGVmEi4KCmNyZWF0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wYgZwcm90bzM",
-    [
-      file_google_protobuf_timestamp,
-      file_littlehorse_common_wfspec,
-      file_littlehorse_object_id,
-    ],
-  );
+export const file_littlehorse_task_def: GenFile = /*@__PURE__*/
+  fileDesc("ChpsaXR0bGVob3JzZS90YXNrX2RlZi5wcm90bxILbGl0dGxlaG9yc2UiiwEKB1Rhc2tEZWYSIgoCaWQYASABKAsyFi5saXR0bGVob3JzZS5UYXNrRGVmSWQSLAoKaW5wdXRfdmFycxgCIAMoCzIYLmxpdHRsZWhvcnNlLlZhcmlhYmxlRGVmEi4KCmNyZWF0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wYgZwcm90bzM", [file_google_protobuf_timestamp, file_littlehorse_common_wfspec, file_littlehorse_object_id]);
 
 /**
  * @generated from message littlehorse.TaskDef
@@ -52,6 +44,6 @@ export type TaskDef = Message<"littlehorse.TaskDef"> & {
  * Describes the message littlehorse.TaskDef.
  * Use `create(TaskDefSchema)` to create a new message.
  */
-export const TaskDefSchema: GenMessage<TaskDef> =
-  /*@__PURE__*/
+export const TaskDefSchema: GenMessage<TaskDef> = /*@__PURE__*/
   messageDesc(file_littlehorse_task_def, 0);
+

@@ -23,19 +23,8 @@ import type { Message } from "@bufbuild/protobuf";
 /**
  * Describes the file littlehorse/task_run.proto.
  */
-export const file_littlehorse_task_run: GenFile =
-  /*@__PURE__*/
-  fileDesc(
-    "ChpsaXR0bGVob3JzZS90YXNrX3J1bi5wcm90bxILbGl0dGxlaG9yc2UiRgoLTEhUYXNrRXJyb3ISJgoEdHlwZRgBIAEoDjIYLmxpdHRsZWhvcnNlLkxIRXJyb3JUeXBlEg8KB21lc3NhZ2UYAiABKAkiXQoPTEhUYXNrRXhjZXB0aW9uEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIrCgdjb250ZW50GAMgASgLMhoubGl0dGxlaG9yc2UuVmFyaWFibGVWYWx1ZSKwBAoLVGFza0F0dGVtcHQSMwoKbG9nX291dHB1dBgCIAEoCzIaLmxpdHRsZWhvcnNlLlZhcmlhYmxlVmFsdWVIAYgBARI2Cg1zY2hlZHVsZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgCiAEBEjMKCnN0YXJ0X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAOIAQESMQoIZW5kX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSASIAQESFgoOdGFza193b3JrZXJfaWQYByABKAkSIAoTdGFza193b3JrZXJfdmVyc2lvbhgIIAEoCUgFiAEBEicKBnN0YXR1cxgJIAEoDjIXLmxpdHRsZWhvcnNlLlRhc2tTdGF0dXMSLAoGb3V0cHV0GAEgASgLMhoubGl0dGxlaG9yc2UuVmFyaWFibGVWYWx1ZUgAEikKBWVycm9yGAogASgLMhgubGl0dGxlaG9yc2UuTEhUYXNrRXJyb3JIABIxCglleGNlcHRpb24YCyABKAsyHC5saXR0bGVob3JzZS5MSFRhc2tFeGNlcHRpb25IAEIICgZyZXN1bHRCDQoLX2xvZ19vdXRwdXRCEAoOX3NjaGVkdWxlX3RpbWVCDQoLX3N0YXJ0X3RpbWVCCwoJX2VuZF90aW1lQhYKFF90YXNrX3dvcmtlcl92ZXJzaW9uIkAKEVRhc2tOb2RlUmVmZXJlbmNlEisKC25vZGVfcnVuX2lkGAEgASgLMhYubGl0dGxlaG9yc2UuTm9kZVJ1bklkItkDCgdUYXNrUnVuEiIKAmlkGAEgASgLMhYubGl0dGxlaG9yc2UuVGFza1J1bklkEisKC3Rhc2tfZGVmX2lkGAIgASgLMhYubGl0dGxlaG9yc2UuVGFza0RlZklkEioKCGF0dGVtcHRzGAMgAygLMhgubGl0dGxlaG9yc2UuVGFza0F0dGVtcHQSMwoPaW5wdXRfdmFyaWFibGVzGAUgAygLMhoubGl0dGxlaG9yc2UuVmFyTmFtZUFuZFZhbBIqCgZzb3VyY2UYBiABKAsyGi5saXR0bGVob3JzZS5UYXNrUnVuU291cmNlEjAKDHNjaGVkdWxlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJwoGc3RhdHVzGAggASgOMhcubGl0dGxlaG9yc2UuVGFza1N0YXR1cxIXCg90aW1lb3V0X3NlY29uZHMYCSABKAUSFgoOdG90YWxfYXR0ZW1wdHMYBCABKAUSTAoTZXhwb25lbnRpYWxfYmFja29mZhgKIAEoCzIqLmxpdHRsZWhvcnNlLkV4cG9uZW50aWFsQmFja29mZlJldHJ5UG9saWN5SACIAQFCFgoUX2V4cG9uZW50aWFsX2JhY2tvZmYi2gEKDVRhc2tSdW5Tb3VyY2USMwoJdGFza19ub2RlGAEgASgLMh4ubGl0dGxlaG9yc2UuVGFza05vZGVSZWZlcmVuY2VIABJCChF1c2VyX3Rhc2tfdHJpZ2dlchgCIAEoCzIlLmxpdHRsZWhvcnNlLlVzZXJUYXNrVHJpZ2dlclJlZmVyZW5jZUgAEi4KCndmX3NwZWNfaWQYAyABKAsyFS5saXR0bGVob3JzZS5XZlNwZWNJZEgBiAEBQhEKD3Rhc2tfcnVuX3NvdXJjZUINCgtfd2Zfc3BlY19pZCJMCg1WYXJOYW1lQW5kVmFsEhAKCHZhcl9uYW1lGAEgASgJEikKBXZhbHVlGAIgASgLMhoubGl0dGxlaG9yc2UuVmFyaWFibGVWYWx1ZWIGcHJvdG8z",
-    [
-      file_google_protobuf_timestamp,
-      file_littlehorse_common_enums,
-      file_littlehorse_common_wfspec,
-      file_littlehorse_object_id,
-      file_littlehorse_type_definition,
-      file_littlehorse_user_tasks,
-    ],
-  );
+export const file_littlehorse_task_run: GenFile = /*@__PURE__*/
+  fileDesc("ChpsaXR0bGVob3JzZS90YXNrX3J1bi5wcm90bxILbGl0dGxlaG9yc2UiRgoLTEhUYXNrRXJyb3ISJgoEdHlwZRgBIAEoDjIYLmxpdHRsZWhvcnNlLkxIRXJyb3JUeXBlEg8KB21lc3NhZ2UYAiABKAkiXQoPTEhUYXNrRXhjZXB0aW9uEgwKBG5hbWUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIrCgdjb250ZW50GAMgASgLMhoubGl0dGxlaG9yc2UuVmFyaWFibGVWYWx1ZSKwBAoLVGFza0F0dGVtcHQSMwoKbG9nX291dHB1dBgCIAEoCzIaLmxpdHRsZWhvcnNlLlZhcmlhYmxlVmFsdWVIAYgBARI2Cg1zY2hlZHVsZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgCiAEBEjMKCnN0YXJ0X3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAOIAQESMQoIZW5kX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSASIAQESFgoOdGFza193b3JrZXJfaWQYByABKAkSIAoTdGFza193b3JrZXJfdmVyc2lvbhgIIAEoCUgFiAEBEicKBnN0YXR1cxgJIAEoDjIXLmxpdHRsZWhvcnNlLlRhc2tTdGF0dXMSLAoGb3V0cHV0GAEgASgLMhoubGl0dGxlaG9yc2UuVmFyaWFibGVWYWx1ZUgAEikKBWVycm9yGAogASgLMhgubGl0dGxlaG9yc2UuTEhUYXNrRXJyb3JIABIxCglleGNlcHRpb24YCyABKAsyHC5saXR0bGVob3JzZS5MSFRhc2tFeGNlcHRpb25IAEIICgZyZXN1bHRCDQoLX2xvZ19vdXRwdXRCEAoOX3NjaGVkdWxlX3RpbWVCDQoLX3N0YXJ0X3RpbWVCCwoJX2VuZF90aW1lQhYKFF90YXNrX3dvcmtlcl92ZXJzaW9uIkAKEVRhc2tOb2RlUmVmZXJlbmNlEisKC25vZGVfcnVuX2lkGAEgASgLMhYubGl0dGxlaG9yc2UuTm9kZVJ1bklkItkDCgdUYXNrUnVuEiIKAmlkGAEgASgLMhYubGl0dGxlaG9yc2UuVGFza1J1bklkEisKC3Rhc2tfZGVmX2lkGAIgASgLMhYubGl0dGxlaG9yc2UuVGFza0RlZklkEioKCGF0dGVtcHRzGAMgAygLMhgubGl0dGxlaG9yc2UuVGFza0F0dGVtcHQSMwoPaW5wdXRfdmFyaWFibGVzGAUgAygLMhoubGl0dGxlaG9yc2UuVmFyTmFtZUFuZFZhbBIqCgZzb3VyY2UYBiABKAsyGi5saXR0bGVob3JzZS5UYXNrUnVuU291cmNlEjAKDHNjaGVkdWxlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJwoGc3RhdHVzGAggASgOMhcubGl0dGxlaG9yc2UuVGFza1N0YXR1cxIXCg90aW1lb3V0X3NlY29uZHMYCSABKAUSFgoOdG90YWxfYXR0ZW1wdHMYBCABKAUSTAoTZXhwb25lbnRpYWxfYmFja29mZhgKIAEoCzIqLmxpdHRsZWhvcnNlLkV4cG9uZW50aWFsQmFja29mZlJldHJ5UG9saWN5SACIAQFCFgoUX2V4cG9uZW50aWFsX2JhY2tvZmYi2gEKDVRhc2tSdW5Tb3VyY2USMwoJdGFza19ub2RlGAEgASgLMh4ubGl0dGxlaG9yc2UuVGFza05vZGVSZWZlcmVuY2VIABJCChF1c2VyX3Rhc2tfdHJpZ2dlchgCIAEoCzIlLmxpdHRsZWhvcnNlLlVzZXJUYXNrVHJpZ2dlclJlZmVyZW5jZUgAEi4KCndmX3NwZWNfaWQYAyABKAsyFS5saXR0bGVob3JzZS5XZlNwZWNJZEgBiAEBQhEKD3Rhc2tfcnVuX3NvdXJjZUINCgtfd2Zfc3BlY19pZCJMCg1WYXJOYW1lQW5kVmFsEhAKCHZhcl9uYW1lGAEgASgJEikKBXZhbHVlGAIgASgLMhoubGl0dGxlaG9yc2UuVmFyaWFibGVWYWx1ZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_littlehorse_common_enums, file_littlehorse_common_wfspec, file_littlehorse_object_id, file_littlehorse_type_definition, file_littlehorse_user_tasks]);
 
 /**
  * @generated from message littlehorse.LHTaskError
@@ -56,8 +45,7 @@ export type LHTaskError = Message<"littlehorse.LHTaskError"> & {
  * Describes the message littlehorse.LHTaskError.
  * Use `create(LHTaskErrorSchema)` to create a new message.
  */
-export const LHTaskErrorSchema: GenMessage<LHTaskError> =
-  /*@__PURE__*/
+export const LHTaskErrorSchema: GenMessage<LHTaskError> = /*@__PURE__*/
   messageDesc(file_littlehorse_task_run, 0);
 
 /**
@@ -84,8 +72,7 @@ export type LHTaskException = Message<"littlehorse.LHTaskException"> & {
  * Describes the message littlehorse.LHTaskException.
  * Use `create(LHTaskExceptionSchema)` to create a new message.
  */
-export const LHTaskExceptionSchema: GenMessage<LHTaskException> =
-  /*@__PURE__*/
+export const LHTaskExceptionSchema: GenMessage<LHTaskException> = /*@__PURE__*/
   messageDesc(file_littlehorse_task_run, 1);
 
 /**
@@ -130,37 +117,32 @@ export type TaskAttempt = Message<"littlehorse.TaskAttempt"> & {
   /**
    * @generated from oneof littlehorse.TaskAttempt.result
    */
-  result:
-    | {
-        /**
-         * @generated from field: littlehorse.VariableValue output = 1;
-         */
-        value: VariableValue;
-        case: "output";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.LHTaskError error = 10;
-         */
-        value: LHTaskError;
-        case: "error";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.LHTaskException exception = 11;
-         */
-        value: LHTaskException;
-        case: "exception";
-      }
-    | { case: undefined; value?: undefined };
+  result: {
+    /**
+     * @generated from field: littlehorse.VariableValue output = 1;
+     */
+    value: VariableValue;
+    case: "output";
+  } | {
+    /**
+     * @generated from field: littlehorse.LHTaskError error = 10;
+     */
+    value: LHTaskError;
+    case: "error";
+  } | {
+    /**
+     * @generated from field: littlehorse.LHTaskException exception = 11;
+     */
+    value: LHTaskException;
+    case: "exception";
+  } | { case: undefined; value?: undefined };
 };
 
 /**
  * Describes the message littlehorse.TaskAttempt.
  * Use `create(TaskAttemptSchema)` to create a new message.
  */
-export const TaskAttemptSchema: GenMessage<TaskAttempt> =
-  /*@__PURE__*/
+export const TaskAttemptSchema: GenMessage<TaskAttempt> = /*@__PURE__*/
   messageDesc(file_littlehorse_task_run, 2);
 
 /**
@@ -177,8 +159,7 @@ export type TaskNodeReference = Message<"littlehorse.TaskNodeReference"> & {
  * Describes the message littlehorse.TaskNodeReference.
  * Use `create(TaskNodeReferenceSchema)` to create a new message.
  */
-export const TaskNodeReferenceSchema: GenMessage<TaskNodeReference> =
-  /*@__PURE__*/
+export const TaskNodeReferenceSchema: GenMessage<TaskNodeReference> = /*@__PURE__*/
   messageDesc(file_littlehorse_task_run, 3);
 
 /**
@@ -240,8 +221,7 @@ export type TaskRun = Message<"littlehorse.TaskRun"> & {
  * Describes the message littlehorse.TaskRun.
  * Use `create(TaskRunSchema)` to create a new message.
  */
-export const TaskRunSchema: GenMessage<TaskRun> =
-  /*@__PURE__*/
+export const TaskRunSchema: GenMessage<TaskRun> = /*@__PURE__*/
   messageDesc(file_littlehorse_task_run, 4);
 
 /**
@@ -251,22 +231,19 @@ export type TaskRunSource = Message<"littlehorse.TaskRunSource"> & {
   /**
    * @generated from oneof littlehorse.TaskRunSource.task_run_source
    */
-  taskRunSource:
-    | {
-        /**
-         * @generated from field: littlehorse.TaskNodeReference task_node = 1;
-         */
-        value: TaskNodeReference;
-        case: "taskNode";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.UserTaskTriggerReference user_task_trigger = 2;
-         */
-        value: UserTaskTriggerReference;
-        case: "userTaskTrigger";
-      }
-    | { case: undefined; value?: undefined };
+  taskRunSource: {
+    /**
+     * @generated from field: littlehorse.TaskNodeReference task_node = 1;
+     */
+    value: TaskNodeReference;
+    case: "taskNode";
+  } | {
+    /**
+     * @generated from field: littlehorse.UserTaskTriggerReference user_task_trigger = 2;
+     */
+    value: UserTaskTriggerReference;
+    case: "userTaskTrigger";
+  } | { case: undefined; value?: undefined };
 
   /**
    * @generated from field: optional littlehorse.WfSpecId wf_spec_id = 3;
@@ -278,8 +255,7 @@ export type TaskRunSource = Message<"littlehorse.TaskRunSource"> & {
  * Describes the message littlehorse.TaskRunSource.
  * Use `create(TaskRunSourceSchema)` to create a new message.
  */
-export const TaskRunSourceSchema: GenMessage<TaskRunSource> =
-  /*@__PURE__*/
+export const TaskRunSourceSchema: GenMessage<TaskRunSource> = /*@__PURE__*/
   messageDesc(file_littlehorse_task_run, 5);
 
 /**
@@ -301,6 +277,6 @@ export type VarNameAndVal = Message<"littlehorse.VarNameAndVal"> & {
  * Describes the message littlehorse.VarNameAndVal.
  * Use `create(VarNameAndValSchema)` to create a new message.
  */
-export const VarNameAndValSchema: GenMessage<VarNameAndVal> =
-  /*@__PURE__*/
+export const VarNameAndValSchema: GenMessage<VarNameAndVal> = /*@__PURE__*/
   messageDesc(file_littlehorse_task_run, 6);
+

@@ -4,11 +4,7 @@
 // @generated from file littlehorse/type_definition.proto (package littlehorse, syntax proto3)
 /* eslint-disable */
 
-import type {
-  GenEnum,
-  GenFile,
-  GenMessage,
-} from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { VariableType } from "./common_enums_pb";
 import { file_littlehorse_common_enums } from "./common_enums_pb";
@@ -17,12 +13,8 @@ import type { Message } from "@bufbuild/protobuf";
 /**
  * Describes the file littlehorse/type_definition.proto.
  */
-export const file_littlehorse_type_definition: GenFile =
-  /*@__PURE__*/
-  fileDesc(
-    "CiFsaXR0bGVob3JzZS90eXBlX2RlZmluaXRpb24ucHJvdG8SC2xpdHRsZWhvcnNlIpEBCg1WYXJpYWJsZVZhbHVlEhIKCGpzb25fb2JqGAIgASgJSAASEgoIanNvbl9hcnIYAyABKAlIABIQCgZkb3VibGUYBCABKAFIABIOCgRib29sGAUgASgISAASDQoDc3RyGAYgASgJSAASDQoDaW50GAcgASgDSAASDwoFYnl0ZXMYCCABKAxIAEIHCgV2YWx1ZSJlCg5UeXBlRGVmaW5pdGlvbhIzCg5wcmltaXRpdmVfdHlwZRgBIAEoDjIZLmxpdHRsZWhvcnNlLlZhcmlhYmxlVHlwZUgAEg4KBm1hc2tlZBgEIAEoCEIOCgxkZWZpbmVkX3R5cGUqYAoKQ29tcGFyYXRvchINCglMRVNTX1RIQU4QABIQCgxHUkVBVEVSX1RIQU4QARIQCgxMRVNTX1RIQU5fRVEQAhITCg9HUkVBVEVSX1RIQU5fRVEQAxIKCgZFUVVBTFMQBGIGcHJvdG8z",
-    [file_littlehorse_common_enums],
-  );
+export const file_littlehorse_type_definition: GenFile = /*@__PURE__*/
+  fileDesc("CiFsaXR0bGVob3JzZS90eXBlX2RlZmluaXRpb24ucHJvdG8SC2xpdHRsZWhvcnNlIpEBCg1WYXJpYWJsZVZhbHVlEhIKCGpzb25fb2JqGAIgASgJSAASEgoIanNvbl9hcnIYAyABKAlIABIQCgZkb3VibGUYBCABKAFIABIOCgRib29sGAUgASgISAASDQoDc3RyGAYgASgJSAASDQoDaW50GAcgASgDSAASDwoFYnl0ZXMYCCABKAxIAEIHCgV2YWx1ZSJlCg5UeXBlRGVmaW5pdGlvbhIzCg5wcmltaXRpdmVfdHlwZRgBIAEoDjIZLmxpdHRsZWhvcnNlLlZhcmlhYmxlVHlwZUgAEg4KBm1hc2tlZBgEIAEoCEIOCgxkZWZpbmVkX3R5cGUqhAEKCkNvbXBhcmF0b3ISDQoJTEVTU19USEFOEAASEAoMR1JFQVRFUl9USEFOEAESEAoMTEVTU19USEFOX0VREAISEwoPR1JFQVRFUl9USEFOX0VREAMSCgoGRVFVQUxTEAQSDgoKTk9UX0VRVUFMUxAFEgYKAklOEAYSCgoGTk9UX0lOEAdiBnByb3RvMw", [file_littlehorse_common_enums]);
 
 /**
  * @generated from message littlehorse.VariableValue
@@ -31,65 +23,56 @@ export type VariableValue = Message<"littlehorse.VariableValue"> & {
   /**
    * @generated from oneof littlehorse.VariableValue.value
    */
-  value:
-    | {
-        /**
-         * @generated from field: string json_obj = 2;
-         */
-        value: string;
-        case: "jsonObj";
-      }
-    | {
-        /**
-         * @generated from field: string json_arr = 3;
-         */
-        value: string;
-        case: "jsonArr";
-      }
-    | {
-        /**
-         * @generated from field: double double = 4;
-         */
-        value: number;
-        case: "double";
-      }
-    | {
-        /**
-         * @generated from field: bool bool = 5;
-         */
-        value: boolean;
-        case: "bool";
-      }
-    | {
-        /**
-         * @generated from field: string str = 6;
-         */
-        value: string;
-        case: "str";
-      }
-    | {
-        /**
-         * @generated from field: int64 int = 7;
-         */
-        value: bigint;
-        case: "int";
-      }
-    | {
-        /**
-         * @generated from field: bytes bytes = 8;
-         */
-        value: Uint8Array;
-        case: "bytes";
-      }
-    | { case: undefined; value?: undefined };
+  value: {
+    /**
+     * @generated from field: string json_obj = 2;
+     */
+    value: string;
+    case: "jsonObj";
+  } | {
+    /**
+     * @generated from field: string json_arr = 3;
+     */
+    value: string;
+    case: "jsonArr";
+  } | {
+    /**
+     * @generated from field: double double = 4;
+     */
+    value: number;
+    case: "double";
+  } | {
+    /**
+     * @generated from field: bool bool = 5;
+     */
+    value: boolean;
+    case: "bool";
+  } | {
+    /**
+     * @generated from field: string str = 6;
+     */
+    value: string;
+    case: "str";
+  } | {
+    /**
+     * @generated from field: int64 int = 7;
+     */
+    value: bigint;
+    case: "int";
+  } | {
+    /**
+     * @generated from field: bytes bytes = 8;
+     */
+    value: Uint8Array;
+    case: "bytes";
+  } | { case: undefined; value?: undefined };
 };
 
 /**
  * Describes the message littlehorse.VariableValue.
  * Use `create(VariableValueSchema)` to create a new message.
  */
-export const VariableValueSchema: GenMessage<VariableValue> =
-  /*@__PURE__*/
+export const VariableValueSchema: GenMessage<VariableValue> = /*@__PURE__*/
   messageDesc(file_littlehorse_type_definition, 0);
 
 /**
@@ -99,15 +82,13 @@ export type TypeDefinition = Message<"littlehorse.TypeDefinition"> & {
   /**
    * @generated from oneof littlehorse.TypeDefinition.defined_type
    */
-  definedType:
-    | {
-        /**
-         * @generated from field: littlehorse.VariableType primitive_type = 1;
-         */
-        value: VariableType;
-        case: "primitiveType";
-      }
-    | { case: undefined; value?: undefined };
+  definedType: {
+    /**
+     * @generated from field: littlehorse.VariableType primitive_type = 1;
+     */
+    value: VariableType;
+    case: "primitiveType";
+  } | { case: undefined; value?: undefined };
 
   /**
    * @generated from field: bool masked = 4;
@@ -119,8 +100,7 @@ export type TypeDefinition = Message<"littlehorse.TypeDefinition"> & {
  * Describes the message littlehorse.TypeDefinition.
  * Use `create(TypeDefinitionSchema)` to create a new message.
  */
-export const TypeDefinitionSchema: GenMessage<TypeDefinition> =
-  /*@__PURE__*/
+export const TypeDefinitionSchema: GenMessage<TypeDefinition> = /*@__PURE__*/
   messageDesc(file_littlehorse_type_definition, 1);
 
 /**
@@ -151,11 +131,26 @@ export enum Comparator {
    * @generated from enum value: EQUALS = 4;
    */
   EQUALS = 4,
+
+  /**
+   * @generated from enum value: NOT_EQUALS = 5;
+   */
+  NOT_EQUALS = 5,
+
+  /**
+   * @generated from enum value: IN = 6;
+   */
+  IN = 6,
+
+  /**
+   * @generated from enum value: NOT_IN = 7;
+   */
+  NOT_IN = 7,
 }
 
 /**
  * Describes the enum littlehorse.Comparator.
  */
-export const ComparatorSchema: GenEnum<Comparator> =
-  /*@__PURE__*/
+export const ComparatorSchema: GenEnum<Comparator> = /*@__PURE__*/
   enumDesc(file_littlehorse_type_definition, 0);
+

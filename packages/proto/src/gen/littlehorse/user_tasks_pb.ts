@@ -4,22 +4,13 @@
 // @generated from file littlehorse/user_tasks.proto (package littlehorse, syntax proto3)
 /* eslint-disable */
 
-import type {
-  GenEnum,
-  GenFile,
-  GenMessage,
-} from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { VariableType } from "./common_enums_pb";
 import { file_littlehorse_common_enums } from "./common_enums_pb";
-import type {
-  NodeRunId,
-  TaskRunId,
-  UserTaskDefId,
-  UserTaskRunId,
-} from "./object_id_pb";
+import type { NodeRunId, TaskRunId, UserTaskDefId, UserTaskRunId } from "./object_id_pb";
 import { file_littlehorse_object_id } from "./object_id_pb";
 import type { VariableValue } from "./type_definition_pb";
 import { file_littlehorse_type_definition } from "./type_definition_pb";
@@ -28,98 +19,83 @@ import type { Message } from "@bufbuild/protobuf";
 /**
  * Describes the file littlehorse/user_tasks.proto.
  */
-export const file_littlehorse_user_tasks: GenFile =
-  /*@__PURE__*/
-  fileDesc(
-    "ChxsaXR0bGVob3JzZS91c2VyX3Rhc2tzLnByb3RvEgtsaXR0bGVob3JzZSKyAQoYQXNzaWduVXNlclRhc2tSdW5SZXF1ZXN0EjQKEHVzZXJfdGFza19ydW5faWQYASABKAsyGi5saXR0bGVob3JzZS5Vc2VyVGFza1J1bklkEhYKDm92ZXJyaWRlX2NsYWltGAIgASgIEhcKCnVzZXJfZ3JvdXAYAyABKAlIAIgBARIUCgd1c2VyX2lkGAQgASgJSAGIAQFCDQoLX3VzZXJfZ3JvdXBCCgoIX3VzZXJfaWQiUAoYQ2FuY2VsVXNlclRhc2tSdW5SZXF1ZXN0EjQKEHVzZXJfdGFza19ydW5faWQYASABKAsyGi5saXR0bGVob3JzZS5Vc2VyVGFza1J1bklkIvYBChpDb21wbGV0ZVVzZXJUYXNrUnVuUmVxdWVzdBI0ChB1c2VyX3Rhc2tfcnVuX2lkGAEgASgLMhoubGl0dGxlaG9yc2UuVXNlclRhc2tSdW5JZBJFCgdyZXN1bHRzGAIgAygLMjQubGl0dGxlaG9yc2UuQ29tcGxldGVVc2VyVGFza1J1blJlcXVlc3QuUmVzdWx0c0VudHJ5Eg8KB3VzZXJfaWQYAyABKAkaSgoMUmVzdWx0c0VudHJ5EgsKA2tleRgBIAEoCRIpCgV2YWx1ZRgCIAEoCzIaLmxpdHRsZWhvcnNlLlZhcmlhYmxlVmFsdWU6AjgBIrIBCgtVc2VyVGFza0RlZhIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAUSGAoLZGVzY3JpcHRpb24YAyABKAlIAIgBARIqCgZmaWVsZHMYBCADKAsyGi5saXR0bGVob3JzZS5Vc2VyVGFza0ZpZWxkEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQg4KDF9kZXNjcmlwdGlvbiKjBAoNVXNlclRhc2tFdmVudBIoCgR0aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBJDCg10YXNrX2V4ZWN1dGVkGAIgASgLMioubGl0dGxlaG9yc2UuVXNlclRhc2tFdmVudC5VVEVUYXNrRXhlY3V0ZWRIABI6Cghhc3NpZ25lZBgDIAEoCzImLmxpdHRsZWhvcnNlLlVzZXJUYXNrRXZlbnQuVVRFQXNzaWduZWRIABI8CgljYW5jZWxsZWQYBCABKAsyJy5saXR0bGVob3JzZS5Vc2VyVGFza0V2ZW50LlVURUNhbmNlbGxlZEgAGsEBCgtVVEVBc3NpZ25lZBIYCgtvbGRfdXNlcl9pZBgBIAEoCUgAiAEBEhsKDm9sZF91c2VyX2dyb3VwGAIgASgJSAGIAQESGAoLbmV3X3VzZXJfaWQYAyABKAlIAogBARIbCg5uZXdfdXNlcl9ncm91cBgEIAEoCUgDiAEBQg4KDF9vbGRfdXNlcl9pZEIRCg9fb2xkX3VzZXJfZ3JvdXBCDgoMX25ld191c2VyX2lkQhEKD19uZXdfdXNlcl9ncm91cBofCgxVVEVDYW5jZWxsZWQSDwoHbWVzc2FnZRgBIAEoCRo7Cg9VVEVUYXNrRXhlY3V0ZWQSKAoIdGFza19ydW4YASABKAsyFi5saXR0bGVob3JzZS5UYXNrUnVuSWRCBwoFZXZlbnQimAEKDVVzZXJUYXNrRmllbGQSDAoEbmFtZRgBIAEoCRInCgR0eXBlGAIgASgOMhkubGl0dGxlaG9yc2UuVmFyaWFibGVUeXBlEhgKC2Rlc2NyaXB0aW9uGAMgASgJSACIAQESFAoMZGlzcGxheV9uYW1lGAQgASgJEhAKCHJlcXVpcmVkGAUgASgIQg4KDF9kZXNjcmlwdGlvbiKjBAoLVXNlclRhc2tSdW4SJgoCaWQYASABKAsyGi5saXR0bGVob3JzZS5Vc2VyVGFza1J1bklkEjQKEHVzZXJfdGFza19kZWZfaWQYAiABKAsyGi5saXR0bGVob3JzZS5Vc2VyVGFza0RlZklkEhcKCnVzZXJfZ3JvdXAYAyABKAlIAIgBARIUCgd1c2VyX2lkGAQgASgJSAGIAQESNgoHcmVzdWx0cxgGIAMoCzIlLmxpdHRsZWhvcnNlLlVzZXJUYXNrUnVuLlJlc3VsdHNFbnRyeRIuCgZzdGF0dXMYByABKA4yHi5saXR0bGVob3JzZS5Vc2VyVGFza1J1blN0YXR1cxIqCgZldmVudHMYCCADKAsyGi5saXR0bGVob3JzZS5Vc2VyVGFza0V2ZW50EhIKBW5vdGVzGAkgASgJSAKIAQESMgoOc2NoZWR1bGVkX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKC25vZGVfcnVuX2lkGAsgASgLMhYubGl0dGxlaG9yc2UuTm9kZVJ1bklkEg0KBWVwb2NoGAwgASgFGkoKDFJlc3VsdHNFbnRyeRILCgNrZXkYASABKAkSKQoFdmFsdWUYAiABKAsyGi5saXR0bGVob3JzZS5WYXJpYWJsZVZhbHVlOgI4AUINCgtfdXNlcl9ncm91cEIKCghfdXNlcl9pZEIICgZfbm90ZXMisQEKGFVzZXJUYXNrVHJpZ2dlclJlZmVyZW5jZRIrCgtub2RlX3J1bl9pZBgBIAEoCzIWLmxpdHRsZWhvcnNlLk5vZGVSdW5JZBIeChZ1c2VyX3Rhc2tfZXZlbnRfbnVtYmVyGAIgASgFEhQKB3VzZXJfaWQYAyABKAlIAIgBARIXCgp1c2VyX2dyb3VwGAQgASgJSAGIAQFCCgoIX3VzZXJfaWRCDQoLX3VzZXJfZ3JvdXAqSgoRVXNlclRhc2tSdW5TdGF0dXMSDgoKVU5BU1NJR05FRBAAEgwKCEFTU0lHTkVEEAESCAoERE9ORRADEg0KCUNBTkNFTExFRBAEYgZwcm90bzM",
-    [
-      file_google_protobuf_timestamp,
-      file_littlehorse_common_enums,
-      file_littlehorse_object_id,
-      file_littlehorse_type_definition,
-    ],
-  );
+export const file_littlehorse_user_tasks: GenFile = /*@__PURE__*/
+  fileDesc("ChxsaXR0bGVob3JzZS91c2VyX3Rhc2tzLnByb3RvEgtsaXR0bGVob3JzZSKyAQoYQXNzaWduVXNlclRhc2tSdW5SZXF1ZXN0EjQKEHVzZXJfdGFza19ydW5faWQYASABKAsyGi5saXR0bGVob3JzZS5Vc2VyVGFza1J1bklkEhYKDm92ZXJyaWRlX2NsYWltGAIgASgIEhcKCnVzZXJfZ3JvdXAYAyABKAlIAIgBARIUCgd1c2VyX2lkGAQgASgJSAGIAQFCDQoLX3VzZXJfZ3JvdXBCCgoIX3VzZXJfaWQiUAoYQ2FuY2VsVXNlclRhc2tSdW5SZXF1ZXN0EjQKEHVzZXJfdGFza19ydW5faWQYASABKAsyGi5saXR0bGVob3JzZS5Vc2VyVGFza1J1bklkIvYBChpDb21wbGV0ZVVzZXJUYXNrUnVuUmVxdWVzdBI0ChB1c2VyX3Rhc2tfcnVuX2lkGAEgASgLMhoubGl0dGxlaG9yc2UuVXNlclRhc2tSdW5JZBJFCgdyZXN1bHRzGAIgAygLMjQubGl0dGxlaG9yc2UuQ29tcGxldGVVc2VyVGFza1J1blJlcXVlc3QuUmVzdWx0c0VudHJ5Eg8KB3VzZXJfaWQYAyABKAkaSgoMUmVzdWx0c0VudHJ5EgsKA2tleRgBIAEoCRIpCgV2YWx1ZRgCIAEoCzIaLmxpdHRsZWhvcnNlLlZhcmlhYmxlVmFsdWU6AjgBIrIBCgtVc2VyVGFza0RlZhIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAUSGAoLZGVzY3JpcHRpb24YAyABKAlIAIgBARIqCgZmaWVsZHMYBCADKAsyGi5saXR0bGVob3JzZS5Vc2VyVGFza0ZpZWxkEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQg4KDF9kZXNjcmlwdGlvbiKjBAoNVXNlclRhc2tFdmVudBIoCgR0aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBJDCg10YXNrX2V4ZWN1dGVkGAIgASgLMioubGl0dGxlaG9yc2UuVXNlclRhc2tFdmVudC5VVEVUYXNrRXhlY3V0ZWRIABI6Cghhc3NpZ25lZBgDIAEoCzImLmxpdHRsZWhvcnNlLlVzZXJUYXNrRXZlbnQuVVRFQXNzaWduZWRIABI8CgljYW5jZWxsZWQYBCABKAsyJy5saXR0bGVob3JzZS5Vc2VyVGFza0V2ZW50LlVURUNhbmNlbGxlZEgAGsEBCgtVVEVBc3NpZ25lZBIYCgtvbGRfdXNlcl9pZBgBIAEoCUgAiAEBEhsKDm9sZF91c2VyX2dyb3VwGAIgASgJSAGIAQESGAoLbmV3X3VzZXJfaWQYAyABKAlIAogBARIbCg5uZXdfdXNlcl9ncm91cBgEIAEoCUgDiAEBQg4KDF9vbGRfdXNlcl9pZEIRCg9fb2xkX3VzZXJfZ3JvdXBCDgoMX25ld191c2VyX2lkQhEKD19uZXdfdXNlcl9ncm91cBofCgxVVEVDYW5jZWxsZWQSDwoHbWVzc2FnZRgBIAEoCRo7Cg9VVEVUYXNrRXhlY3V0ZWQSKAoIdGFza19ydW4YASABKAsyFi5saXR0bGVob3JzZS5UYXNrUnVuSWRCBwoFZXZlbnQimAEKDVVzZXJUYXNrRmllbGQSDAoEbmFtZRgBIAEoCRInCgR0eXBlGAIgASgOMhkubGl0dGxlaG9yc2UuVmFyaWFibGVUeXBlEhgKC2Rlc2NyaXB0aW9uGAMgASgJSACIAQESFAoMZGlzcGxheV9uYW1lGAQgASgJEhAKCHJlcXVpcmVkGAUgASgIQg4KDF9kZXNjcmlwdGlvbiKjBAoLVXNlclRhc2tSdW4SJgoCaWQYASABKAsyGi5saXR0bGVob3JzZS5Vc2VyVGFza1J1bklkEjQKEHVzZXJfdGFza19kZWZfaWQYAiABKAsyGi5saXR0bGVob3JzZS5Vc2VyVGFza0RlZklkEhcKCnVzZXJfZ3JvdXAYAyABKAlIAIgBARIUCgd1c2VyX2lkGAQgASgJSAGIAQESNgoHcmVzdWx0cxgGIAMoCzIlLmxpdHRsZWhvcnNlLlVzZXJUYXNrUnVuLlJlc3VsdHNFbnRyeRIuCgZzdGF0dXMYByABKA4yHi5saXR0bGVob3JzZS5Vc2VyVGFza1J1blN0YXR1cxIqCgZldmVudHMYCCADKAsyGi5saXR0bGVob3JzZS5Vc2VyVGFza0V2ZW50EhIKBW5vdGVzGAkgASgJSAKIAQESMgoOc2NoZWR1bGVkX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKC25vZGVfcnVuX2lkGAsgASgLMhYubGl0dGxlaG9yc2UuTm9kZVJ1bklkEg0KBWVwb2NoGAwgASgFGkoKDFJlc3VsdHNFbnRyeRILCgNrZXkYASABKAkSKQoFdmFsdWUYAiABKAsyGi5saXR0bGVob3JzZS5WYXJpYWJsZVZhbHVlOgI4AUINCgtfdXNlcl9ncm91cEIKCghfdXNlcl9pZEIICgZfbm90ZXMisQEKGFVzZXJUYXNrVHJpZ2dlclJlZmVyZW5jZRIrCgtub2RlX3J1bl9pZBgBIAEoCzIWLmxpdHRsZWhvcnNlLk5vZGVSdW5JZBIeChZ1c2VyX3Rhc2tfZXZlbnRfbnVtYmVyGAIgASgFEhQKB3VzZXJfaWQYAyABKAlIAIgBARIXCgp1c2VyX2dyb3VwGAQgASgJSAGIAQFCCgoIX3VzZXJfaWRCDQoLX3VzZXJfZ3JvdXAqSgoRVXNlclRhc2tSdW5TdGF0dXMSDgoKVU5BU1NJR05FRBAAEgwKCEFTU0lHTkVEEAESCAoERE9ORRADEg0KCUNBTkNFTExFRBAEYgZwcm90bzM", [file_google_protobuf_timestamp, file_littlehorse_common_enums, file_littlehorse_object_id, file_littlehorse_type_definition]);
 
 /**
  * @generated from message littlehorse.AssignUserTaskRunRequest
  */
-export type AssignUserTaskRunRequest =
-  Message<"littlehorse.AssignUserTaskRunRequest"> & {
-    /**
-     * @generated from field: littlehorse.UserTaskRunId user_task_run_id = 1;
-     */
-    userTaskRunId?: UserTaskRunId | undefined;
+export type AssignUserTaskRunRequest = Message<"littlehorse.AssignUserTaskRunRequest"> & {
+  /**
+   * @generated from field: littlehorse.UserTaskRunId user_task_run_id = 1;
+   */
+  userTaskRunId?: UserTaskRunId | undefined;
 
-    /**
-     * @generated from field: bool override_claim = 2;
-     */
-    overrideClaim: boolean;
+  /**
+   * @generated from field: bool override_claim = 2;
+   */
+  overrideClaim: boolean;
 
-    /**
-     * @generated from field: optional string user_group = 3;
-     */
-    userGroup?: string | undefined;
+  /**
+   * @generated from field: optional string user_group = 3;
+   */
+  userGroup?: string | undefined;
 
-    /**
-     * @generated from field: optional string user_id = 4;
-     */
-    userId?: string | undefined;
-  };
+  /**
+   * @generated from field: optional string user_id = 4;
+   */
+  userId?: string | undefined;
+};
 
 /**
  * Describes the message littlehorse.AssignUserTaskRunRequest.
  * Use `create(AssignUserTaskRunRequestSchema)` to create a new message.
  */
-export const AssignUserTaskRunRequestSchema: GenMessage<AssignUserTaskRunRequest> =
-  /*@__PURE__*/
+export const AssignUserTaskRunRequestSchema: GenMessage<AssignUserTaskRunRequest> = /*@__PURE__*/
   messageDesc(file_littlehorse_user_tasks, 0);
 
 /**
  * @generated from message littlehorse.CancelUserTaskRunRequest
  */
-export type CancelUserTaskRunRequest =
-  Message<"littlehorse.CancelUserTaskRunRequest"> & {
-    /**
-     * @generated from field: littlehorse.UserTaskRunId user_task_run_id = 1;
-     */
-    userTaskRunId?: UserTaskRunId | undefined;
-  };
+export type CancelUserTaskRunRequest = Message<"littlehorse.CancelUserTaskRunRequest"> & {
+  /**
+   * @generated from field: littlehorse.UserTaskRunId user_task_run_id = 1;
+   */
+  userTaskRunId?: UserTaskRunId | undefined;
+};
 
 /**
  * Describes the message littlehorse.CancelUserTaskRunRequest.
  * Use `create(CancelUserTaskRunRequestSchema)` to create a new message.
  */
-export const CancelUserTaskRunRequestSchema: GenMessage<CancelUserTaskRunRequest> =
-  /*@__PURE__*/
+export const CancelUserTaskRunRequestSchema: GenMessage<CancelUserTaskRunRequest> = /*@__PURE__*/
   messageDesc(file_littlehorse_user_tasks, 1);
 
 /**
  * @generated from message littlehorse.CompleteUserTaskRunRequest
  */
-export type CompleteUserTaskRunRequest =
-  Message<"littlehorse.CompleteUserTaskRunRequest"> & {
-    /**
-     * @generated from field: littlehorse.UserTaskRunId user_task_run_id = 1;
-     */
-    userTaskRunId?: UserTaskRunId | undefined;
+export type CompleteUserTaskRunRequest = Message<"littlehorse.CompleteUserTaskRunRequest"> & {
+  /**
+   * @generated from field: littlehorse.UserTaskRunId user_task_run_id = 1;
+   */
+  userTaskRunId?: UserTaskRunId | undefined;
 
-    /**
-     * @generated from field: map<string, littlehorse.VariableValue> results = 2;
-     */
-    results: { [key: string]: VariableValue };
+  /**
+   * @generated from field: map<string, littlehorse.VariableValue> results = 2;
+   */
+  results: { [key: string]: VariableValue };
 
-    /**
-     * @generated from field: string user_id = 3;
-     */
-    userId: string;
-  };
+  /**
+   * @generated from field: string user_id = 3;
+   */
+  userId: string;
+};
 
 /**
  * Describes the message littlehorse.CompleteUserTaskRunRequest.
  * Use `create(CompleteUserTaskRunRequestSchema)` to create a new message.
  */
-export const CompleteUserTaskRunRequestSchema: GenMessage<CompleteUserTaskRunRequest> =
-  /*@__PURE__*/
+export const CompleteUserTaskRunRequestSchema: GenMessage<CompleteUserTaskRunRequest> = /*@__PURE__*/
   messageDesc(file_littlehorse_user_tasks, 2);
 
 /**
@@ -156,8 +132,7 @@ export type UserTaskDef = Message<"littlehorse.UserTaskDef"> & {
  * Describes the message littlehorse.UserTaskDef.
  * Use `create(UserTaskDefSchema)` to create a new message.
  */
-export const UserTaskDefSchema: GenMessage<UserTaskDef> =
-  /*@__PURE__*/
+export const UserTaskDefSchema: GenMessage<UserTaskDef> = /*@__PURE__*/
   messageDesc(file_littlehorse_user_tasks, 3);
 
 /**
@@ -172,109 +147,98 @@ export type UserTaskEvent = Message<"littlehorse.UserTaskEvent"> & {
   /**
    * @generated from oneof littlehorse.UserTaskEvent.event
    */
-  event:
-    | {
-        /**
-         * @generated from field: littlehorse.UserTaskEvent.UTETaskExecuted task_executed = 2;
-         */
-        value: UserTaskEvent_UTETaskExecuted;
-        case: "taskExecuted";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.UserTaskEvent.UTEAssigned assigned = 3;
-         */
-        value: UserTaskEvent_UTEAssigned;
-        case: "assigned";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.UserTaskEvent.UTECancelled cancelled = 4;
-         */
-        value: UserTaskEvent_UTECancelled;
-        case: "cancelled";
-      }
-    | { case: undefined; value?: undefined };
+  event: {
+    /**
+     * @generated from field: littlehorse.UserTaskEvent.UTETaskExecuted task_executed = 2;
+     */
+    value: UserTaskEvent_UTETaskExecuted;
+    case: "taskExecuted";
+  } | {
+    /**
+     * @generated from field: littlehorse.UserTaskEvent.UTEAssigned assigned = 3;
+     */
+    value: UserTaskEvent_UTEAssigned;
+    case: "assigned";
+  } | {
+    /**
+     * @generated from field: littlehorse.UserTaskEvent.UTECancelled cancelled = 4;
+     */
+    value: UserTaskEvent_UTECancelled;
+    case: "cancelled";
+  } | { case: undefined; value?: undefined };
 };
 
 /**
  * Describes the message littlehorse.UserTaskEvent.
  * Use `create(UserTaskEventSchema)` to create a new message.
  */
-export const UserTaskEventSchema: GenMessage<UserTaskEvent> =
-  /*@__PURE__*/
+export const UserTaskEventSchema: GenMessage<UserTaskEvent> = /*@__PURE__*/
   messageDesc(file_littlehorse_user_tasks, 4);
 
 /**
  * @generated from message littlehorse.UserTaskEvent.UTEAssigned
  */
-export type UserTaskEvent_UTEAssigned =
-  Message<"littlehorse.UserTaskEvent.UTEAssigned"> & {
-    /**
-     * @generated from field: optional string old_user_id = 1;
-     */
-    oldUserId?: string | undefined;
+export type UserTaskEvent_UTEAssigned = Message<"littlehorse.UserTaskEvent.UTEAssigned"> & {
+  /**
+   * @generated from field: optional string old_user_id = 1;
+   */
+  oldUserId?: string | undefined;
 
-    /**
-     * @generated from field: optional string old_user_group = 2;
-     */
-    oldUserGroup?: string | undefined;
+  /**
+   * @generated from field: optional string old_user_group = 2;
+   */
+  oldUserGroup?: string | undefined;
 
-    /**
-     * @generated from field: optional string new_user_id = 3;
-     */
-    newUserId?: string | undefined;
+  /**
+   * @generated from field: optional string new_user_id = 3;
+   */
+  newUserId?: string | undefined;
 
-    /**
-     * @generated from field: optional string new_user_group = 4;
-     */
-    newUserGroup?: string | undefined;
-  };
+  /**
+   * @generated from field: optional string new_user_group = 4;
+   */
+  newUserGroup?: string | undefined;
+};
 
 /**
  * Describes the message littlehorse.UserTaskEvent.UTEAssigned.
  * Use `create(UserTaskEvent_UTEAssignedSchema)` to create a new message.
  */
-export const UserTaskEvent_UTEAssignedSchema: GenMessage<UserTaskEvent_UTEAssigned> =
-  /*@__PURE__*/
+export const UserTaskEvent_UTEAssignedSchema: GenMessage<UserTaskEvent_UTEAssigned> = /*@__PURE__*/
   messageDesc(file_littlehorse_user_tasks, 4, 0);
 
 /**
  * @generated from message littlehorse.UserTaskEvent.UTECancelled
  */
-export type UserTaskEvent_UTECancelled =
-  Message<"littlehorse.UserTaskEvent.UTECancelled"> & {
-    /**
-     * @generated from field: string message = 1;
-     */
-    message: string;
-  };
+export type UserTaskEvent_UTECancelled = Message<"littlehorse.UserTaskEvent.UTECancelled"> & {
+  /**
+   * @generated from field: string message = 1;
+   */
+  message: string;
+};
 
 /**
  * Describes the message littlehorse.UserTaskEvent.UTECancelled.
  * Use `create(UserTaskEvent_UTECancelledSchema)` to create a new message.
  */
-export const UserTaskEvent_UTECancelledSchema: GenMessage<UserTaskEvent_UTECancelled> =
-  /*@__PURE__*/
+export const UserTaskEvent_UTECancelledSchema: GenMessage<UserTaskEvent_UTECancelled> = /*@__PURE__*/
   messageDesc(file_littlehorse_user_tasks, 4, 1);
 
 /**
  * @generated from message littlehorse.UserTaskEvent.UTETaskExecuted
  */
-export type UserTaskEvent_UTETaskExecuted =
-  Message<"littlehorse.UserTaskEvent.UTETaskExecuted"> & {
-    /**
-     * @generated from field: littlehorse.TaskRunId task_run = 1;
-     */
-    taskRun?: TaskRunId | undefined;
-  };
+export type UserTaskEvent_UTETaskExecuted = Message<"littlehorse.UserTaskEvent.UTETaskExecuted"> & {
+  /**
+   * @generated from field: littlehorse.TaskRunId task_run = 1;
+   */
+  taskRun?: TaskRunId | undefined;
+};
 
 /**
  * Describes the message littlehorse.UserTaskEvent.UTETaskExecuted.
  * Use `create(UserTaskEvent_UTETaskExecutedSchema)` to create a new message.
  */
-export const UserTaskEvent_UTETaskExecutedSchema: GenMessage<UserTaskEvent_UTETaskExecuted> =
-  /*@__PURE__*/
+export const UserTaskEvent_UTETaskExecutedSchema: GenMessage<UserTaskEvent_UTETaskExecuted> = /*@__PURE__*/
   messageDesc(file_littlehorse_user_tasks, 4, 2);
 
 /**
@@ -311,8 +275,7 @@ export type UserTaskField = Message<"littlehorse.UserTaskField"> & {
  * Describes the message littlehorse.UserTaskField.
  * Use `create(UserTaskFieldSchema)` to create a new message.
  */
-export const UserTaskFieldSchema: GenMessage<UserTaskField> =
-  /*@__PURE__*/
+export const UserTaskFieldSchema: GenMessage<UserTaskField> = /*@__PURE__*/
   messageDesc(file_littlehorse_user_tasks, 5);
 
 /**
@@ -379,42 +342,39 @@ export type UserTaskRun = Message<"littlehorse.UserTaskRun"> & {
  * Describes the message littlehorse.UserTaskRun.
  * Use `create(UserTaskRunSchema)` to create a new message.
  */
-export const UserTaskRunSchema: GenMessage<UserTaskRun> =
-  /*@__PURE__*/
+export const UserTaskRunSchema: GenMessage<UserTaskRun> = /*@__PURE__*/
   messageDesc(file_littlehorse_user_tasks, 6);
 
 /**
  * @generated from message littlehorse.UserTaskTriggerReference
  */
-export type UserTaskTriggerReference =
-  Message<"littlehorse.UserTaskTriggerReference"> & {
-    /**
-     * @generated from field: littlehorse.NodeRunId node_run_id = 1;
-     */
-    nodeRunId?: NodeRunId | undefined;
+export type UserTaskTriggerReference = Message<"littlehorse.UserTaskTriggerReference"> & {
+  /**
+   * @generated from field: littlehorse.NodeRunId node_run_id = 1;
+   */
+  nodeRunId?: NodeRunId | undefined;
 
-    /**
-     * @generated from field: int32 user_task_event_number = 2;
-     */
-    userTaskEventNumber: number;
+  /**
+   * @generated from field: int32 user_task_event_number = 2;
+   */
+  userTaskEventNumber: number;
 
-    /**
-     * @generated from field: optional string user_id = 3;
-     */
-    userId?: string | undefined;
+  /**
+   * @generated from field: optional string user_id = 3;
+   */
+  userId?: string | undefined;
 
-    /**
-     * @generated from field: optional string user_group = 4;
-     */
-    userGroup?: string | undefined;
-  };
+  /**
+   * @generated from field: optional string user_group = 4;
+   */
+  userGroup?: string | undefined;
+};
 
 /**
  * Describes the message littlehorse.UserTaskTriggerReference.
  * Use `create(UserTaskTriggerReferenceSchema)` to create a new message.
  */
-export const UserTaskTriggerReferenceSchema: GenMessage<UserTaskTriggerReference> =
-  /*@__PURE__*/
+export const UserTaskTriggerReferenceSchema: GenMessage<UserTaskTriggerReference> = /*@__PURE__*/
   messageDesc(file_littlehorse_user_tasks, 7);
 
 /**
@@ -445,6 +405,6 @@ export enum UserTaskRunStatus {
 /**
  * Describes the enum littlehorse.UserTaskRunStatus.
  */
-export const UserTaskRunStatusSchema: GenEnum<UserTaskRunStatus> =
-  /*@__PURE__*/
+export const UserTaskRunStatusSchema: GenEnum<UserTaskRunStatus> = /*@__PURE__*/
   enumDesc(file_littlehorse_user_tasks, 0);
+

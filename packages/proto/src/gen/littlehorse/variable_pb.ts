@@ -17,16 +17,8 @@ import type { Message } from "@bufbuild/protobuf";
 /**
  * Describes the file littlehorse/variable.proto.
  */
-export const file_littlehorse_variable: GenFile =
-  /*@__PURE__*/
-  fileDesc(
-    "ChpsaXR0bGVob3JzZS92YXJpYWJsZS5wcm90bxILbGl0dGxlaG9yc2UitQEKCFZhcmlhYmxlEiMKAmlkGAEgASgLMhcubGl0dGxlaG9yc2UuVmFyaWFibGVJZBIpCgV2YWx1ZRgCIAEoCzIaLmxpdHRsZWhvcnNlLlZhcmlhYmxlVmFsdWUSLgoKY3JlYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoKd2Zfc3BlY19pZBgEIAEoCzIVLmxpdHRsZWhvcnNlLldmU3BlY0lkYgZwcm90bzM",
-    [
-      file_google_protobuf_timestamp,
-      file_littlehorse_object_id,
-      file_littlehorse_type_definition,
-    ],
-  );
+export const file_littlehorse_variable: GenFile = /*@__PURE__*/
+  fileDesc("ChpsaXR0bGVob3JzZS92YXJpYWJsZS5wcm90bxILbGl0dGxlaG9yc2UitQEKCFZhcmlhYmxlEiMKAmlkGAEgASgLMhcubGl0dGxlaG9yc2UuVmFyaWFibGVJZBIpCgV2YWx1ZRgCIAEoCzIaLmxpdHRsZWhvcnNlLlZhcmlhYmxlVmFsdWUSLgoKY3JlYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoKd2Zfc3BlY19pZBgEIAEoCzIVLmxpdHRsZWhvcnNlLldmU3BlY0lkYgZwcm90bzM", [file_google_protobuf_timestamp, file_littlehorse_object_id, file_littlehorse_type_definition]);
 
 /**
  * @generated from message littlehorse.Variable
@@ -57,6 +49,6 @@ export type Variable = Message<"littlehorse.Variable"> & {
  * Describes the message littlehorse.Variable.
  * Use `create(VariableSchema)` to create a new message.
  */
-export const VariableSchema: GenMessage<Variable> =
-  /*@__PURE__*/
+export const VariableSchema: GenMessage<Variable> = /*@__PURE__*/
   messageDesc(file_littlehorse_variable, 0);
+

@@ -4,11 +4,7 @@
 // @generated from file littlehorse/wf_run.proto (package littlehorse, syntax proto3)
 /* eslint-disable */
 
-import type {
-  GenEnum,
-  GenFile,
-  GenMessage,
-} from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -21,16 +17,8 @@ import type { Message } from "@bufbuild/protobuf";
 /**
  * Describes the file littlehorse/wf_run.proto.
  */
-export const file_littlehorse_wf_run: GenFile =
-  /*@__PURE__*/
-  fileDesc(
-    "ChhsaXR0bGVob3JzZS93Zl9ydW4ucHJvdG8SC2xpdHRsZWhvcnNlImMKE0ZhaWx1cmVCZWluZ0hhbmRsZWQSGQoRdGhyZWFkX3J1bl9udW1iZXIYASABKAUSGQoRbm9kZV9ydW5fcG9zaXRpb24YAiABKAUSFgoOZmFpbHVyZV9udW1iZXIYAyABKAUiNgoZSGFuZGxpbmdGYWlsdXJlSGFsdFJlYXNvbhIZChFoYW5kbGVyX3RocmVhZF9pZBgBIAEoBSIqCgtJbnRlcnJ1cHRlZBIbChNpbnRlcnJ1cHRfdGhyZWFkX2lkGAEgASgFIiYKCk1hbnVhbEhhbHQSGAoPbWVhbmluZ19vZl9saWZlGIkBIAEoCCIoCgxQYXJlbnRIYWx0ZWQSGAoQcGFyZW50X3RocmVhZF9pZBgBIAEoBSJNChVQZW5kaW5nRmFpbHVyZUhhbmRsZXISGQoRZmFpbGVkX3RocmVhZF9ydW4YASABKAUSGQoRaGFuZGxlcl9zcGVjX25hbWUYAiABKAkiPAofUGVuZGluZ0ZhaWx1cmVIYW5kbGVySGFsdFJlYXNvbhIZChFub2RlX3J1bl9wb3NpdGlvbhgBIAEoBSKFAQoQUGVuZGluZ0ludGVycnVwdBI3ChFleHRlcm5hbF9ldmVudF9pZBgBIAEoCzIcLmxpdHRsZWhvcnNlLkV4dGVybmFsRXZlbnRJZBIZChFoYW5kbGVyX3NwZWNfbmFtZRgCIAEoCRIdChVpbnRlcnJ1cHRlZF90aHJlYWRfaWQYAyABKAUiVQoaUGVuZGluZ0ludGVycnVwdEhhbHRSZWFzb24SNwoRZXh0ZXJuYWxfZXZlbnRfaWQYASABKAsyHC5saXR0bGVob3JzZS5FeHRlcm5hbEV2ZW50SWQihAMKEFRocmVhZEhhbHRSZWFzb24SMgoNcGFyZW50X2hhbHRlZBgBIAEoCzIZLmxpdHRsZWhvcnNlLlBhcmVudEhhbHRlZEgAEi8KC2ludGVycnVwdGVkGAIgASgLMhgubGl0dGxlaG9yc2UuSW50ZXJydXB0ZWRIABJEChFwZW5kaW5nX2ludGVycnVwdBgDIAEoCzInLmxpdHRsZWhvcnNlLlBlbmRpbmdJbnRlcnJ1cHRIYWx0UmVhc29uSAASRwoPcGVuZGluZ19mYWlsdXJlGAQgASgLMiwubGl0dGxlaG9yc2UuUGVuZGluZ0ZhaWx1cmVIYW5kbGVySGFsdFJlYXNvbkgAEkIKEGhhbmRsaW5nX2ZhaWx1cmUYBSABKAsyJi5saXR0bGVob3JzZS5IYW5kbGluZ0ZhaWx1cmVIYWx0UmVhc29uSAASLgoLbWFudWFsX2hhbHQYBiABKAsyFy5saXR0bGVob3JzZS5NYW51YWxIYWx0SABCCAoGcmVhc29uIskFCglUaHJlYWRSdW4SKQoKd2Zfc3BlY19pZBgBIAEoCzIVLmxpdHRsZWhvcnNlLldmU3BlY0lkEg4KBm51bWJlchgCIAEoBRIlCgZzdGF0dXMYAyABKA4yFS5saXR0bGVob3JzZS5MSFN0YXR1cxIYChB0aHJlYWRfc3BlY19uYW1lGAQgASgJEi4KCnN0YXJ0X3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKCGVuZF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAiAEBEhoKDWVycm9yX21lc3NhZ2UYByABKAlIAYgBARIYChBjaGlsZF90aHJlYWRfaWRzGAggAygFEh0KEHBhcmVudF90aHJlYWRfaWQYCSABKAVIAogBARIzCgxoYWx0X3JlYXNvbnMYCiADKAsyHS5saXR0bGVob3JzZS5UaHJlYWRIYWx0UmVhc29uEj8KFGludGVycnVwdF90cmlnZ2VyX2lkGAsgASgLMhwubGl0dGxlaG9yc2UuRXh0ZXJuYWxFdmVudElkSAOIAQESRAoVZmFpbHVyZV9iZWluZ19oYW5kbGVkGAwgASgLMiAubGl0dGxlaG9yc2UuRmFpbHVyZUJlaW5nSGFuZGxlZEgEiAEBEh0KFWN1cnJlbnRfbm9kZV9wb3NpdGlvbhgNIAEoBRIfChdoYW5kbGVkX2ZhaWxlZF9jaGlsZHJlbhgOIAMoBRIlCgR0eXBlGA8gASgOMhcubGl0dGxlaG9yc2UuVGhyZWFkVHlwZUILCglfZW5kX3RpbWVCEAoOX2Vycm9yX21lc3NhZ2VCEwoRX3BhcmVudF90aHJlYWRfaWRCFwoVX2ludGVycnVwdF90cmlnZ2VyX2lkQhgKFl9mYWlsdXJlX2JlaW5nX2hhbmRsZWQi6QMKBVdmUnVuEiAKAmlkGAEgASgLMhQubGl0dGxlaG9yc2UuV2ZSdW5JZBIpCgp3Zl9zcGVjX2lkGAIgASgLMhUubGl0dGxlaG9yc2UuV2ZTcGVjSWQSMwoUb2xkX3dmX3NwZWNfdmVyc2lvbnMYAyADKAsyFS5saXR0bGVob3JzZS5XZlNwZWNJZBIlCgZzdGF0dXMYBCABKA4yFS5saXR0bGVob3JzZS5MSFN0YXR1cxIhChlncmVhdGVzdF90aHJlYWRydW5fbnVtYmVyGAUgASgFEi4KCnN0YXJ0X3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKCGVuZF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAiAEBEisKC3RocmVhZF9ydW5zGAggAygLMhYubGl0dGxlaG9yc2UuVGhyZWFkUnVuEjkKEnBlbmRpbmdfaW50ZXJydXB0cxgJIAMoCzIdLmxpdHRsZWhvcnNlLlBlbmRpbmdJbnRlcnJ1cHQSPAoQcGVuZGluZ19mYWlsdXJlcxgKIAMoCzIiLmxpdHRsZWhvcnNlLlBlbmRpbmdGYWlsdXJlSGFuZGxlckILCglfZW5kX3RpbWUqSwoKVGhyZWFkVHlwZRIOCgpFTlRSWVBPSU5UEAASCQoFQ0hJTEQQARINCglJTlRFUlJVUFQQAhITCg9GQUlMVVJFX0hBTkRMRVIQA2IGcHJvdG8z",
-    [
-      file_google_protobuf_timestamp,
-      file_littlehorse_common_enums,
-      file_littlehorse_object_id,
-    ],
-  );
+export const file_littlehorse_wf_run: GenFile = /*@__PURE__*/
+  fileDesc("ChhsaXR0bGVob3JzZS93Zl9ydW4ucHJvdG8SC2xpdHRsZWhvcnNlImMKE0ZhaWx1cmVCZWluZ0hhbmRsZWQSGQoRdGhyZWFkX3J1bl9udW1iZXIYASABKAUSGQoRbm9kZV9ydW5fcG9zaXRpb24YAiABKAUSFgoOZmFpbHVyZV9udW1iZXIYAyABKAUiNgoZSGFuZGxpbmdGYWlsdXJlSGFsdFJlYXNvbhIZChFoYW5kbGVyX3RocmVhZF9pZBgBIAEoBSIqCgtJbnRlcnJ1cHRlZBIbChNpbnRlcnJ1cHRfdGhyZWFkX2lkGAEgASgFIiYKCk1hbnVhbEhhbHQSGAoPbWVhbmluZ19vZl9saWZlGIkBIAEoCCIoCgxQYXJlbnRIYWx0ZWQSGAoQcGFyZW50X3RocmVhZF9pZBgBIAEoBSJNChVQZW5kaW5nRmFpbHVyZUhhbmRsZXISGQoRZmFpbGVkX3RocmVhZF9ydW4YASABKAUSGQoRaGFuZGxlcl9zcGVjX25hbWUYAiABKAkiPAofUGVuZGluZ0ZhaWx1cmVIYW5kbGVySGFsdFJlYXNvbhIZChFub2RlX3J1bl9wb3NpdGlvbhgBIAEoBSKFAQoQUGVuZGluZ0ludGVycnVwdBI3ChFleHRlcm5hbF9ldmVudF9pZBgBIAEoCzIcLmxpdHRsZWhvcnNlLkV4dGVybmFsRXZlbnRJZBIZChFoYW5kbGVyX3NwZWNfbmFtZRgCIAEoCRIdChVpbnRlcnJ1cHRlZF90aHJlYWRfaWQYAyABKAUiVQoaUGVuZGluZ0ludGVycnVwdEhhbHRSZWFzb24SNwoRZXh0ZXJuYWxfZXZlbnRfaWQYASABKAsyHC5saXR0bGVob3JzZS5FeHRlcm5hbEV2ZW50SWQihAMKEFRocmVhZEhhbHRSZWFzb24SMgoNcGFyZW50X2hhbHRlZBgBIAEoCzIZLmxpdHRsZWhvcnNlLlBhcmVudEhhbHRlZEgAEi8KC2ludGVycnVwdGVkGAIgASgLMhgubGl0dGxlaG9yc2UuSW50ZXJydXB0ZWRIABJEChFwZW5kaW5nX2ludGVycnVwdBgDIAEoCzInLmxpdHRsZWhvcnNlLlBlbmRpbmdJbnRlcnJ1cHRIYWx0UmVhc29uSAASRwoPcGVuZGluZ19mYWlsdXJlGAQgASgLMiwubGl0dGxlaG9yc2UuUGVuZGluZ0ZhaWx1cmVIYW5kbGVySGFsdFJlYXNvbkgAEkIKEGhhbmRsaW5nX2ZhaWx1cmUYBSABKAsyJi5saXR0bGVob3JzZS5IYW5kbGluZ0ZhaWx1cmVIYWx0UmVhc29uSAASLgoLbWFudWFsX2hhbHQYBiABKAsyFy5saXR0bGVob3JzZS5NYW51YWxIYWx0SABCCAoGcmVhc29uIskFCglUaHJlYWRSdW4SKQoKd2Zfc3BlY19pZBgBIAEoCzIVLmxpdHRsZWhvcnNlLldmU3BlY0lkEg4KBm51bWJlchgCIAEoBRIlCgZzdGF0dXMYAyABKA4yFS5saXR0bGVob3JzZS5MSFN0YXR1cxIYChB0aHJlYWRfc3BlY19uYW1lGAQgASgJEi4KCnN0YXJ0X3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKCGVuZF90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAiAEBEhoKDWVycm9yX21lc3NhZ2UYByABKAlIAYgBARIYChBjaGlsZF90aHJlYWRfaWRzGAggAygFEh0KEHBhcmVudF90aHJlYWRfaWQYCSABKAVIAogBARIzCgxoYWx0X3JlYXNvbnMYCiADKAsyHS5saXR0bGVob3JzZS5UaHJlYWRIYWx0UmVhc29uEj8KFGludGVycnVwdF90cmlnZ2VyX2lkGAsgASgLMhwubGl0dGxlaG9yc2UuRXh0ZXJuYWxFdmVudElkSAOIAQESRAoVZmFpbHVyZV9iZWluZ19oYW5kbGVkGAwgASgLMiAubGl0dGxlaG9yc2UuRmFpbHVyZUJlaW5nSGFuZGxlZEgEiAEBEh0KFWN1cnJlbnRfbm9kZV9wb3NpdGlvbhgNIAEoBRIfChdoYW5kbGVkX2ZhaWxlZF9jaGlsZHJlbhgOIAMoBRIlCgR0eXBlGA8gASgOMhcubGl0dGxlaG9yc2UuVGhyZWFkVHlwZUILCglfZW5kX3RpbWVCEAoOX2Vycm9yX21lc3NhZ2VCEwoRX3BhcmVudF90aHJlYWRfaWRCFwoVX2ludGVycnVwdF90cmlnZ2VyX2lkQhgKFl9mYWlsdXJlX2JlaW5nX2hhbmRsZWQi6QMKBVdmUnVuEiAKAmlkGAEgASgLMhQubGl0dGxlaG9yc2UuV2ZSdW5JZBIpCgp3Zl9zcGVjX2lkGAIgASgLMhUubGl0dGxlaG9yc2UuV2ZTcGVjSWQSMwoUb2xkX3dmX3NwZWNfdmVyc2lvbnMYAyADKAsyFS5saXR0bGVob3JzZS5XZlNwZWNJZBIlCgZzdGF0dXMYBCABKA4yFS5saXR0bGVob3JzZS5MSFN0YXR1cxIhChlncmVhdGVzdF90aHJlYWRydW5fbnVtYmVyGAUgASgFEi4KCnN0YXJ0X3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKCGVuZF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAiAEBEisKC3RocmVhZF9ydW5zGAggAygLMhYubGl0dGxlaG9yc2UuVGhyZWFkUnVuEjkKEnBlbmRpbmdfaW50ZXJydXB0cxgJIAMoCzIdLmxpdHRsZWhvcnNlLlBlbmRpbmdJbnRlcnJ1cHQSPAoQcGVuZGluZ19mYWlsdXJlcxgKIAMoCzIiLmxpdHRsZWhvcnNlLlBlbmRpbmdGYWlsdXJlSGFuZGxlckILCglfZW5kX3RpbWUqSwoKVGhyZWFkVHlwZRIOCgpFTlRSWVBPSU5UEAASCQoFQ0hJTEQQARINCglJTlRFUlJVUFQQAhITCg9GQUlMVVJFX0hBTkRMRVIQA2IGcHJvdG8z", [file_google_protobuf_timestamp, file_littlehorse_common_enums, file_littlehorse_object_id]);
 
 /**
  * @generated from message littlehorse.FailureBeingHandled
@@ -56,27 +44,24 @@ export type FailureBeingHandled = Message<"littlehorse.FailureBeingHandled"> & {
  * Describes the message littlehorse.FailureBeingHandled.
  * Use `create(FailureBeingHandledSchema)` to create a new message.
  */
-export const FailureBeingHandledSchema: GenMessage<FailureBeingHandled> =
-  /*@__PURE__*/
+export const FailureBeingHandledSchema: GenMessage<FailureBeingHandled> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_run, 0);
 
 /**
  * @generated from message littlehorse.HandlingFailureHaltReason
  */
-export type HandlingFailureHaltReason =
-  Message<"littlehorse.HandlingFailureHaltReason"> & {
-    /**
-     * @generated from field: int32 handler_thread_id = 1;
-     */
-    handlerThreadId: number;
-  };
+export type HandlingFailureHaltReason = Message<"littlehorse.HandlingFailureHaltReason"> & {
+  /**
+   * @generated from field: int32 handler_thread_id = 1;
+   */
+  handlerThreadId: number;
+};
 
 /**
  * Describes the message littlehorse.HandlingFailureHaltReason.
  * Use `create(HandlingFailureHaltReasonSchema)` to create a new message.
  */
-export const HandlingFailureHaltReasonSchema: GenMessage<HandlingFailureHaltReason> =
-  /*@__PURE__*/
+export const HandlingFailureHaltReasonSchema: GenMessage<HandlingFailureHaltReason> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_run, 1);
 
 /**
@@ -93,8 +78,7 @@ export type Interrupted = Message<"littlehorse.Interrupted"> & {
  * Describes the message littlehorse.Interrupted.
  * Use `create(InterruptedSchema)` to create a new message.
  */
-export const InterruptedSchema: GenMessage<Interrupted> =
-  /*@__PURE__*/
+export const InterruptedSchema: GenMessage<Interrupted> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_run, 2);
 
 /**
@@ -111,8 +95,7 @@ export type ManualHalt = Message<"littlehorse.ManualHalt"> & {
  * Describes the message littlehorse.ManualHalt.
  * Use `create(ManualHaltSchema)` to create a new message.
  */
-export const ManualHaltSchema: GenMessage<ManualHalt> =
-  /*@__PURE__*/
+export const ManualHaltSchema: GenMessage<ManualHalt> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_run, 3);
 
 /**
@@ -129,51 +112,46 @@ export type ParentHalted = Message<"littlehorse.ParentHalted"> & {
  * Describes the message littlehorse.ParentHalted.
  * Use `create(ParentHaltedSchema)` to create a new message.
  */
-export const ParentHaltedSchema: GenMessage<ParentHalted> =
-  /*@__PURE__*/
+export const ParentHaltedSchema: GenMessage<ParentHalted> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_run, 4);
 
 /**
  * @generated from message littlehorse.PendingFailureHandler
  */
-export type PendingFailureHandler =
-  Message<"littlehorse.PendingFailureHandler"> & {
-    /**
-     * @generated from field: int32 failed_thread_run = 1;
-     */
-    failedThreadRun: number;
+export type PendingFailureHandler = Message<"littlehorse.PendingFailureHandler"> & {
+  /**
+   * @generated from field: int32 failed_thread_run = 1;
+   */
+  failedThreadRun: number;
 
-    /**
-     * @generated from field: string handler_spec_name = 2;
-     */
-    handlerSpecName: string;
-  };
+  /**
+   * @generated from field: string handler_spec_name = 2;
+   */
+  handlerSpecName: string;
+};
 
 /**
  * Describes the message littlehorse.PendingFailureHandler.
  * Use `create(PendingFailureHandlerSchema)` to create a new message.
  */
-export const PendingFailureHandlerSchema: GenMessage<PendingFailureHandler> =
-  /*@__PURE__*/
+export const PendingFailureHandlerSchema: GenMessage<PendingFailureHandler> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_run, 5);
 
 /**
  * @generated from message littlehorse.PendingFailureHandlerHaltReason
  */
-export type PendingFailureHandlerHaltReason =
-  Message<"littlehorse.PendingFailureHandlerHaltReason"> & {
-    /**
-     * @generated from field: int32 node_run_position = 1;
-     */
-    nodeRunPosition: number;
-  };
+export type PendingFailureHandlerHaltReason = Message<"littlehorse.PendingFailureHandlerHaltReason"> & {
+  /**
+   * @generated from field: int32 node_run_position = 1;
+   */
+  nodeRunPosition: number;
+};
 
 /**
  * Describes the message littlehorse.PendingFailureHandlerHaltReason.
  * Use `create(PendingFailureHandlerHaltReasonSchema)` to create a new message.
  */
-export const PendingFailureHandlerHaltReasonSchema: GenMessage<PendingFailureHandlerHaltReason> =
-  /*@__PURE__*/
+export const PendingFailureHandlerHaltReasonSchema: GenMessage<PendingFailureHandlerHaltReason> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_run, 6);
 
 /**
@@ -200,27 +178,24 @@ export type PendingInterrupt = Message<"littlehorse.PendingInterrupt"> & {
  * Describes the message littlehorse.PendingInterrupt.
  * Use `create(PendingInterruptSchema)` to create a new message.
  */
-export const PendingInterruptSchema: GenMessage<PendingInterrupt> =
-  /*@__PURE__*/
+export const PendingInterruptSchema: GenMessage<PendingInterrupt> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_run, 7);
 
 /**
  * @generated from message littlehorse.PendingInterruptHaltReason
  */
-export type PendingInterruptHaltReason =
-  Message<"littlehorse.PendingInterruptHaltReason"> & {
-    /**
-     * @generated from field: littlehorse.ExternalEventId external_event_id = 1;
-     */
-    externalEventId?: ExternalEventId | undefined;
-  };
+export type PendingInterruptHaltReason = Message<"littlehorse.PendingInterruptHaltReason"> & {
+  /**
+   * @generated from field: littlehorse.ExternalEventId external_event_id = 1;
+   */
+  externalEventId?: ExternalEventId | undefined;
+};
 
 /**
  * Describes the message littlehorse.PendingInterruptHaltReason.
  * Use `create(PendingInterruptHaltReasonSchema)` to create a new message.
  */
-export const PendingInterruptHaltReasonSchema: GenMessage<PendingInterruptHaltReason> =
-  /*@__PURE__*/
+export const PendingInterruptHaltReasonSchema: GenMessage<PendingInterruptHaltReason> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_run, 8);
 
 /**
@@ -230,58 +205,50 @@ export type ThreadHaltReason = Message<"littlehorse.ThreadHaltReason"> & {
   /**
    * @generated from oneof littlehorse.ThreadHaltReason.reason
    */
-  reason:
-    | {
-        /**
-         * @generated from field: littlehorse.ParentHalted parent_halted = 1;
-         */
-        value: ParentHalted;
-        case: "parentHalted";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.Interrupted interrupted = 2;
-         */
-        value: Interrupted;
-        case: "interrupted";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.PendingInterruptHaltReason pending_interrupt = 3;
-         */
-        value: PendingInterruptHaltReason;
-        case: "pendingInterrupt";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.PendingFailureHandlerHaltReason pending_failure = 4;
-         */
-        value: PendingFailureHandlerHaltReason;
-        case: "pendingFailure";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.HandlingFailureHaltReason handling_failure = 5;
-         */
-        value: HandlingFailureHaltReason;
-        case: "handlingFailure";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.ManualHalt manual_halt = 6;
-         */
-        value: ManualHalt;
-        case: "manualHalt";
-      }
-    | { case: undefined; value?: undefined };
+  reason: {
+    /**
+     * @generated from field: littlehorse.ParentHalted parent_halted = 1;
+     */
+    value: ParentHalted;
+    case: "parentHalted";
+  } | {
+    /**
+     * @generated from field: littlehorse.Interrupted interrupted = 2;
+     */
+    value: Interrupted;
+    case: "interrupted";
+  } | {
+    /**
+     * @generated from field: littlehorse.PendingInterruptHaltReason pending_interrupt = 3;
+     */
+    value: PendingInterruptHaltReason;
+    case: "pendingInterrupt";
+  } | {
+    /**
+     * @generated from field: littlehorse.PendingFailureHandlerHaltReason pending_failure = 4;
+     */
+    value: PendingFailureHandlerHaltReason;
+    case: "pendingFailure";
+  } | {
+    /**
+     * @generated from field: littlehorse.HandlingFailureHaltReason handling_failure = 5;
+     */
+    value: HandlingFailureHaltReason;
+    case: "handlingFailure";
+  } | {
+    /**
+     * @generated from field: littlehorse.ManualHalt manual_halt = 6;
+     */
+    value: ManualHalt;
+    case: "manualHalt";
+  } | { case: undefined; value?: undefined };
 };
 
 /**
  * Describes the message littlehorse.ThreadHaltReason.
  * Use `create(ThreadHaltReasonSchema)` to create a new message.
  */
-export const ThreadHaltReasonSchema: GenMessage<ThreadHaltReason> =
-  /*@__PURE__*/
+export const ThreadHaltReasonSchema: GenMessage<ThreadHaltReason> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_run, 9);
 
 /**
@@ -368,8 +335,7 @@ export type ThreadRun = Message<"littlehorse.ThreadRun"> & {
  * Describes the message littlehorse.ThreadRun.
  * Use `create(ThreadRunSchema)` to create a new message.
  */
-export const ThreadRunSchema: GenMessage<ThreadRun> =
-  /*@__PURE__*/
+export const ThreadRunSchema: GenMessage<ThreadRun> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_run, 10);
 
 /**
@@ -431,8 +397,7 @@ export type WfRun = Message<"littlehorse.WfRun"> & {
  * Describes the message littlehorse.WfRun.
  * Use `create(WfRunSchema)` to create a new message.
  */
-export const WfRunSchema: GenMessage<WfRun> =
-  /*@__PURE__*/
+export const WfRunSchema: GenMessage<WfRun> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_run, 11);
 
 /**
@@ -463,6 +428,6 @@ export enum ThreadType {
 /**
  * Describes the enum littlehorse.ThreadType.
  */
-export const ThreadTypeSchema: GenEnum<ThreadType> =
-  /*@__PURE__*/
+export const ThreadTypeSchema: GenEnum<ThreadType> = /*@__PURE__*/
   enumDesc(file_littlehorse_wf_run, 0);
+

@@ -4,29 +4,15 @@
 // @generated from file littlehorse/wf_spec.proto (package littlehorse, syntax proto3)
 /* eslint-disable */
 
-import type {
-  GenEnum,
-  GenFile,
-  GenMessage,
-} from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { MetadataStatus, VariableType } from "./common_enums_pb";
 import { file_littlehorse_common_enums } from "./common_enums_pb";
-import type {
-  TaskNode,
-  UTActionTrigger,
-  VariableAssignment,
-  VariableDef,
-  VariableMutation,
-} from "./common_wfspec_pb";
+import type { TaskNode, UTActionTrigger, VariableAssignment, VariableDef, VariableMutation } from "./common_wfspec_pb";
 import { file_littlehorse_common_wfspec } from "./common_wfspec_pb";
-import type {
-  ExternalEventDefId,
-  WfSpecId,
-  WorkflowEventDefId,
-} from "./object_id_pb";
+import type { ExternalEventDefId, WfSpecId, WorkflowEventDefId } from "./object_id_pb";
 import { file_littlehorse_object_id } from "./object_id_pb";
 import type { Comparator } from "./type_definition_pb";
 import { file_littlehorse_type_definition } from "./type_definition_pb";
@@ -35,18 +21,8 @@ import type { Message } from "@bufbuild/protobuf";
 /**
  * Describes the file littlehorse/wf_spec.proto.
  */
-export const file_littlehorse_wf_spec: GenFile =
-  /*@__PURE__*/
-  fileDesc(
-    "ChlsaXR0bGVob3JzZS93Zl9zcGVjLnByb3RvEgtsaXR0bGVob3JzZSLaAQoERWRnZRIWCg5zaW5rX25vZGVfbmFtZRgBIAEoCRIyCgljb25kaXRpb24YAiABKAsyGi5saXR0bGVob3JzZS5FZGdlQ29uZGl0aW9uSACIAQESOQoSdmFyaWFibGVfbXV0YXRpb25zGAMgAygLMh0ubGl0dGxlaG9yc2UuVmFyaWFibGVNdXRhdGlvbhI9ChRleHByZXNzaW9uX2NvbmRpdGlvbhgEIAEoCzIfLmxpdHRsZWhvcnNlLlZhcmlhYmxlQXNzaWdubWVudEIMCgpfY29uZGl0aW9uIpsBCg1FZGdlQ29uZGl0aW9uEisKCmNvbXBhcmF0b3IYASABKA4yFy5saXR0bGVob3JzZS5Db21wYXJhdG9yEi0KBGxlZnQYAiABKAsyHy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnQSLgoFcmlnaHQYAyABKAsyHy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnQiEAoORW50cnlwb2ludE5vZGUiTQoIRXhpdE5vZGUSMQoLZmFpbHVyZV9kZWYYASABKAsyFy5saXR0bGVob3JzZS5GYWlsdXJlRGVmSACIAQFCDgoMX2ZhaWx1cmVfZGVmIo0BChFFeHRlcm5hbEV2ZW50Tm9kZRI+ChVleHRlcm5hbF9ldmVudF9kZWZfaWQYASABKAsyHy5saXR0bGVob3JzZS5FeHRlcm5hbEV2ZW50RGVmSWQSOAoPdGltZW91dF9zZWNvbmRzGAIgASgLMh8ubGl0dGxlaG9yc2UuVmFyaWFibGVBc3NpZ25tZW50InYKCkZhaWx1cmVEZWYSFAoMZmFpbHVyZV9uYW1lGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSNQoHY29udGVudBgDIAEoCzIfLmxpdHRsZWhvcnNlLlZhcmlhYmxlQXNzaWdubWVudEgAiAEBQgoKCF9jb250ZW50IvABChFGYWlsdXJlSGFuZGxlckRlZhIZChFoYW5kbGVyX3NwZWNfbmFtZRgCIAEoCRIaChBzcGVjaWZpY19mYWlsdXJlGAEgASgJSAASSwoTYW55X2ZhaWx1cmVfb2ZfdHlwZRgDIAEoDjIsLmxpdHRsZWhvcnNlLkZhaWx1cmVIYW5kbGVyRGVmLkxIRmFpbHVyZVR5cGVIACJDCg1MSEZhaWx1cmVUeXBlEhYKEkZBSUxVUkVfVFlQRV9FUlJPUhAAEhoKFkZBSUxVUkVfVFlQRV9FWENFUFRJT04QAUISChBmYWlsdXJlX3RvX2NhdGNoImkKDEludGVycnVwdERlZhI+ChVleHRlcm5hbF9ldmVudF9kZWZfaWQYASABKAsyHy5saXR0bGVob3JzZS5FeHRlcm5hbEV2ZW50RGVmSWQSGQoRaGFuZGxlcl9zcGVjX25hbWUYAiABKAkiTgoJSnNvbkluZGV4EhIKCmZpZWxkX3BhdGgYASABKAkSLQoKZmllbGRfdHlwZRgCIAEoDjIZLmxpdHRsZWhvcnNlLlZhcmlhYmxlVHlwZSKcBQoETm9kZRIpCg5vdXRnb2luZ19lZGdlcxgBIAMoCzIRLmxpdHRsZWhvcnNlLkVkZ2USOAoQZmFpbHVyZV9oYW5kbGVycxgEIAMoCzIeLmxpdHRsZWhvcnNlLkZhaWx1cmVIYW5kbGVyRGVmEjEKCmVudHJ5cG9pbnQYBSABKAsyGy5saXR0bGVob3JzZS5FbnRyeXBvaW50Tm9kZUgAEiUKBGV4aXQYBiABKAsyFS5saXR0bGVob3JzZS5FeGl0Tm9kZUgAEiUKBHRhc2sYByABKAsyFS5saXR0bGVob3JzZS5UYXNrTm9kZUgAEjgKDmV4dGVybmFsX2V2ZW50GAggASgLMh4ubGl0dGxlaG9yc2UuRXh0ZXJuYWxFdmVudE5vZGVIABI0CgxzdGFydF90aHJlYWQYCSABKAsyHC5saXR0bGVob3JzZS5TdGFydFRocmVhZE5vZGVIABI7ChB3YWl0X2Zvcl90aHJlYWRzGAogASgLMh8ubGl0dGxlaG9yc2UuV2FpdEZvclRocmVhZHNOb2RlSAASIwoDbm9wGAsgASgLMhQubGl0dGxlaG9yc2UuTm9wTm9kZUgAEicKBXNsZWVwGAwgASgLMhYubGl0dGxlaG9yc2UuU2xlZXBOb2RlSAASLgoJdXNlcl90YXNrGA0gASgLMhkubGl0dGxlaG9yc2UuVXNlclRhc2tOb2RlSAASRwoWc3RhcnRfbXVsdGlwbGVfdGhyZWFkcxgPIAEoCzIlLmxpdHRsZWhvcnNlLlN0YXJ0TXVsdGlwbGVUaHJlYWRzTm9kZUgAEjIKC3Rocm93X2V2ZW50GBAgASgLMhsubGl0dGxlaG9yc2UuVGhyb3dFdmVudE5vZGVIAEIGCgRub2RlIiYKDU5vZGVNaWdyYXRpb24SFQoNbmV3X25vZGVfbmFtZRgBIAEoCSIJCgdOb3BOb2RlIr4BCglTbGVlcE5vZGUSNgoLcmF3X3NlY29uZHMYASABKAsyHy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnRIABI0Cgl0aW1lc3RhbXAYAiABKAsyHy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnRIABIzCghpc29fZGF0ZRgDIAEoCzIfLmxpdHRsZWhvcnNlLlZhcmlhYmxlQXNzaWdubWVudEgAQg4KDHNsZWVwX2xlbmd0aCKDAgoYU3RhcnRNdWx0aXBsZVRocmVhZHNOb2RlEhgKEHRocmVhZF9zcGVjX25hbWUYASABKAkSRwoJdmFyaWFibGVzGAIgAygLMjQubGl0dGxlaG9yc2UuU3RhcnRNdWx0aXBsZVRocmVhZHNOb2RlLlZhcmlhYmxlc0VudHJ5EjEKCGl0ZXJhYmxlGAMgASgLMh8ubGl0dGxlaG9yc2UuVmFyaWFibGVBc3NpZ25tZW50GlEKDlZhcmlhYmxlc0VudHJ5EgsKA2tleRgBIAEoCRIuCgV2YWx1ZRgCIAEoCzIfLmxpdHRsZWhvcnNlLlZhcmlhYmxlQXNzaWdubWVudDoCOAEivgEKD1N0YXJ0VGhyZWFkTm9kZRIYChB0aHJlYWRfc3BlY19uYW1lGAEgASgJEj4KCXZhcmlhYmxlcxgCIAMoCzIrLmxpdHRsZWhvcnNlLlN0YXJ0VGhyZWFkTm9kZS5WYXJpYWJsZXNFbnRyeRpRCg5WYXJpYWJsZXNFbnRyeRILCgNrZXkYASABKAkSLgoFdmFsdWUYAiABKAsyHy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnQ6AjgBIlcKFVRocmVhZFJldGVudGlvblBvbGljeRIqCiBzZWNvbmRzX2FmdGVyX3RocmVhZF90ZXJtaW5hdGlvbhgBIAEoA0gAQhIKEHRocmVhZF9nY19wb2xpY3kivQIKClRocmVhZFNwZWMSMQoFbm9kZXMYASADKAsyIi5saXR0bGVob3JzZS5UaHJlYWRTcGVjLk5vZGVzRW50cnkSMAoNdmFyaWFibGVfZGVmcxgCIAMoCzIZLmxpdHRsZWhvcnNlLlRocmVhZFZhckRlZhIxCg5pbnRlcnJ1cHRfZGVmcxgDIAMoCzIZLmxpdHRsZWhvcnNlLkludGVycnVwdERlZhJBChByZXRlbnRpb25fcG9saWN5GAQgASgLMiIubGl0dGxlaG9yc2UuVGhyZWFkUmV0ZW50aW9uUG9saWN5SACIAQEaPwoKTm9kZXNFbnRyeRILCgNrZXkYASABKAkSIAoFdmFsdWUYAiABKAsyES5saXR0bGVob3JzZS5Ob2RlOgI4AUITChFfcmV0ZW50aW9uX3BvbGljeSLVAQoTVGhyZWFkU3BlY01pZ3JhdGlvbhIcChRuZXdfdGhyZWFkX3NwZWNfbmFtZRgBIAEoCRJNCg9ub2RlX21pZ3JhdGlvbnMYAiADKAsyNC5saXR0bGVob3JzZS5UaHJlYWRTcGVjTWlncmF0aW9uLk5vZGVNaWdyYXRpb25zRW50cnkaUQoTTm9kZU1pZ3JhdGlvbnNFbnRyeRILCgNrZXkYASABKAkSKQoFdmFsdWUYAiABKAsyGi5saXR0bGVob3JzZS5Ob2RlTWlncmF0aW9uOgI4ASLKAQoMVGhyZWFkVmFyRGVmEikKB3Zhcl9kZWYYASABKAsyGC5saXR0bGVob3JzZS5WYXJpYWJsZURlZhIQCghyZXF1aXJlZBgCIAEoCBISCgpzZWFyY2hhYmxlGAMgASgIEiwKDGpzb25faW5kZXhlcxgEIAMoCzIWLmxpdHRsZWhvcnNlLkpzb25JbmRleBI7CgxhY2Nlc3NfbGV2ZWwYBSABKA4yJS5saXR0bGVob3JzZS5XZlJ1blZhcmlhYmxlQWNjZXNzTGV2ZWwieQoOVGhyb3dFdmVudE5vZGUSNQoMZXZlbnRfZGVmX2lkGAEgASgLMh8ubGl0dGxlaG9yc2UuV29ya2Zsb3dFdmVudERlZklkEjAKB2NvbnRlbnQYAiABKAsyHy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnQi0wMKDFVzZXJUYXNrTm9kZRIaChJ1c2VyX3Rhc2tfZGVmX25hbWUYASABKAkSOAoKdXNlcl9ncm91cBgCIAEoCzIfLmxpdHRsZWhvcnNlLlZhcmlhYmxlQXNzaWdubWVudEgAiAEBEjUKB3VzZXJfaWQYAyABKAsyHy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnRIAYgBARItCgdhY3Rpb25zGAQgAygLMhwubGl0dGxlaG9yc2UuVVRBY3Rpb25UcmlnZ2VyEiIKFXVzZXJfdGFza19kZWZfdmVyc2lvbhgFIAEoBUgCiAEBEjMKBW5vdGVzGAYgASgLMh8ubGl0dGxlaG9yc2UuVmFyaWFibGVBc3NpZ25tZW50SAOIAQESTAoeb25fY2FuY2VsbGF0aW9uX2V4Y2VwdGlvbl9uYW1lGAcgASgLMh8ubGl0dGxlaG9yc2UuVmFyaWFibGVBc3NpZ25tZW50SASIAQFCDQoLX3VzZXJfZ3JvdXBCCgoIX3VzZXJfaWRCGAoWX3VzZXJfdGFza19kZWZfdmVyc2lvbkIICgZfbm90ZXNCIQofX29uX2NhbmNlbGxhdGlvbl9leGNlcHRpb25fbmFtZSKSAwoSV2FpdEZvclRocmVhZHNOb2RlEkMKB3RocmVhZHMYASABKAsyMC5saXR0bGVob3JzZS5XYWl0Rm9yVGhyZWFkc05vZGUuVGhyZWFkc1RvV2FpdEZvckgAEjYKC3RocmVhZF9saXN0GAIgASgLMh8ubGl0dGxlaG9yc2UuVmFyaWFibGVBc3NpZ25tZW50SAASQwobcGVyX3RocmVhZF9mYWlsdXJlX2hhbmRsZXJzGAMgAygLMh4ubGl0dGxlaG9yc2UuRmFpbHVyZUhhbmRsZXJEZWYaTQoPVGhyZWFkVG9XYWl0Rm9yEjoKEXRocmVhZF9ydW5fbnVtYmVyGAEgASgLMh8ubGl0dGxlaG9yc2UuVmFyaWFibGVBc3NpZ25tZW50GlQKEFRocmVhZHNUb1dhaXRGb3ISQAoHdGhyZWFkcxgBIAMoCzIvLmxpdHRsZWhvcnNlLldhaXRGb3JUaHJlYWRzTm9kZS5UaHJlYWRUb1dhaXRGb3JCFQoTdGhyZWFkc190b193YWl0X2ZvciK0BQoGV2ZTcGVjEiEKAmlkGAEgASgLMhUubGl0dGxlaG9yc2UuV2ZTcGVjSWQSLgoKY3JlYXRlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoQZnJvemVuX3ZhcmlhYmxlcxgDIAMoCzIZLmxpdHRsZWhvcnNlLlRocmVhZFZhckRlZhIrCgZzdGF0dXMYBCABKA4yGy5saXR0bGVob3JzZS5NZXRhZGF0YVN0YXR1cxI6Cgx0aHJlYWRfc3BlY3MYBSADKAsyJC5saXR0bGVob3JzZS5XZlNwZWMuVGhyZWFkU3BlY3NFbnRyeRIeChZlbnRyeXBvaW50X3RocmVhZF9uYW1lGAYgASgJEkMKEHJldGVudGlvbl9wb2xpY3kYByABKAsyJC5saXR0bGVob3JzZS5Xb3JrZmxvd1JldGVudGlvblBvbGljeUgAiAEBEjsKCW1pZ3JhdGlvbhgIIAEoCzIjLmxpdHRsZWhvcnNlLldmU3BlY1ZlcnNpb25NaWdyYXRpb25IAYgBARJGCg5wYXJlbnRfd2Zfc3BlYxgJIAEoCzIpLmxpdHRsZWhvcnNlLldmU3BlYy5QYXJlbnRXZlNwZWNSZWZlcmVuY2VIAogBARpLChBUaHJlYWRTcGVjc0VudHJ5EgsKA2tleRgBIAEoCRImCgV2YWx1ZRgCIAEoCzIXLmxpdHRsZWhvcnNlLlRocmVhZFNwZWM6AjgBGkwKFVBhcmVudFdmU3BlY1JlZmVyZW5jZRIUCgx3Zl9zcGVjX25hbWUYASABKAkSHQoVd2Zfc3BlY19tYWpvcl92ZXJzaW9uGAIgASgFQhMKEV9yZXRlbnRpb25fcG9saWN5QgwKCl9taWdyYXRpb25CEQoPX3BhcmVudF93Zl9zcGVjIocCChZXZlNwZWNWZXJzaW9uTWlncmF0aW9uEhkKEW5ld19tYWpvcl92ZXJzaW9uGAEgASgFEhQKDG5ld19yZXZpc2lvbhgCIAEoBRJdChZ0aHJlYWRfc3BlY19taWdyYXRpb25zGAMgAygLMj0ubGl0dGxlaG9yc2UuV2ZTcGVjVmVyc2lvbk1pZ3JhdGlvbi5UaHJlYWRTcGVjTWlncmF0aW9uc0VudHJ5Gl0KGVRocmVhZFNwZWNNaWdyYXRpb25zRW50cnkSCwoDa2V5GAEgASgJEi8KBXZhbHVlGAIgASgLMiAubGl0dGxlaG9yc2UuVGhyZWFkU3BlY01pZ3JhdGlvbjoCOAEiUQoXV29ya2Zsb3dSZXRlbnRpb25Qb2xpY3kSJgocc2Vjb25kc19hZnRlcl93Zl90ZXJtaW5hdGlvbhgBIAEoA0gAQg4KDHdmX2djX3BvbGljeSpOChhXZlJ1blZhcmlhYmxlQWNjZXNzTGV2ZWwSDgoKUFVCTElDX1ZBUhAAEg8KC1BSSVZBVEVfVkFSEAESEQoNSU5IRVJJVEVEX1ZBUhACYgZwcm90bzM",
-    [
-      file_google_protobuf_timestamp,
-      file_littlehorse_common_enums,
-      file_littlehorse_common_wfspec,
-      file_littlehorse_object_id,
-      file_littlehorse_type_definition,
-    ],
-  );
+export const file_littlehorse_wf_spec: GenFile = /*@__PURE__*/
+  fileDesc("ChlsaXR0bGVob3JzZS93Zl9zcGVjLnByb3RvEgtsaXR0bGVob3JzZSLaAQoERWRnZRIWCg5zaW5rX25vZGVfbmFtZRgBIAEoCRIyCgljb25kaXRpb24YAiABKAsyGi5saXR0bGVob3JzZS5FZGdlQ29uZGl0aW9uSACIAQESOQoSdmFyaWFibGVfbXV0YXRpb25zGAMgAygLMh0ubGl0dGxlaG9yc2UuVmFyaWFibGVNdXRhdGlvbhI9ChRleHByZXNzaW9uX2NvbmRpdGlvbhgEIAEoCzIfLmxpdHRsZWhvcnNlLlZhcmlhYmxlQXNzaWdubWVudEIMCgpfY29uZGl0aW9uIpsBCg1FZGdlQ29uZGl0aW9uEisKCmNvbXBhcmF0b3IYASABKA4yFy5saXR0bGVob3JzZS5Db21wYXJhdG9yEi0KBGxlZnQYAiABKAsyHy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnQSLgoFcmlnaHQYAyABKAsyHy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnQiEAoORW50cnlwb2ludE5vZGUiTQoIRXhpdE5vZGUSMQoLZmFpbHVyZV9kZWYYASABKAsyFy5saXR0bGVob3JzZS5GYWlsdXJlRGVmSACIAQFCDgoMX2ZhaWx1cmVfZGVmIo0BChFFeHRlcm5hbEV2ZW50Tm9kZRI+ChVleHRlcm5hbF9ldmVudF9kZWZfaWQYASABKAsyHy5saXR0bGVob3JzZS5FeHRlcm5hbEV2ZW50RGVmSWQSOAoPdGltZW91dF9zZWNvbmRzGAIgASgLMh8ubGl0dGxlaG9yc2UuVmFyaWFibGVBc3NpZ25tZW50InYKCkZhaWx1cmVEZWYSFAoMZmFpbHVyZV9uYW1lGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSNQoHY29udGVudBgDIAEoCzIfLmxpdHRsZWhvcnNlLlZhcmlhYmxlQXNzaWdubWVudEgAiAEBQgoKCF9jb250ZW50IvABChFGYWlsdXJlSGFuZGxlckRlZhIZChFoYW5kbGVyX3NwZWNfbmFtZRgCIAEoCRIaChBzcGVjaWZpY19mYWlsdXJlGAEgASgJSAASSwoTYW55X2ZhaWx1cmVfb2ZfdHlwZRgDIAEoDjIsLmxpdHRsZWhvcnNlLkZhaWx1cmVIYW5kbGVyRGVmLkxIRmFpbHVyZVR5cGVIACJDCg1MSEZhaWx1cmVUeXBlEhYKEkZBSUxVUkVfVFlQRV9FUlJPUhAAEhoKFkZBSUxVUkVfVFlQRV9FWENFUFRJT04QAUISChBmYWlsdXJlX3RvX2NhdGNoImkKDEludGVycnVwdERlZhI+ChVleHRlcm5hbF9ldmVudF9kZWZfaWQYASABKAsyHy5saXR0bGVob3JzZS5FeHRlcm5hbEV2ZW50RGVmSWQSGQoRaGFuZGxlcl9zcGVjX25hbWUYAiABKAkiTgoJSnNvbkluZGV4EhIKCmZpZWxkX3BhdGgYASABKAkSLQoKZmllbGRfdHlwZRgCIAEoDjIZLmxpdHRsZWhvcnNlLlZhcmlhYmxlVHlwZSKcBQoETm9kZRIpCg5vdXRnb2luZ19lZGdlcxgBIAMoCzIRLmxpdHRsZWhvcnNlLkVkZ2USOAoQZmFpbHVyZV9oYW5kbGVycxgEIAMoCzIeLmxpdHRsZWhvcnNlLkZhaWx1cmVIYW5kbGVyRGVmEjEKCmVudHJ5cG9pbnQYBSABKAsyGy5saXR0bGVob3JzZS5FbnRyeXBvaW50Tm9kZUgAEiUKBGV4aXQYBiABKAsyFS5saXR0bGVob3JzZS5FeGl0Tm9kZUgAEiUKBHRhc2sYByABKAsyFS5saXR0bGVob3JzZS5UYXNrTm9kZUgAEjgKDmV4dGVybmFsX2V2ZW50GAggASgLMh4ubGl0dGxlaG9yc2UuRXh0ZXJuYWxFdmVudE5vZGVIABI0CgxzdGFydF90aHJlYWQYCSABKAsyHC5saXR0bGVob3JzZS5TdGFydFRocmVhZE5vZGVIABI7ChB3YWl0X2Zvcl90aHJlYWRzGAogASgLMh8ubGl0dGxlaG9yc2UuV2FpdEZvclRocmVhZHNOb2RlSAASIwoDbm9wGAsgASgLMhQubGl0dGxlaG9yc2UuTm9wTm9kZUgAEicKBXNsZWVwGAwgASgLMhYubGl0dGxlaG9yc2UuU2xlZXBOb2RlSAASLgoJdXNlcl90YXNrGA0gASgLMhkubGl0dGxlaG9yc2UuVXNlclRhc2tOb2RlSAASRwoWc3RhcnRfbXVsdGlwbGVfdGhyZWFkcxgPIAEoCzIlLmxpdHRsZWhvcnNlLlN0YXJ0TXVsdGlwbGVUaHJlYWRzTm9kZUgAEjIKC3Rocm93X2V2ZW50GBAgASgLMhsubGl0dGxlaG9yc2UuVGhyb3dFdmVudE5vZGVIAEIGCgRub2RlIiYKDU5vZGVNaWdyYXRpb24SFQoNbmV3X25vZGVfbmFtZRgBIAEoCSIJCgdOb3BOb2RlIr4BCglTbGVlcE5vZGUSNgoLcmF3X3NlY29uZHMYASABKAsyHy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnRIABI0Cgl0aW1lc3RhbXAYAiABKAsyHy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnRIABIzCghpc29fZGF0ZRgDIAEoCzIfLmxpdHRsZWhvcnNlLlZhcmlhYmxlQXNzaWdubWVudEgAQg4KDHNsZWVwX2xlbmd0aCKDAgoYU3RhcnRNdWx0aXBsZVRocmVhZHNOb2RlEhgKEHRocmVhZF9zcGVjX25hbWUYASABKAkSRwoJdmFyaWFibGVzGAIgAygLMjQubGl0dGxlaG9yc2UuU3RhcnRNdWx0aXBsZVRocmVhZHNOb2RlLlZhcmlhYmxlc0VudHJ5EjEKCGl0ZXJhYmxlGAMgASgLMh8ubGl0dGxlaG9yc2UuVmFyaWFibGVBc3NpZ25tZW50GlEKDlZhcmlhYmxlc0VudHJ5EgsKA2tleRgBIAEoCRIuCgV2YWx1ZRgCIAEoCzIfLmxpdHRsZWhvcnNlLlZhcmlhYmxlQXNzaWdubWVudDoCOAEivgEKD1N0YXJ0VGhyZWFkTm9kZRIYChB0aHJlYWRfc3BlY19uYW1lGAEgASgJEj4KCXZhcmlhYmxlcxgCIAMoCzIrLmxpdHRsZWhvcnNlLlN0YXJ0VGhyZWFkTm9kZS5WYXJpYWJsZXNFbnRyeRpRCg5WYXJpYWJsZXNFbnRyeRILCgNrZXkYASABKAkSLgoFdmFsdWUYAiABKAsyHy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnQ6AjgBIlcKFVRocmVhZFJldGVudGlvblBvbGljeRIqCiBzZWNvbmRzX2FmdGVyX3RocmVhZF90ZXJtaW5hdGlvbhgBIAEoA0gAQhIKEHRocmVhZF9nY19wb2xpY3kivQIKClRocmVhZFNwZWMSMQoFbm9kZXMYASADKAsyIi5saXR0bGVob3JzZS5UaHJlYWRTcGVjLk5vZGVzRW50cnkSMAoNdmFyaWFibGVfZGVmcxgCIAMoCzIZLmxpdHRsZWhvcnNlLlRocmVhZFZhckRlZhIxCg5pbnRlcnJ1cHRfZGVmcxgDIAMoCzIZLmxpdHRsZWhvcnNlLkludGVycnVwdERlZhJBChByZXRlbnRpb25fcG9saWN5GAQgASgLMiIubGl0dGxlaG9yc2UuVGhyZWFkUmV0ZW50aW9uUG9saWN5SACIAQEaPwoKTm9kZXNFbnRyeRILCgNrZXkYASABKAkSIAoFdmFsdWUYAiABKAsyES5saXR0bGVob3JzZS5Ob2RlOgI4AUITChFfcmV0ZW50aW9uX3BvbGljeSLVAQoTVGhyZWFkU3BlY01pZ3JhdGlvbhIcChRuZXdfdGhyZWFkX3NwZWNfbmFtZRgBIAEoCRJNCg9ub2RlX21pZ3JhdGlvbnMYAiADKAsyNC5saXR0bGVob3JzZS5UaHJlYWRTcGVjTWlncmF0aW9uLk5vZGVNaWdyYXRpb25zRW50cnkaUQoTTm9kZU1pZ3JhdGlvbnNFbnRyeRILCgNrZXkYASABKAkSKQoFdmFsdWUYAiABKAsyGi5saXR0bGVob3JzZS5Ob2RlTWlncmF0aW9uOgI4ASLKAQoMVGhyZWFkVmFyRGVmEikKB3Zhcl9kZWYYASABKAsyGC5saXR0bGVob3JzZS5WYXJpYWJsZURlZhIQCghyZXF1aXJlZBgCIAEoCBISCgpzZWFyY2hhYmxlGAMgASgIEiwKDGpzb25faW5kZXhlcxgEIAMoCzIWLmxpdHRsZWhvcnNlLkpzb25JbmRleBI7CgxhY2Nlc3NfbGV2ZWwYBSABKA4yJS5saXR0bGVob3JzZS5XZlJ1blZhcmlhYmxlQWNjZXNzTGV2ZWwieQoOVGhyb3dFdmVudE5vZGUSNQoMZXZlbnRfZGVmX2lkGAEgASgLMh8ubGl0dGxlaG9yc2UuV29ya2Zsb3dFdmVudERlZklkEjAKB2NvbnRlbnQYAiABKAsyHy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnQi0wMKDFVzZXJUYXNrTm9kZRIaChJ1c2VyX3Rhc2tfZGVmX25hbWUYASABKAkSOAoKdXNlcl9ncm91cBgCIAEoCzIfLmxpdHRsZWhvcnNlLlZhcmlhYmxlQXNzaWdubWVudEgAiAEBEjUKB3VzZXJfaWQYAyABKAsyHy5saXR0bGVob3JzZS5WYXJpYWJsZUFzc2lnbm1lbnRIAYgBARItCgdhY3Rpb25zGAQgAygLMhwubGl0dGxlaG9yc2UuVVRBY3Rpb25UcmlnZ2VyEiIKFXVzZXJfdGFza19kZWZfdmVyc2lvbhgFIAEoBUgCiAEBEjMKBW5vdGVzGAYgASgLMh8ubGl0dGxlaG9yc2UuVmFyaWFibGVBc3NpZ25tZW50SAOIAQESTAoeb25fY2FuY2VsbGF0aW9uX2V4Y2VwdGlvbl9uYW1lGAcgASgLMh8ubGl0dGxlaG9yc2UuVmFyaWFibGVBc3NpZ25tZW50SASIAQFCDQoLX3VzZXJfZ3JvdXBCCgoIX3VzZXJfaWRCGAoWX3VzZXJfdGFza19kZWZfdmVyc2lvbkIICgZfbm90ZXNCIQofX29uX2NhbmNlbGxhdGlvbl9leGNlcHRpb25fbmFtZSKSAwoSV2FpdEZvclRocmVhZHNOb2RlEkMKB3RocmVhZHMYASABKAsyMC5saXR0bGVob3JzZS5XYWl0Rm9yVGhyZWFkc05vZGUuVGhyZWFkc1RvV2FpdEZvckgAEjYKC3RocmVhZF9saXN0GAIgASgLMh8ubGl0dGxlaG9yc2UuVmFyaWFibGVBc3NpZ25tZW50SAASQwobcGVyX3RocmVhZF9mYWlsdXJlX2hhbmRsZXJzGAMgAygLMh4ubGl0dGxlaG9yc2UuRmFpbHVyZUhhbmRsZXJEZWYaTQoPVGhyZWFkVG9XYWl0Rm9yEjoKEXRocmVhZF9ydW5fbnVtYmVyGAEgASgLMh8ubGl0dGxlaG9yc2UuVmFyaWFibGVBc3NpZ25tZW50GlQKEFRocmVhZHNUb1dhaXRGb3ISQAoHdGhyZWFkcxgBIAMoCzIvLmxpdHRsZWhvcnNlLldhaXRGb3JUaHJlYWRzTm9kZS5UaHJlYWRUb1dhaXRGb3JCFQoTdGhyZWFkc190b193YWl0X2ZvciK0BQoGV2ZTcGVjEiEKAmlkGAEgASgLMhUubGl0dGxlaG9yc2UuV2ZTcGVjSWQSLgoKY3JlYXRlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoQZnJvemVuX3ZhcmlhYmxlcxgDIAMoCzIZLmxpdHRsZWhvcnNlLlRocmVhZFZhckRlZhIrCgZzdGF0dXMYBCABKA4yGy5saXR0bGVob3JzZS5NZXRhZGF0YVN0YXR1cxI6Cgx0aHJlYWRfc3BlY3MYBSADKAsyJC5saXR0bGVob3JzZS5XZlNwZWMuVGhyZWFkU3BlY3NFbnRyeRIeChZlbnRyeXBvaW50X3RocmVhZF9uYW1lGAYgASgJEkMKEHJldGVudGlvbl9wb2xpY3kYByABKAsyJC5saXR0bGVob3JzZS5Xb3JrZmxvd1JldGVudGlvblBvbGljeUgAiAEBEjsKCW1pZ3JhdGlvbhgIIAEoCzIjLmxpdHRsZWhvcnNlLldmU3BlY1ZlcnNpb25NaWdyYXRpb25IAYgBARJGCg5wYXJlbnRfd2Zfc3BlYxgJIAEoCzIpLmxpdHRsZWhvcnNlLldmU3BlYy5QYXJlbnRXZlNwZWNSZWZlcmVuY2VIAogBARpLChBUaHJlYWRTcGVjc0VudHJ5EgsKA2tleRgBIAEoCRImCgV2YWx1ZRgCIAEoCzIXLmxpdHRsZWhvcnNlLlRocmVhZFNwZWM6AjgBGkwKFVBhcmVudFdmU3BlY1JlZmVyZW5jZRIUCgx3Zl9zcGVjX25hbWUYASABKAkSHQoVd2Zfc3BlY19tYWpvcl92ZXJzaW9uGAIgASgFQhMKEV9yZXRlbnRpb25fcG9saWN5QgwKCl9taWdyYXRpb25CEQoPX3BhcmVudF93Zl9zcGVjIocCChZXZlNwZWNWZXJzaW9uTWlncmF0aW9uEhkKEW5ld19tYWpvcl92ZXJzaW9uGAEgASgFEhQKDG5ld19yZXZpc2lvbhgCIAEoBRJdChZ0aHJlYWRfc3BlY19taWdyYXRpb25zGAMgAygLMj0ubGl0dGxlaG9yc2UuV2ZTcGVjVmVyc2lvbk1pZ3JhdGlvbi5UaHJlYWRTcGVjTWlncmF0aW9uc0VudHJ5Gl0KGVRocmVhZFNwZWNNaWdyYXRpb25zRW50cnkSCwoDa2V5GAEgASgJEi8KBXZhbHVlGAIgASgLMiAubGl0dGxlaG9yc2UuVGhyZWFkU3BlY01pZ3JhdGlvbjoCOAEiUQoXV29ya2Zsb3dSZXRlbnRpb25Qb2xpY3kSJgocc2Vjb25kc19hZnRlcl93Zl90ZXJtaW5hdGlvbhgBIAEoA0gAQg4KDHdmX2djX3BvbGljeSpOChhXZlJ1blZhcmlhYmxlQWNjZXNzTGV2ZWwSDgoKUFVCTElDX1ZBUhAAEg8KC1BSSVZBVEVfVkFSEAESEQoNSU5IRVJJVEVEX1ZBUhACYgZwcm90bzM", [file_google_protobuf_timestamp, file_littlehorse_common_enums, file_littlehorse_common_wfspec, file_littlehorse_object_id, file_littlehorse_type_definition]);
 
 /**
  * @generated from message littlehorse.Edge
@@ -77,8 +53,7 @@ export type Edge = Message<"littlehorse.Edge"> & {
  * Describes the message littlehorse.Edge.
  * Use `create(EdgeSchema)` to create a new message.
  */
-export const EdgeSchema: GenMessage<Edge> =
-  /*@__PURE__*/
+export const EdgeSchema: GenMessage<Edge> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 0);
 
 /**
@@ -105,21 +80,20 @@ export type EdgeCondition = Message<"littlehorse.EdgeCondition"> & {
  * Describes the message littlehorse.EdgeCondition.
  * Use `create(EdgeConditionSchema)` to create a new message.
  */
-export const EdgeConditionSchema: GenMessage<EdgeCondition> =
-  /*@__PURE__*/
+export const EdgeConditionSchema: GenMessage<EdgeCondition> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 1);
 
 /**
  * @generated from message littlehorse.EntrypointNode
  */
-export type EntrypointNode = Message<"littlehorse.EntrypointNode"> & {};
+export type EntrypointNode = Message<"littlehorse.EntrypointNode"> & {
+};
 
 /**
  * Describes the message littlehorse.EntrypointNode.
  * Use `create(EntrypointNodeSchema)` to create a new message.
  */
-export const EntrypointNodeSchema: GenMessage<EntrypointNode> =
-  /*@__PURE__*/
+export const EntrypointNodeSchema: GenMessage<EntrypointNode> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 2);
 
 /**
@@ -136,8 +110,7 @@ export type ExitNode = Message<"littlehorse.ExitNode"> & {
  * Describes the message littlehorse.ExitNode.
  * Use `create(ExitNodeSchema)` to create a new message.
  */
-export const ExitNodeSchema: GenMessage<ExitNode> =
-  /*@__PURE__*/
+export const ExitNodeSchema: GenMessage<ExitNode> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 3);
 
 /**
@@ -159,8 +132,7 @@ export type ExternalEventNode = Message<"littlehorse.ExternalEventNode"> & {
  * Describes the message littlehorse.ExternalEventNode.
  * Use `create(ExternalEventNodeSchema)` to create a new message.
  */
-export const ExternalEventNodeSchema: GenMessage<ExternalEventNode> =
-  /*@__PURE__*/
+export const ExternalEventNodeSchema: GenMessage<ExternalEventNode> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 4);
 
 /**
@@ -187,8 +159,7 @@ export type FailureDef = Message<"littlehorse.FailureDef"> & {
  * Describes the message littlehorse.FailureDef.
  * Use `create(FailureDefSchema)` to create a new message.
  */
-export const FailureDefSchema: GenMessage<FailureDef> =
-  /*@__PURE__*/
+export const FailureDefSchema: GenMessage<FailureDef> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 5);
 
 /**
@@ -203,30 +174,26 @@ export type FailureHandlerDef = Message<"littlehorse.FailureHandlerDef"> & {
   /**
    * @generated from oneof littlehorse.FailureHandlerDef.failure_to_catch
    */
-  failureToCatch:
-    | {
-        /**
-         * @generated from field: string specific_failure = 1;
-         */
-        value: string;
-        case: "specificFailure";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.FailureHandlerDef.LHFailureType any_failure_of_type = 3;
-         */
-        value: FailureHandlerDef_LHFailureType;
-        case: "anyFailureOfType";
-      }
-    | { case: undefined; value?: undefined };
+  failureToCatch: {
+    /**
+     * @generated from field: string specific_failure = 1;
+     */
+    value: string;
+    case: "specificFailure";
+  } | {
+    /**
+     * @generated from field: littlehorse.FailureHandlerDef.LHFailureType any_failure_of_type = 3;
+     */
+    value: FailureHandlerDef_LHFailureType;
+    case: "anyFailureOfType";
+  } | { case: undefined; value?: undefined };
 };
 
 /**
  * Describes the message littlehorse.FailureHandlerDef.
  * Use `create(FailureHandlerDefSchema)` to create a new message.
  */
-export const FailureHandlerDefSchema: GenMessage<FailureHandlerDef> =
-  /*@__PURE__*/
+export const FailureHandlerDefSchema: GenMessage<FailureHandlerDef> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 6);
 
 /**
@@ -247,8 +214,7 @@ export enum FailureHandlerDef_LHFailureType {
 /**
  * Describes the enum littlehorse.FailureHandlerDef.LHFailureType.
  */
-export const FailureHandlerDef_LHFailureTypeSchema: GenEnum<FailureHandlerDef_LHFailureType> =
-  /*@__PURE__*/
+export const FailureHandlerDef_LHFailureTypeSchema: GenEnum<FailureHandlerDef_LHFailureType> = /*@__PURE__*/
   enumDesc(file_littlehorse_wf_spec, 6, 0);
 
 /**
@@ -270,8 +236,7 @@ export type InterruptDef = Message<"littlehorse.InterruptDef"> & {
  * Describes the message littlehorse.InterruptDef.
  * Use `create(InterruptDefSchema)` to create a new message.
  */
-export const InterruptDefSchema: GenMessage<InterruptDef> =
-  /*@__PURE__*/
+export const InterruptDefSchema: GenMessage<InterruptDef> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 7);
 
 /**
@@ -293,8 +258,7 @@ export type JsonIndex = Message<"littlehorse.JsonIndex"> & {
  * Describes the message littlehorse.JsonIndex.
  * Use `create(JsonIndexSchema)` to create a new message.
  */
-export const JsonIndexSchema: GenMessage<JsonIndex> =
-  /*@__PURE__*/
+export const JsonIndexSchema: GenMessage<JsonIndex> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 8);
 
 /**
@@ -314,93 +278,80 @@ export type Node = Message<"littlehorse.Node"> & {
   /**
    * @generated from oneof littlehorse.Node.node
    */
-  node:
-    | {
-        /**
-         * @generated from field: littlehorse.EntrypointNode entrypoint = 5;
-         */
-        value: EntrypointNode;
-        case: "entrypoint";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.ExitNode exit = 6;
-         */
-        value: ExitNode;
-        case: "exit";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.TaskNode task = 7;
-         */
-        value: TaskNode;
-        case: "task";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.ExternalEventNode external_event = 8;
-         */
-        value: ExternalEventNode;
-        case: "externalEvent";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.StartThreadNode start_thread = 9;
-         */
-        value: StartThreadNode;
-        case: "startThread";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.WaitForThreadsNode wait_for_threads = 10;
-         */
-        value: WaitForThreadsNode;
-        case: "waitForThreads";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.NopNode nop = 11;
-         */
-        value: NopNode;
-        case: "nop";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.SleepNode sleep = 12;
-         */
-        value: SleepNode;
-        case: "sleep";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.UserTaskNode user_task = 13;
-         */
-        value: UserTaskNode;
-        case: "userTask";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.StartMultipleThreadsNode start_multiple_threads = 15;
-         */
-        value: StartMultipleThreadsNode;
-        case: "startMultipleThreads";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.ThrowEventNode throw_event = 16;
-         */
-        value: ThrowEventNode;
-        case: "throwEvent";
-      }
-    | { case: undefined; value?: undefined };
+  node: {
+    /**
+     * @generated from field: littlehorse.EntrypointNode entrypoint = 5;
+     */
+    value: EntrypointNode;
+    case: "entrypoint";
+  } | {
+    /**
+     * @generated from field: littlehorse.ExitNode exit = 6;
+     */
+    value: ExitNode;
+    case: "exit";
+  } | {
+    /**
+     * @generated from field: littlehorse.TaskNode task = 7;
+     */
+    value: TaskNode;
+    case: "task";
+  } | {
+    /**
+     * @generated from field: littlehorse.ExternalEventNode external_event = 8;
+     */
+    value: ExternalEventNode;
+    case: "externalEvent";
+  } | {
+    /**
+     * @generated from field: littlehorse.StartThreadNode start_thread = 9;
+     */
+    value: StartThreadNode;
+    case: "startThread";
+  } | {
+    /**
+     * @generated from field: littlehorse.WaitForThreadsNode wait_for_threads = 10;
+     */
+    value: WaitForThreadsNode;
+    case: "waitForThreads";
+  } | {
+    /**
+     * @generated from field: littlehorse.NopNode nop = 11;
+     */
+    value: NopNode;
+    case: "nop";
+  } | {
+    /**
+     * @generated from field: littlehorse.SleepNode sleep = 12;
+     */
+    value: SleepNode;
+    case: "sleep";
+  } | {
+    /**
+     * @generated from field: littlehorse.UserTaskNode user_task = 13;
+     */
+    value: UserTaskNode;
+    case: "userTask";
+  } | {
+    /**
+     * @generated from field: littlehorse.StartMultipleThreadsNode start_multiple_threads = 15;
+     */
+    value: StartMultipleThreadsNode;
+    case: "startMultipleThreads";
+  } | {
+    /**
+     * @generated from field: littlehorse.ThrowEventNode throw_event = 16;
+     */
+    value: ThrowEventNode;
+    case: "throwEvent";
+  } | { case: undefined; value?: undefined };
 };
 
 /**
  * Describes the message littlehorse.Node.
  * Use `create(NodeSchema)` to create a new message.
  */
-export const NodeSchema: GenMessage<Node> =
-  /*@__PURE__*/
+export const NodeSchema: GenMessage<Node> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 9);
 
 /**
@@ -417,21 +368,20 @@ export type NodeMigration = Message<"littlehorse.NodeMigration"> & {
  * Describes the message littlehorse.NodeMigration.
  * Use `create(NodeMigrationSchema)` to create a new message.
  */
-export const NodeMigrationSchema: GenMessage<NodeMigration> =
-  /*@__PURE__*/
+export const NodeMigrationSchema: GenMessage<NodeMigration> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 10);
 
 /**
  * @generated from message littlehorse.NopNode
  */
-export type NopNode = Message<"littlehorse.NopNode"> & {};
+export type NopNode = Message<"littlehorse.NopNode"> & {
+};
 
 /**
  * Describes the message littlehorse.NopNode.
  * Use `create(NopNodeSchema)` to create a new message.
  */
-export const NopNodeSchema: GenMessage<NopNode> =
-  /*@__PURE__*/
+export const NopNodeSchema: GenMessage<NopNode> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 11);
 
 /**
@@ -441,66 +391,59 @@ export type SleepNode = Message<"littlehorse.SleepNode"> & {
   /**
    * @generated from oneof littlehorse.SleepNode.sleep_length
    */
-  sleepLength:
-    | {
-        /**
-         * @generated from field: littlehorse.VariableAssignment raw_seconds = 1;
-         */
-        value: VariableAssignment;
-        case: "rawSeconds";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.VariableAssignment timestamp = 2;
-         */
-        value: VariableAssignment;
-        case: "timestamp";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.VariableAssignment iso_date = 3;
-         */
-        value: VariableAssignment;
-        case: "isoDate";
-      }
-    | { case: undefined; value?: undefined };
+  sleepLength: {
+    /**
+     * @generated from field: littlehorse.VariableAssignment raw_seconds = 1;
+     */
+    value: VariableAssignment;
+    case: "rawSeconds";
+  } | {
+    /**
+     * @generated from field: littlehorse.VariableAssignment timestamp = 2;
+     */
+    value: VariableAssignment;
+    case: "timestamp";
+  } | {
+    /**
+     * @generated from field: littlehorse.VariableAssignment iso_date = 3;
+     */
+    value: VariableAssignment;
+    case: "isoDate";
+  } | { case: undefined; value?: undefined };
 };
 
 /**
  * Describes the message littlehorse.SleepNode.
  * Use `create(SleepNodeSchema)` to create a new message.
  */
-export const SleepNodeSchema: GenMessage<SleepNode> =
-  /*@__PURE__*/
+export const SleepNodeSchema: GenMessage<SleepNode> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 12);
 
 /**
  * @generated from message littlehorse.StartMultipleThreadsNode
  */
-export type StartMultipleThreadsNode =
-  Message<"littlehorse.StartMultipleThreadsNode"> & {
-    /**
-     * @generated from field: string thread_spec_name = 1;
-     */
-    threadSpecName: string;
+export type StartMultipleThreadsNode = Message<"littlehorse.StartMultipleThreadsNode"> & {
+  /**
+   * @generated from field: string thread_spec_name = 1;
+   */
+  threadSpecName: string;
 
-    /**
-     * @generated from field: map<string, littlehorse.VariableAssignment> variables = 2;
-     */
-    variables: { [key: string]: VariableAssignment };
+  /**
+   * @generated from field: map<string, littlehorse.VariableAssignment> variables = 2;
+   */
+  variables: { [key: string]: VariableAssignment };
 
-    /**
-     * @generated from field: littlehorse.VariableAssignment iterable = 3;
-     */
-    iterable?: VariableAssignment | undefined;
-  };
+  /**
+   * @generated from field: littlehorse.VariableAssignment iterable = 3;
+   */
+  iterable?: VariableAssignment | undefined;
+};
 
 /**
  * Describes the message littlehorse.StartMultipleThreadsNode.
  * Use `create(StartMultipleThreadsNodeSchema)` to create a new message.
  */
-export const StartMultipleThreadsNodeSchema: GenMessage<StartMultipleThreadsNode> =
-  /*@__PURE__*/
+export const StartMultipleThreadsNodeSchema: GenMessage<StartMultipleThreadsNode> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 13);
 
 /**
@@ -522,35 +465,30 @@ export type StartThreadNode = Message<"littlehorse.StartThreadNode"> & {
  * Describes the message littlehorse.StartThreadNode.
  * Use `create(StartThreadNodeSchema)` to create a new message.
  */
-export const StartThreadNodeSchema: GenMessage<StartThreadNode> =
-  /*@__PURE__*/
+export const StartThreadNodeSchema: GenMessage<StartThreadNode> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 14);
 
 /**
  * @generated from message littlehorse.ThreadRetentionPolicy
  */
-export type ThreadRetentionPolicy =
-  Message<"littlehorse.ThreadRetentionPolicy"> & {
+export type ThreadRetentionPolicy = Message<"littlehorse.ThreadRetentionPolicy"> & {
+  /**
+   * @generated from oneof littlehorse.ThreadRetentionPolicy.thread_gc_policy
+   */
+  threadGcPolicy: {
     /**
-     * @generated from oneof littlehorse.ThreadRetentionPolicy.thread_gc_policy
+     * @generated from field: int64 seconds_after_thread_termination = 1;
      */
-    threadGcPolicy:
-      | {
-          /**
-           * @generated from field: int64 seconds_after_thread_termination = 1;
-           */
-          value: bigint;
-          case: "secondsAfterThreadTermination";
-        }
-      | { case: undefined; value?: undefined };
-  };
+    value: bigint;
+    case: "secondsAfterThreadTermination";
+  } | { case: undefined; value?: undefined };
+};
 
 /**
  * Describes the message littlehorse.ThreadRetentionPolicy.
  * Use `create(ThreadRetentionPolicySchema)` to create a new message.
  */
-export const ThreadRetentionPolicySchema: GenMessage<ThreadRetentionPolicy> =
-  /*@__PURE__*/
+export const ThreadRetentionPolicySchema: GenMessage<ThreadRetentionPolicy> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 15);
 
 /**
@@ -582,8 +520,7 @@ export type ThreadSpec = Message<"littlehorse.ThreadSpec"> & {
  * Describes the message littlehorse.ThreadSpec.
  * Use `create(ThreadSpecSchema)` to create a new message.
  */
-export const ThreadSpecSchema: GenMessage<ThreadSpec> =
-  /*@__PURE__*/
+export const ThreadSpecSchema: GenMessage<ThreadSpec> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 16);
 
 /**
@@ -605,8 +542,7 @@ export type ThreadSpecMigration = Message<"littlehorse.ThreadSpecMigration"> & {
  * Describes the message littlehorse.ThreadSpecMigration.
  * Use `create(ThreadSpecMigrationSchema)` to create a new message.
  */
-export const ThreadSpecMigrationSchema: GenMessage<ThreadSpecMigration> =
-  /*@__PURE__*/
+export const ThreadSpecMigrationSchema: GenMessage<ThreadSpecMigration> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 17);
 
 /**
@@ -643,8 +579,7 @@ export type ThreadVarDef = Message<"littlehorse.ThreadVarDef"> & {
  * Describes the message littlehorse.ThreadVarDef.
  * Use `create(ThreadVarDefSchema)` to create a new message.
  */
-export const ThreadVarDefSchema: GenMessage<ThreadVarDef> =
-  /*@__PURE__*/
+export const ThreadVarDefSchema: GenMessage<ThreadVarDef> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 18);
 
 /**
@@ -666,8 +601,7 @@ export type ThrowEventNode = Message<"littlehorse.ThrowEventNode"> & {
  * Describes the message littlehorse.ThrowEventNode.
  * Use `create(ThrowEventNodeSchema)` to create a new message.
  */
-export const ThrowEventNodeSchema: GenMessage<ThrowEventNode> =
-  /*@__PURE__*/
+export const ThrowEventNodeSchema: GenMessage<ThrowEventNode> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 19);
 
 /**
@@ -714,8 +648,7 @@ export type UserTaskNode = Message<"littlehorse.UserTaskNode"> & {
  * Describes the message littlehorse.UserTaskNode.
  * Use `create(UserTaskNodeSchema)` to create a new message.
  */
-export const UserTaskNodeSchema: GenMessage<UserTaskNode> =
-  /*@__PURE__*/
+export const UserTaskNodeSchema: GenMessage<UserTaskNode> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 20);
 
 /**
@@ -725,22 +658,19 @@ export type WaitForThreadsNode = Message<"littlehorse.WaitForThreadsNode"> & {
   /**
    * @generated from oneof littlehorse.WaitForThreadsNode.threads_to_wait_for
    */
-  threadsToWaitFor:
-    | {
-        /**
-         * @generated from field: littlehorse.WaitForThreadsNode.ThreadsToWaitFor threads = 1;
-         */
-        value: WaitForThreadsNode_ThreadsToWaitFor;
-        case: "threads";
-      }
-    | {
-        /**
-         * @generated from field: littlehorse.VariableAssignment thread_list = 2;
-         */
-        value: VariableAssignment;
-        case: "threadList";
-      }
-    | { case: undefined; value?: undefined };
+  threadsToWaitFor: {
+    /**
+     * @generated from field: littlehorse.WaitForThreadsNode.ThreadsToWaitFor threads = 1;
+     */
+    value: WaitForThreadsNode_ThreadsToWaitFor;
+    case: "threads";
+  } | {
+    /**
+     * @generated from field: littlehorse.VariableAssignment thread_list = 2;
+     */
+    value: VariableAssignment;
+    case: "threadList";
+  } | { case: undefined; value?: undefined };
 
   /**
    * @generated from field: repeated littlehorse.FailureHandlerDef per_thread_failure_handlers = 3;
@@ -752,46 +682,41 @@ export type WaitForThreadsNode = Message<"littlehorse.WaitForThreadsNode"> & {
  * Describes the message littlehorse.WaitForThreadsNode.
  * Use `create(WaitForThreadsNodeSchema)` to create a new message.
  */
-export const WaitForThreadsNodeSchema: GenMessage<WaitForThreadsNode> =
-  /*@__PURE__*/
+export const WaitForThreadsNodeSchema: GenMessage<WaitForThreadsNode> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 21);
 
 /**
  * @generated from message littlehorse.WaitForThreadsNode.ThreadToWaitFor
  */
-export type WaitForThreadsNode_ThreadToWaitFor =
-  Message<"littlehorse.WaitForThreadsNode.ThreadToWaitFor"> & {
-    /**
-     * @generated from field: littlehorse.VariableAssignment thread_run_number = 1;
-     */
-    threadRunNumber?: VariableAssignment | undefined;
-  };
+export type WaitForThreadsNode_ThreadToWaitFor = Message<"littlehorse.WaitForThreadsNode.ThreadToWaitFor"> & {
+  /**
+   * @generated from field: littlehorse.VariableAssignment thread_run_number = 1;
+   */
+  threadRunNumber?: VariableAssignment | undefined;
+};
 
 /**
  * Describes the message littlehorse.WaitForThreadsNode.ThreadToWaitFor.
  * Use `create(WaitForThreadsNode_ThreadToWaitForSchema)` to create a new message.
  */
-export const WaitForThreadsNode_ThreadToWaitForSchema: GenMessage<WaitForThreadsNode_ThreadToWaitFor> =
-  /*@__PURE__*/
+export const WaitForThreadsNode_ThreadToWaitForSchema: GenMessage<WaitForThreadsNode_ThreadToWaitFor> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 21, 0);
 
 /**
  * @generated from message littlehorse.WaitForThreadsNode.ThreadsToWaitFor
  */
-export type WaitForThreadsNode_ThreadsToWaitFor =
-  Message<"littlehorse.WaitForThreadsNode.ThreadsToWaitFor"> & {
-    /**
-     * @generated from field: repeated littlehorse.WaitForThreadsNode.ThreadToWaitFor threads = 1;
-     */
-    threads: WaitForThreadsNode_ThreadToWaitFor[];
-  };
+export type WaitForThreadsNode_ThreadsToWaitFor = Message<"littlehorse.WaitForThreadsNode.ThreadsToWaitFor"> & {
+  /**
+   * @generated from field: repeated littlehorse.WaitForThreadsNode.ThreadToWaitFor threads = 1;
+   */
+  threads: WaitForThreadsNode_ThreadToWaitFor[];
+};
 
 /**
  * Describes the message littlehorse.WaitForThreadsNode.ThreadsToWaitFor.
  * Use `create(WaitForThreadsNode_ThreadsToWaitForSchema)` to create a new message.
  */
-export const WaitForThreadsNode_ThreadsToWaitForSchema: GenMessage<WaitForThreadsNode_ThreadsToWaitFor> =
-  /*@__PURE__*/
+export const WaitForThreadsNode_ThreadsToWaitForSchema: GenMessage<WaitForThreadsNode_ThreadsToWaitFor> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 21, 1);
 
 /**
@@ -848,88 +773,79 @@ export type WfSpec = Message<"littlehorse.WfSpec"> & {
  * Describes the message littlehorse.WfSpec.
  * Use `create(WfSpecSchema)` to create a new message.
  */
-export const WfSpecSchema: GenMessage<WfSpec> =
-  /*@__PURE__*/
+export const WfSpecSchema: GenMessage<WfSpec> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 22);
 
 /**
  * @generated from message littlehorse.WfSpec.ParentWfSpecReference
  */
-export type WfSpec_ParentWfSpecReference =
-  Message<"littlehorse.WfSpec.ParentWfSpecReference"> & {
-    /**
-     * @generated from field: string wf_spec_name = 1;
-     */
-    wfSpecName: string;
+export type WfSpec_ParentWfSpecReference = Message<"littlehorse.WfSpec.ParentWfSpecReference"> & {
+  /**
+   * @generated from field: string wf_spec_name = 1;
+   */
+  wfSpecName: string;
 
-    /**
-     * @generated from field: int32 wf_spec_major_version = 2;
-     */
-    wfSpecMajorVersion: number;
-  };
+  /**
+   * @generated from field: int32 wf_spec_major_version = 2;
+   */
+  wfSpecMajorVersion: number;
+};
 
 /**
  * Describes the message littlehorse.WfSpec.ParentWfSpecReference.
  * Use `create(WfSpec_ParentWfSpecReferenceSchema)` to create a new message.
  */
-export const WfSpec_ParentWfSpecReferenceSchema: GenMessage<WfSpec_ParentWfSpecReference> =
-  /*@__PURE__*/
+export const WfSpec_ParentWfSpecReferenceSchema: GenMessage<WfSpec_ParentWfSpecReference> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 22, 0);
 
 /**
  * @generated from message littlehorse.WfSpecVersionMigration
  */
-export type WfSpecVersionMigration =
-  Message<"littlehorse.WfSpecVersionMigration"> & {
-    /**
-     * @generated from field: int32 new_major_version = 1;
-     */
-    newMajorVersion: number;
+export type WfSpecVersionMigration = Message<"littlehorse.WfSpecVersionMigration"> & {
+  /**
+   * @generated from field: int32 new_major_version = 1;
+   */
+  newMajorVersion: number;
 
-    /**
-     * @generated from field: int32 new_revision = 2;
-     */
-    newRevision: number;
+  /**
+   * @generated from field: int32 new_revision = 2;
+   */
+  newRevision: number;
 
-    /**
-     * @generated from field: map<string, littlehorse.ThreadSpecMigration> thread_spec_migrations = 3;
-     */
-    threadSpecMigrations: { [key: string]: ThreadSpecMigration };
-  };
+  /**
+   * @generated from field: map<string, littlehorse.ThreadSpecMigration> thread_spec_migrations = 3;
+   */
+  threadSpecMigrations: { [key: string]: ThreadSpecMigration };
+};
 
 /**
  * Describes the message littlehorse.WfSpecVersionMigration.
  * Use `create(WfSpecVersionMigrationSchema)` to create a new message.
  */
-export const WfSpecVersionMigrationSchema: GenMessage<WfSpecVersionMigration> =
-  /*@__PURE__*/
+export const WfSpecVersionMigrationSchema: GenMessage<WfSpecVersionMigration> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 23);
 
 /**
  * @generated from message littlehorse.WorkflowRetentionPolicy
  */
-export type WorkflowRetentionPolicy =
-  Message<"littlehorse.WorkflowRetentionPolicy"> & {
+export type WorkflowRetentionPolicy = Message<"littlehorse.WorkflowRetentionPolicy"> & {
+  /**
+   * @generated from oneof littlehorse.WorkflowRetentionPolicy.wf_gc_policy
+   */
+  wfGcPolicy: {
     /**
-     * @generated from oneof littlehorse.WorkflowRetentionPolicy.wf_gc_policy
+     * @generated from field: int64 seconds_after_wf_termination = 1;
      */
-    wfGcPolicy:
-      | {
-          /**
-           * @generated from field: int64 seconds_after_wf_termination = 1;
-           */
-          value: bigint;
-          case: "secondsAfterWfTermination";
-        }
-      | { case: undefined; value?: undefined };
-  };
+    value: bigint;
+    case: "secondsAfterWfTermination";
+  } | { case: undefined; value?: undefined };
+};
 
 /**
  * Describes the message littlehorse.WorkflowRetentionPolicy.
  * Use `create(WorkflowRetentionPolicySchema)` to create a new message.
  */
-export const WorkflowRetentionPolicySchema: GenMessage<WorkflowRetentionPolicy> =
-  /*@__PURE__*/
+export const WorkflowRetentionPolicySchema: GenMessage<WorkflowRetentionPolicy> = /*@__PURE__*/
   messageDesc(file_littlehorse_wf_spec, 24);
 
 /**
@@ -955,6 +871,6 @@ export enum WfRunVariableAccessLevel {
 /**
  * Describes the enum littlehorse.WfRunVariableAccessLevel.
  */
-export const WfRunVariableAccessLevelSchema: GenEnum<WfRunVariableAccessLevel> =
-  /*@__PURE__*/
+export const WfRunVariableAccessLevelSchema: GenEnum<WfRunVariableAccessLevel> = /*@__PURE__*/
   enumDesc(file_littlehorse_wf_spec, 0);
+

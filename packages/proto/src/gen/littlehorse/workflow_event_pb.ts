@@ -19,17 +19,8 @@ import type { Message } from "@bufbuild/protobuf";
 /**
  * Describes the file littlehorse/workflow_event.proto.
  */
-export const file_littlehorse_workflow_event: GenFile =
-  /*@__PURE__*/
-  fileDesc(
-    "CiBsaXR0bGVob3JzZS93b3JrZmxvd19ldmVudC5wcm90bxILbGl0dGxlaG9yc2UilgEKDVdvcmtmbG93RXZlbnQSKAoCaWQYASABKAsyHC5saXR0bGVob3JzZS5Xb3JrZmxvd0V2ZW50SWQSKwoHY29udGVudBgCIAEoCzIaLmxpdHRsZWhvcnNlLlZhcmlhYmxlVmFsdWUSLgoKY3JlYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAimAEKEFdvcmtmbG93RXZlbnREZWYSKwoCaWQYASABKAsyHy5saXR0bGVob3JzZS5Xb3JrZmxvd0V2ZW50RGVmSWQSLgoKY3JlYXRlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJwoEdHlwZRgDIAEoDjIZLmxpdHRsZWhvcnNlLlZhcmlhYmxlVHlwZWIGcHJvdG8z",
-    [
-      file_google_protobuf_timestamp,
-      file_littlehorse_common_enums,
-      file_littlehorse_object_id,
-      file_littlehorse_type_definition,
-    ],
-  );
+export const file_littlehorse_workflow_event: GenFile = /*@__PURE__*/
+  fileDesc("CiBsaXR0bGVob3JzZS93b3JrZmxvd19ldmVudC5wcm90bxILbGl0dGxlaG9yc2UilgEKDVdvcmtmbG93RXZlbnQSKAoCaWQYASABKAsyHC5saXR0bGVob3JzZS5Xb3JrZmxvd0V2ZW50SWQSKwoHY29udGVudBgCIAEoCzIaLmxpdHRsZWhvcnNlLlZhcmlhYmxlVmFsdWUSLgoKY3JlYXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAimAEKEFdvcmtmbG93RXZlbnREZWYSKwoCaWQYASABKAsyHy5saXR0bGVob3JzZS5Xb3JrZmxvd0V2ZW50RGVmSWQSLgoKY3JlYXRlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJwoEdHlwZRgDIAEoDjIZLmxpdHRsZWhvcnNlLlZhcmlhYmxlVHlwZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_littlehorse_common_enums, file_littlehorse_object_id, file_littlehorse_type_definition]);
 
 /**
  * @generated from message littlehorse.WorkflowEvent
@@ -55,8 +46,7 @@ export type WorkflowEvent = Message<"littlehorse.WorkflowEvent"> & {
  * Describes the message littlehorse.WorkflowEvent.
  * Use `create(WorkflowEventSchema)` to create a new message.
  */
-export const WorkflowEventSchema: GenMessage<WorkflowEvent> =
-  /*@__PURE__*/
+export const WorkflowEventSchema: GenMessage<WorkflowEvent> = /*@__PURE__*/
   messageDesc(file_littlehorse_workflow_event, 0);
 
 /**
@@ -83,6 +73,6 @@ export type WorkflowEventDef = Message<"littlehorse.WorkflowEventDef"> & {
  * Describes the message littlehorse.WorkflowEventDef.
  * Use `create(WorkflowEventDefSchema)` to create a new message.
  */
-export const WorkflowEventDefSchema: GenMessage<WorkflowEventDef> =
-  /*@__PURE__*/
+export const WorkflowEventDefSchema: GenMessage<WorkflowEventDef> = /*@__PURE__*/
   messageDesc(file_littlehorse_workflow_event, 1);
+
