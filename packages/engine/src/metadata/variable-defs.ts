@@ -15,12 +15,13 @@ export function variableTypeName(t: VariableType | undefined): string {
 
 /**
  * The primitive type a VariableDef declares: `type` (field 1) or, for later LittleHorse clients,
- * `type_def.primitive_type` (B-WIRE-2). Undefined when neither is set.
+ * `type_def.primitive_type` (B-WIRE-2). When neither is set it is JSON_OBJ: LittleHorse 0.10.1 clients send
+ * `type` as a plain proto3 enum, so its zero value JSON_OBJ never reaches the wire (B-WIRE-1).
  */
-export function declaredType(def: VariableDef): VariableType | undefined {
+export function declaredType(def: VariableDef): VariableType {
   if (def.type !== undefined) return def.type;
   const defined = def.typeDef?.definedType;
-  return defined?.case === "primitiveType" ? defined.value : undefined;
+  return defined?.case === "primitiveType" ? defined.value : VariableType.JSON_OBJ;
 }
 
 /** The type of a value; undefined for an empty (null) value. */
@@ -78,18 +79,14 @@ export function checkJsonLiteral(value: VariableValue, where: string): void {
 /**
  * Checks one VariableDef and returns a copy whose `type` is set (B-WIRE-2 normalisation). `where` starts the
  * error message, e.g. "TaskDef 'greet'". Rules: a non-empty name; a known primitive type from `type` or
- * `type_def`; if both are set they agree; a default value, when set, has exactly the declared type.
+ * `type_def` (JSON_OBJ when neither is set, see declaredType); if both are set they agree; a default value,
+ * when set, has exactly the declared type.
  */
 export function normaliseVariableDef(def: VariableDef, where: string): VariableDef {
   if (def.name === "") {
     throw new InvalidArgumentError(`${where}: a variable has an empty name`);
   }
   const type = declaredType(def);
-  if (type === undefined) {
-    throw new InvalidArgumentError(
-      `${where}: variable '${def.name}' has no type (set type or type_def.primitive_type)`,
-    );
-  }
   if (!isKnownVariableType(type)) {
     throw new InvalidArgumentError(`${where}: variable '${def.name}' has unknown type ${type}`);
   }

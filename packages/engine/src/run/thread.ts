@@ -40,7 +40,7 @@ import {
   nullValue,
 } from "../variables";
 import { arriveAtNode, nodeOutput } from "./nodes";
-import { errorFailure, nodeRunFailure, type ThreadFailure } from "./failures";
+import { errorFailure, failNodeRun, nodeRunFailure, type ThreadFailure } from "./failures";
 import { resolveVariableKey, threadScope } from "./scope";
 import { nodeRunKey, variableKey, type EngineContext, type WfRunState } from "./state";
 
@@ -165,6 +165,9 @@ export function advanceThread(state: WfRunState, ctx: EngineContext, threadNumbe
         }
         const next = takeEdge(state, thread, node, nodeRun);
         if ("failure" in next) {
+          // The failure belongs to the NodeRun whose edges failed, so a client (and a handler) can see it.
+          failNodeRun(nodeRun, next.failure, ctx.nowMs);
+          state.changes.nodeRuns.add(nodeRunKey(thread.number, nodeRun.id!.position));
           failThread(state, ctx, thread, next.failure);
           return;
         }

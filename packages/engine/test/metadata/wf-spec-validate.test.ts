@@ -972,8 +972,9 @@ describe("buildWfSpec: variables", () => {
     );
   });
 
-  it("B-WIRE-2 a VariableDef with neither type nor type_def primitive type is INVALID_ARGUMENT", () => {
-    expectInvalid(single([], [threadVar("x", undefined)]), "thread 'entrypoint': variable 'x' has no type");
+  it("B-WIRE-1 a VariableDef with neither type nor type_def is JSON_OBJ (the 0.10.1 wire omits the zero enum)", () => {
+    const spec = buildWfSpec(single([], [threadVar("x", undefined)]), lookupOf());
+    expect(spec.threadSpecs.entrypoint?.variableDefs[0]?.varDef?.type).toBe(VariableType.JSON_OBJ);
   });
 
   it("B-META-3 a variable declaration without var_def or name is INVALID_ARGUMENT", () => {

@@ -10,12 +10,13 @@ import {
   nopNode,
   task,
   taskDef,
+  ref,
   threadVar,
   value,
   VariableType,
 } from "../metadata/fixtures";
 import { EngineHarness } from "./harness";
-import { NodeSchema, ThreadSpecSchema } from "@pony/proto";
+import { Comparator, EdgeConditionSchema, NodeSchema, ThreadSpecSchema } from "@pony/proto";
 
 const oneTask = () => ({ entrypoint: linearThread([task("work")]) });
 
@@ -67,7 +68,6 @@ describe("WfRun state machine (pure engine)", () => {
   it("B-TASK-5 a failed attempt is retried at once while attempts remain, then the node fails", () => {
     const spec = linearThread([
       {
-        ...task("work"),
         node: {
           case: "task",
           value: { taskToExecute: { case: "taskDefId", value: { name: "work" } }, retries: 1 },
@@ -182,11 +182,11 @@ describe("WfRun state machine (pure engine)", () => {
         }),
         loop: nopNode(
           edge("loop", {
-            condition: {
-              comparator: 0,
-              left: { source: { case: "variableName", value: "i" } },
+            condition: create(EdgeConditionSchema, {
+              comparator: Comparator.LESS_THAN,
+              left: ref("i"),
               right: lit(value.int(5)),
-            },
+            }),
             variableMutations: [inc],
           }),
           edge("exit"),

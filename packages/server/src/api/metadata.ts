@@ -6,9 +6,13 @@
  */
 import { create, toBinary } from "@bufbuild/protobuf";
 import {
+  ExternalEventDefIdListSchema,
   ExternalEventDefIdSchema,
+  TaskDefIdListSchema,
   TaskDefIdSchema,
+  UserTaskDefIdListSchema,
   UserTaskDefIdSchema,
+  WfSpecIdListSchema,
   WfSpecIdSchema,
   type DeleteExternalEventDefRequest,
   type DeleteTaskDefRequest,
@@ -129,10 +133,10 @@ export function metadataHandlers(rt: Runtime) {
         .list(ctx.tenant, "task_def")
         .filter((e) => !req.prefix || e.row.name.startsWith(req.prefix));
       const page = pageOf(all, (e) => e.row.name, req.bookmark, req.limit);
-      return {
+      return create(TaskDefIdListSchema, {
         results: page.items.map((e) => create(TaskDefIdSchema, { name: e.row.name })),
         bookmark: page.bookmark,
-      };
+      });
     },
 
     async putExternalEventDef(req: PutExternalEventDefRequest, ctx: CallContext) {
@@ -158,10 +162,10 @@ export function metadataHandlers(rt: Runtime) {
         .list(ctx.tenant, "external_event_def")
         .filter((e) => !req.prefix || e.row.name.startsWith(req.prefix));
       const page = pageOf(all, (e) => e.row.name, req.bookmark, req.limit);
-      return {
+      return create(ExternalEventDefIdListSchema, {
         results: page.items.map((e) => create(ExternalEventDefIdSchema, { name: e.row.name })),
         bookmark: page.bookmark,
-      };
+      });
     },
 
     async putWorkflowEventDef(req: PutWorkflowEventDefRequest, ctx: CallContext) {
@@ -212,12 +216,12 @@ export function metadataHandlers(rt: Runtime) {
             (c.case === "name" && e.row.name === c.value),
         );
       const page = pageOf(all, (e) => `${e.row.name}\u0000${pad(e.row.major)}`, req.bookmark, req.limit);
-      return {
+      return create(UserTaskDefIdListSchema, {
         results: page.items.map((e) =>
           create(UserTaskDefIdSchema, { name: e.row.name, version: e.row.major }),
         ),
         bookmark: page.bookmark,
-      };
+      });
     },
 
     async putWfSpec(req: PutWfSpecRequest, ctx: CallContext) {
@@ -229,6 +233,18 @@ export function metadataHandlers(rt: Runtime) {
           const decision = decideWfSpecVersion(candidate, latest, req.allowedUpdates, new Date(rt.now()));
           if (decision.kind === "new") {
             const id = decision.wfSpec.id!;
+            // A deleted version stays stored for the WfRuns still running on it (B-META-8): never reuse it.
+            while (
+              rt.metadata.get(
+                ctx.tenant,
+                "wf_spec",
+                id.name,
+                { major: id.majorVersion, minor: id.revision },
+                true,
+              )
+            ) {
+              id.revision += 1;
+            }
             writeRow(tx, row(ctx.tenant, "wf_spec", id.name, id.majorVersion, id.revision, decision.wfSpec));
           }
           return decision.wfSpec;
@@ -283,12 +299,12 @@ export function metadataHandlers(rt: Runtime) {
         req.bookmark,
         req.limit,
       );
-      return {
+      return create(WfSpecIdListSchema, {
         results: page.items.map((e) =>
           create(WfSpecIdSchema, { name: e.row.name, majorVersion: e.row.major, revision: e.row.minor }),
         ),
         bookmark: page.bookmark,
-      };
+      });
     },
   };
 }

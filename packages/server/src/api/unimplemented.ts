@@ -40,7 +40,11 @@ export function unimplementedHandlers(): Record<string, () => Promise<object>> {
   const out: Record<string, () => Promise<object>> = {};
   for (const [name, area] of Object.entries(NOT_YET_BUILT)) {
     out[name] = () =>
-      Promise.reject(new UnimplementedError(`${name} is not built yet in Pony (issue area: ${area})`));
+      Promise.reject(
+        new UnimplementedError(
+          `${name[0]!.toUpperCase()}${name.slice(1)} is not built yet in Pony (issue area: ${area})`,
+        ),
+      );
   }
   return out;
 }
