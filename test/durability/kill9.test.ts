@@ -77,7 +77,11 @@ describe("crash safety", () => {
         }
       }
     });
-    await waitFor(async () => (ackedRuns.size > 300 && ackedReports.length > 200 ? true : undefined), 30_000, "load");
+    await waitFor(
+      async () => (ackedRuns.size > 300 && ackedReports.length > 200 ? true : undefined),
+      30_000,
+      "load",
+    );
     killed = true;
     const runsAtKill = new Set(ackedRuns);
     const reportsAtKill = [...ackedReports];

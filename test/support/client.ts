@@ -11,7 +11,6 @@ import * as protoLoader from "@grpc/proto-loader";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PROTO_ROOT = path.resolve(here, "../../proto");
 
- 
 export type Msg = Record<string, any>;
 
 let serviceCtor: grpc.ServiceClientConstructor | undefined;

@@ -32,14 +32,29 @@ export async function startChildServer(dataDir: string, extraArgs: string[] = []
   const port = await freePort();
   const proc = spawn(
     process.execPath,
-    ["--import", "tsx", MAIN, "--grpc-port", String(port), "--grpc-host", "127.0.0.1", "--data-dir", dataDir, ...extraArgs],
+    [
+      "--import",
+      "tsx",
+      MAIN,
+      "--grpc-port",
+      String(port),
+      "--grpc-host",
+      "127.0.0.1",
+      "--data-dir",
+      dataDir,
+      ...extraArgs,
+    ],
     { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, PONY_LOG_LEVEL: "warn" } },
   );
   const address = `127.0.0.1:${port}`;
   const clients: TestClient[] = [];
   const probe = new TestClient(address);
   try {
-    await waitFor(async () => (await probe.call("GetServerVersion", {}, { deadlineMs: 500 })) ?? undefined, 30_000, "server start");
+    await waitFor(
+      async () => (await probe.call("GetServerVersion", {}, { deadlineMs: 500 })) ?? undefined,
+      30_000,
+      "server start",
+    );
   } finally {
     probe.close();
   }

@@ -12,6 +12,7 @@ export class PonyServer {
     readonly settings: ServerSettings,
     readonly runtime: Runtime,
     private readonly grpcServer: grpc.Server,
+    private readonly endStreams: () => void,
     readonly grpcPort: number,
     readonly log: Logger,
   ) {}
@@ -33,11 +34,22 @@ export class PonyServer {
     advertised.port = port;
     settings.grpcPort = port;
     logger.info({ grpcPort: port, dataDir: settings.dataDir }, "pony server listening");
-    return new PonyServer(settings, runtime, server, port, logger);
+    return new PonyServer(settings, runtime, server, () => handlers.endStreams(), port, logger);
   }
 
+  /** Stops taking calls, ends the workers' PollTask streams, finishes pending commits and closes the store. */
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.grpcServer.tryShutdown(() => resolve()));
+    this.endStreams();
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.grpcServer.forceShutdown();
+        resolve();
+      }, 5000);
+      this.grpcServer.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
     await this.runtime.stop();
     await this.runtime.store.close();
   }

@@ -16,4 +16,6 @@ export interface ServiceHandlers {
   /** keyed by the method's localName (putTaskDef, runWf, …) */
   unary: Record<string, UnaryHandler | undefined>;
   pollTask(call: grpc.ServerDuplexStream<object, object>, ctx: CallContext): void;
+  /** ends every open stream (server shutdown) */
+  endStreams(): void;
 }

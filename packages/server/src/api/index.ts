@@ -22,5 +22,5 @@ export function buildHandlers(
     ...taskUnary,
     ...serverInfoHandlers(opts.startedMs),
   } as unknown as Record<string, UnaryHandler>;
-  return { unary, pollTask: tasks.pollTask };
+  return { unary, pollTask: tasks.pollTask, endStreams: tasks.endAllStreams };
 }

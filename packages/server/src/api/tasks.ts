@@ -115,11 +115,24 @@ export function taskHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions)
     },
   };
 
+  /** open PollTask streams, ended when the server stops so that it can shut down */
+  const streams = new Set<() => void>();
+
+  function endAllStreams(): void {
+    for (const end of [...streams]) end();
+  }
+
   function pollTask(call: grpc.ServerDuplexStream<object, object>, ctx: CallContext): void {
     const open = new Set<Poller>();
     let ended = false;
+    const endStream = () => {
+      closeAll();
+      call.end();
+    };
+    streams.add(endStream);
     const closeAll = () => {
       ended = true;
+      streams.delete(endStream);
       for (const p of open) {
         p.closed = true;
         rt.queues.removePoller(p);
@@ -160,17 +173,16 @@ export function taskHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions)
       if (!poller.closed) {
         timer = setTimeout(() => {
           if (poller.closed || ended) return;
+          // A poller already taken for a task is being claimed for it: the task, not an empty
+          // response, answers this request.
+          if (!rt.queues.removePoller(poller)) return;
           poller.closed = true;
           open.delete(poller);
-          rt.queues.removePoller(poller);
           call.write(create(PollTaskResponseSchema, {}));
         }, opts.pollWaitMs);
       }
     });
-    call.on("end", () => {
-      closeAll();
-      call.end();
-    });
+    call.on("end", endStream);
     call.on("cancelled", closeAll);
     call.on("close", closeAll);
     call.on("error", (e) => {
@@ -179,7 +191,7 @@ export function taskHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions)
     });
   }
 
-  return { unary, pollTask };
+  return { unary, pollTask, endAllStreams };
 }
 
 function fail(call: grpc.ServerDuplexStream<object, object>, code: grpcStatus, details: string): void {

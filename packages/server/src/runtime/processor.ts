@@ -5,7 +5,9 @@
  * effects of those before it), writes all their changes in ONE transaction (group commit: one fsync for the
  * whole batch), and only then answers the jobs and carries out their after-commit actions (hand a task to a
  * worker, arm a timer). So an RPC is acknowledged only once its effects are durable, and commands for one
- * WfRun apply one at a time in arrival order.
+ * WfRun apply one at a time in arrival order. While a batch is being written (on the store's own thread),
+ * the next one is already applied in memory and handed over behind it; batches commit and are answered in
+ * order.
  *
  * A job that throws has its own writes discarded; the WfRun it touched is dropped from the cache (reloaded
  * from the store) and later jobs for that WfRun in the same batch move to the next batch.
@@ -43,11 +45,14 @@ export interface ProcessorHooks {
 }
 
 const MAX_BATCH = 2000;
+const MAX_INFLIGHT_BATCHES = 4;
 
 export class Processor {
   private pending: Pending[] = [];
   private draining = false;
   private stopped = false;
+  private inflight: Promise<void>[] = [];
+  private recovering: Promise<void> | undefined;
   /** batches committed, and jobs in them (for the benchmark and the logs) */
   readonly stats = { batches: 0, jobs: 0 };
 
@@ -79,15 +84,26 @@ export class Processor {
   private async drain(): Promise<void> {
     try {
       while (this.pending.length > 0) {
+        if (this.recovering) await this.recovering;
         const batch = this.pending.splice(0, MAX_BATCH);
-        await this.runBatch(batch);
+        const applied = await this.applyBatch(batch);
+        // Hand the batch to the store and go on with the next one while it is written (pipelining);
+        // keep a bounded number in flight so answers are not delayed behind a long queue.
+        this.inflight.push(this.finish(applied));
+        if (this.inflight.length >= MAX_INFLIGHT_BATCHES) await this.inflight.shift();
+        if (this.pending.length === 0) await new Promise((r) => setImmediate(r));
       }
+      while (this.inflight.length > 0) await this.inflight.shift();
     } finally {
       this.draining = false;
+      if (this.pending.length > 0) {
+        this.draining = true;
+        setImmediate(() => void this.drain());
+      }
     }
   }
 
-  private async runBatch(batch: Pending[]): Promise<void> {
+  private async applyBatch(batch: Pending[]): Promise<AppliedBatch> {
     for (const p of batch) {
       if (p.job.wfRun) {
         try {
@@ -104,7 +120,7 @@ export class Processor {
     const after: (() => void)[] = [];
     const tx: BatchTx = { ops, afterCommit: (fn) => after.push(fn) };
     const poisoned = new Set<string>();
-    const outcomes: { p: Pending; ok: boolean; value: unknown }[] = [];
+    const outcomes: Outcome[] = [];
     const deferred: Pending[] = [];
     for (const p of batch) {
       const runKey = p.job.wfRun ? `${p.job.wfRun.tenant}\u0000${p.job.wfRun.key}` : undefined;
@@ -127,29 +143,54 @@ export class Processor {
       }
     }
     if (deferred.length > 0) this.pending.unshift(...deferred);
+    return { outcomes, after, committed: this.store.commit(ops) };
+  }
+
+  private async finish(applied: AppliedBatch): Promise<void> {
     try {
-      await this.store.commit(ops);
+      await applied.committed;
     } catch (e) {
-      for (const o of outcomes) o.p.reject(e);
-      await this.hooks.resetCaches();
+      for (const o of applied.outcomes) o.p.reject(e);
+      // Later batches were computed on top of this one: the store refuses them, and the caches are
+      // rebuilt from what is committed once they have all been answered.
+      this.recovering ??= this.recover();
       return;
     }
     this.stats.batches++;
-    this.stats.jobs += outcomes.length;
-    for (const fn of after) {
+    this.stats.jobs += applied.outcomes.length;
+    for (const fn of applied.after) {
       try {
         fn();
       } catch (e) {
-        // An after-commit action must not undo a committed batch; it is logged by the caller's hook.
+        // An after-commit action must not undo a committed batch; report it without stopping the others.
         queueMicrotask(() => {
           throw e;
         });
       }
     }
-    for (const o of outcomes) {
+    for (const o of applied.outcomes) {
       if (o.ok) o.p.resolve(o.value);
       else o.p.reject(o.value);
     }
     this.hooks.afterBatch();
   }
+
+  private async recover(): Promise<void> {
+    await this.store.flushed();
+    await this.hooks.resetCaches();
+    await this.store.resetAfterFailure();
+    this.recovering = undefined;
+  }
+}
+
+interface Outcome {
+  p: Pending;
+  ok: boolean;
+  value: unknown;
+}
+
+interface AppliedBatch {
+  outcomes: Outcome[];
+  after: (() => void)[];
+  committed: Promise<void>;
 }

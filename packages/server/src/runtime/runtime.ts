@@ -391,6 +391,9 @@ export class Runtime {
 
   private async preload(tenant: string, key: string): Promise<void> {
     if (this.cache.has(cacheKey(tenant, key))) return;
+    // A batch still being written may hold this WfRun's latest rows: read only after it is committed.
+    await this.store.flushed();
+    if (this.cache.has(cacheKey(tenant, key))) return;
     const rows = await this.store.loadActiveWfRun(tenant, key);
     if (!rows) return;
     const id = rows.wfRun.wfSpecId;

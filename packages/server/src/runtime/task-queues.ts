@@ -62,12 +62,15 @@ export class TaskQueues {
     list.push(p);
   }
 
-  removePoller(p: Poller): void {
+  /** Removes a waiting poller; false if it is not waiting (for example, already taken for a task). */
+  removePoller(p: Poller): boolean {
     const k = queueKey(p.tenant, p.taskDefName);
     const list = this.pollers.get(k);
-    if (!list) return;
+    if (!list) return false;
     const i = list.indexOf(p);
-    if (i >= 0) list.splice(i, 1);
+    if (i < 0) return false;
+    list.splice(i, 1);
+    return true;
   }
 
   /** The longest-waiting live poller for a TaskDef, removed from the waiting list. */

@@ -14,6 +14,7 @@ import {
 } from "@pony/proto";
 import type { TimerCommand } from "@pony/engine";
 import { SQLITE_MIGRATIONS } from "./sqlite-migrations";
+import { SqliteWriter } from "./sqlite-writer";
 import type {
   ActiveWfRunRows,
   MetadataKind,
@@ -23,6 +24,45 @@ import type {
   StoredTimer,
   WriteOp,
 } from "./store";
+
+const SQL = {
+  putMetadata: `INSERT INTO metadata (tenant, kind, name, major, minor, bytes, deleted) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, kind, name, major, minor) DO UPDATE SET bytes = excluded.bytes, deleted = excluded.deleted`,
+  deleteMetadata: `DELETE FROM metadata WHERE tenant = ? AND kind = ? AND name = ? AND major = ? AND minor = ?`,
+  listMetadata: `SELECT tenant, kind, name, major, minor, bytes, deleted FROM metadata`,
+  putWfRun: `INSERT INTO wf_runs (tenant, wf_run_key, wf_spec_name, wf_spec_major, wf_spec_revision, status, start_ms, end_ms, bytes)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, wf_run_key) DO UPDATE SET status = excluded.status, end_ms = excluded.end_ms, bytes = excluded.bytes`,
+  getWfRun: `SELECT bytes FROM wf_runs WHERE tenant = ? AND wf_run_key = ?`,
+  putNodeRun: `INSERT INTO node_runs (tenant, wf_run_key, thread, position, status, arrival_ms, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, wf_run_key, thread, position) DO UPDATE SET status = excluded.status, bytes = excluded.bytes`,
+  getNodeRun: `SELECT bytes FROM node_runs WHERE tenant = ? AND wf_run_key = ? AND thread = ? AND position = ?`,
+  listNodeRuns: `SELECT bytes FROM node_runs WHERE tenant = ? AND wf_run_key = ? ORDER BY thread, position`,
+  listNodeRunsOfThread: `SELECT bytes FROM node_runs WHERE tenant = ? AND wf_run_key = ? AND thread = ? ORDER BY position`,
+  putTaskRun: `INSERT INTO task_runs (tenant, wf_run_key, task_guid, task_def_name, status, scheduled_ms, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, wf_run_key, task_guid) DO UPDATE SET status = excluded.status, bytes = excluded.bytes`,
+  getTaskRun: `SELECT bytes FROM task_runs WHERE tenant = ? AND wf_run_key = ? AND task_guid = ?`,
+  listTaskRuns: `SELECT bytes FROM task_runs WHERE tenant = ? AND wf_run_key = ? ORDER BY scheduled_ms, task_guid`,
+  putVariable: `INSERT INTO variables (tenant, wf_run_key, thread, name, bytes) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, wf_run_key, thread, name) DO UPDATE SET bytes = excluded.bytes`,
+  getVariable: `SELECT bytes FROM variables WHERE tenant = ? AND wf_run_key = ? AND thread = ? AND name = ?`,
+  listVariables: `SELECT bytes FROM variables WHERE tenant = ? AND wf_run_key = ? ORDER BY thread, name`,
+  deleteWfRun: `DELETE FROM wf_runs WHERE tenant = ? AND wf_run_key = ?`,
+  deleteNodeRuns: `DELETE FROM node_runs WHERE tenant = ? AND wf_run_key = ?`,
+  deleteTaskRuns: `DELETE FROM task_runs WHERE tenant = ? AND wf_run_key = ?`,
+  deleteVariables: `DELETE FROM variables WHERE tenant = ? AND wf_run_key = ?`,
+  deleteQueueOfRun: `DELETE FROM task_queue WHERE tenant = ? AND wf_run_key = ?`,
+  deleteTimersOfRun: `DELETE FROM timers WHERE tenant = ? AND wf_run_key = ?`,
+  enqueue: `INSERT OR IGNORE INTO task_queue (tenant, task_def_name, wf_run_key, task_guid, attempt) VALUES (?, ?, ?, ?, ?)`,
+  dequeue: `DELETE FROM task_queue WHERE tenant = ? AND wf_run_key = ? AND task_guid = ? AND attempt = ?`,
+  loadQueue: `SELECT tenant, task_def_name, wf_run_key, task_guid, attempt FROM task_queue ORDER BY seq`,
+  putTimer: `INSERT INTO timers (tenant, wf_run_key, key, due_ms, command) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, wf_run_key, key) DO UPDATE SET due_ms = excluded.due_ms, command = excluded.command`,
+  deleteTimer: `DELETE FROM timers WHERE tenant = ? AND wf_run_key = ? AND key = ?`,
+  loadTimers: `SELECT tenant, wf_run_key, key, due_ms, command FROM timers`,
+} as const;
+
+type Statement = [string, unknown[]];
 
 const ms = (t: { seconds: bigint; nanos: number } | undefined): number | null =>
   t ? Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6) : null;
@@ -34,92 +74,33 @@ const ms = (t: { seconds: bigint; nanos: number } | undefined): number | null =>
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
-  private readonly stmts;
+  private readonly reads;
+  private readonly writer: SqliteWriter;
 
   constructor(dataDir: string) {
     fs.mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(path.join(dataDir, "pony.db"));
+    const file = path.join(dataDir, "pony.db");
+    this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
     this.db.pragma("foreign_keys = OFF");
     this.migrate();
     const db = this.db;
-    this.stmts = {
-      putMetadata: db.prepare(
-        `INSERT INTO metadata (tenant, kind, name, major, minor, bytes, deleted) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (tenant, kind, name, major, minor) DO UPDATE SET bytes = excluded.bytes, deleted = excluded.deleted`,
-      ),
-      deleteMetadata: db.prepare(
-        `DELETE FROM metadata WHERE tenant = ? AND kind = ? AND name = ? AND major = ? AND minor = ?`,
-      ),
-      listMetadata: db.prepare(`SELECT tenant, kind, name, major, minor, bytes, deleted FROM metadata`),
-      putWfRun: db.prepare(
-        `INSERT INTO wf_runs (tenant, wf_run_key, wf_spec_name, wf_spec_major, wf_spec_revision, status, start_ms, end_ms, bytes)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (tenant, wf_run_key) DO UPDATE SET status = excluded.status, end_ms = excluded.end_ms, bytes = excluded.bytes`,
-      ),
-      getWfRun: db.prepare(`SELECT bytes FROM wf_runs WHERE tenant = ? AND wf_run_key = ?`),
-      putNodeRun: db.prepare(
-        `INSERT INTO node_runs (tenant, wf_run_key, thread, position, status, arrival_ms, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (tenant, wf_run_key, thread, position) DO UPDATE SET status = excluded.status, bytes = excluded.bytes`,
-      ),
-      getNodeRun: db.prepare(
-        `SELECT bytes FROM node_runs WHERE tenant = ? AND wf_run_key = ? AND thread = ? AND position = ?`,
-      ),
-      listNodeRuns: db.prepare(
-        `SELECT bytes FROM node_runs WHERE tenant = ? AND wf_run_key = ? ORDER BY thread, position`,
-      ),
-      listNodeRunsOfThread: db.prepare(
-        `SELECT bytes FROM node_runs WHERE tenant = ? AND wf_run_key = ? AND thread = ? ORDER BY position`,
-      ),
-      putTaskRun: db.prepare(
-        `INSERT INTO task_runs (tenant, wf_run_key, task_guid, task_def_name, status, scheduled_ms, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (tenant, wf_run_key, task_guid) DO UPDATE SET status = excluded.status, bytes = excluded.bytes`,
-      ),
-      getTaskRun: db.prepare(
-        `SELECT bytes FROM task_runs WHERE tenant = ? AND wf_run_key = ? AND task_guid = ?`,
-      ),
-      listTaskRuns: db.prepare(
-        `SELECT bytes FROM task_runs WHERE tenant = ? AND wf_run_key = ? ORDER BY scheduled_ms, task_guid`,
-      ),
-      putVariable: db.prepare(
-        `INSERT INTO variables (tenant, wf_run_key, thread, name, bytes) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (tenant, wf_run_key, thread, name) DO UPDATE SET bytes = excluded.bytes`,
-      ),
-      getVariable: db.prepare(
-        `SELECT bytes FROM variables WHERE tenant = ? AND wf_run_key = ? AND thread = ? AND name = ?`,
-      ),
-      listVariables: db.prepare(
-        `SELECT bytes FROM variables WHERE tenant = ? AND wf_run_key = ? ORDER BY thread, name`,
-      ),
-      deleteWfRun: db.prepare(`DELETE FROM wf_runs WHERE tenant = ? AND wf_run_key = ?`),
-      deleteNodeRuns: db.prepare(`DELETE FROM node_runs WHERE tenant = ? AND wf_run_key = ?`),
-      deleteTaskRuns: db.prepare(`DELETE FROM task_runs WHERE tenant = ? AND wf_run_key = ?`),
-      deleteVariables: db.prepare(`DELETE FROM variables WHERE tenant = ? AND wf_run_key = ?`),
-      deleteQueueOfRun: db.prepare(`DELETE FROM task_queue WHERE tenant = ? AND wf_run_key = ?`),
-      deleteTimersOfRun: db.prepare(`DELETE FROM timers WHERE tenant = ? AND wf_run_key = ?`),
-      enqueue: db.prepare(
-        `INSERT OR IGNORE INTO task_queue (tenant, task_def_name, wf_run_key, task_guid, attempt) VALUES (?, ?, ?, ?, ?)`,
-      ),
-      dequeue: db.prepare(
-        `DELETE FROM task_queue WHERE tenant = ? AND wf_run_key = ? AND task_guid = ? AND attempt = ?`,
-      ),
-      loadQueue: db.prepare(
-        `SELECT tenant, task_def_name, wf_run_key, task_guid, attempt FROM task_queue ORDER BY seq`,
-      ),
-      putTimer: db.prepare(
-        `INSERT INTO timers (tenant, wf_run_key, key, due_ms, command) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (tenant, wf_run_key, key) DO UPDATE SET due_ms = excluded.due_ms, command = excluded.command`,
-      ),
-      deleteTimer: db.prepare(`DELETE FROM timers WHERE tenant = ? AND wf_run_key = ? AND key = ?`),
-      loadTimers: db.prepare(`SELECT tenant, wf_run_key, key, due_ms, command FROM timers`),
+    this.reads = {
+      listMetadata: db.prepare(SQL.listMetadata),
+      getWfRun: db.prepare(SQL.getWfRun),
+      getNodeRun: db.prepare(SQL.getNodeRun),
+      listNodeRuns: db.prepare(SQL.listNodeRuns),
+      listNodeRunsOfThread: db.prepare(SQL.listNodeRunsOfThread),
+      getTaskRun: db.prepare(SQL.getTaskRun),
+      listTaskRuns: db.prepare(SQL.listTaskRuns),
+      getVariable: db.prepare(SQL.getVariable),
+      listVariables: db.prepare(SQL.listVariables),
+      loadQueue: db.prepare(SQL.loadQueue),
+      loadTimers: db.prepare(SQL.loadTimers),
     };
-    this.commitTx = this.db.transaction((ops: WriteOp[]) => {
-      for (const op of ops) this.apply(op);
-    });
+    this.writer = new SqliteWriter(file);
   }
-
-  private readonly commitTx: (ops: WriteOp[]) => void;
 
   private migrate(): void {
     this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)`);
@@ -137,106 +118,123 @@ export class SqliteStore implements Store {
     }
   }
 
-  private apply(op: WriteOp): void {
-    const s = this.stmts;
+  /** The statements that carry out one write, for the writer thread. */
+  private encode(op: WriteOp, out: Statement[]): void {
     switch (op.op) {
       case "putMetadata": {
         const r = op.row;
-        s.putMetadata.run(r.tenant, r.kind, r.name, r.major, r.minor, r.bytes, r.deleted ? 1 : 0);
+        out.push([SQL.putMetadata, [r.tenant, r.kind, r.name, r.major, r.minor, r.bytes, r.deleted ? 1 : 0]]);
         return;
       }
       case "deleteMetadata":
-        s.deleteMetadata.run(op.tenant, op.kind, op.name, op.major, op.minor);
+        out.push([SQL.deleteMetadata, [op.tenant, op.kind, op.name, op.major, op.minor]]);
         return;
       case "putWfRun": {
         const w = op.wfRun;
-        s.putWfRun.run(
-          op.tenant,
-          op.wfRunKey,
-          w.wfSpecId?.name ?? "",
-          w.wfSpecId?.majorVersion ?? 0,
-          w.wfSpecId?.revision ?? 0,
-          w.status,
-          ms(w.startTime),
-          ms(w.endTime),
-          toBinary(WfRunSchema, w),
-        );
+        out.push([
+          SQL.putWfRun,
+          [
+            op.tenant,
+            op.wfRunKey,
+            w.wfSpecId?.name ?? "",
+            w.wfSpecId?.majorVersion ?? 0,
+            w.wfSpecId?.revision ?? 0,
+            w.status,
+            ms(w.startTime),
+            ms(w.endTime),
+            toBinary(WfRunSchema, w),
+          ],
+        ]);
         return;
       }
       case "putNodeRun": {
         const n = op.nodeRun;
-        s.putNodeRun.run(
-          op.tenant,
-          op.wfRunKey,
-          n.id!.threadRunNumber,
-          n.id!.position,
-          n.status,
-          ms(n.arrivalTime),
-          toBinary(NodeRunSchema, n),
-        );
+        out.push([
+          SQL.putNodeRun,
+          [
+            op.tenant,
+            op.wfRunKey,
+            n.id!.threadRunNumber,
+            n.id!.position,
+            n.status,
+            ms(n.arrivalTime),
+            toBinary(NodeRunSchema, n),
+          ],
+        ]);
         return;
       }
       case "putTaskRun": {
         const t = op.taskRun;
-        s.putTaskRun.run(
-          op.tenant,
-          op.wfRunKey,
-          t.id!.taskGuid,
-          t.taskDefId?.name ?? "",
-          t.status,
-          ms(t.scheduledAt),
-          toBinary(TaskRunSchema, t),
-        );
+        out.push([
+          SQL.putTaskRun,
+          [
+            op.tenant,
+            op.wfRunKey,
+            t.id!.taskGuid,
+            t.taskDefId?.name ?? "",
+            t.status,
+            ms(t.scheduledAt),
+            toBinary(TaskRunSchema, t),
+          ],
+        ]);
         return;
       }
       case "putVariable": {
         const v = op.variable;
-        s.putVariable.run(
-          op.tenant,
-          op.wfRunKey,
-          v.id!.threadRunNumber,
-          v.id!.name,
-          toBinary(VariableSchema, v),
-        );
+        out.push([
+          SQL.putVariable,
+          [op.tenant, op.wfRunKey, v.id!.threadRunNumber, v.id!.name, toBinary(VariableSchema, v)],
+        ]);
         return;
       }
       case "deleteWfRun":
-        for (const st of [
-          s.deleteWfRun,
-          s.deleteNodeRuns,
-          s.deleteTaskRuns,
-          s.deleteVariables,
-          s.deleteQueueOfRun,
-          s.deleteTimersOfRun,
+        for (const sql of [
+          SQL.deleteWfRun,
+          SQL.deleteNodeRuns,
+          SQL.deleteTaskRuns,
+          SQL.deleteVariables,
+          SQL.deleteQueueOfRun,
+          SQL.deleteTimersOfRun,
         ]) {
-          st.run(op.tenant, op.wfRunKey);
+          out.push([sql, [op.tenant, op.wfRunKey]]);
         }
         return;
       case "enqueueTask": {
         const t = op.task;
-        s.enqueue.run(t.tenant, t.taskDefName, t.wfRunKey, t.taskGuid, t.attemptNumber);
+        out.push([SQL.enqueue, [t.tenant, t.taskDefName, t.wfRunKey, t.taskGuid, t.attemptNumber]]);
         return;
       }
       case "dequeueTask":
-        s.dequeue.run(op.tenant, op.wfRunKey, op.taskGuid, op.attemptNumber);
+        out.push([SQL.dequeue, [op.tenant, op.wfRunKey, op.taskGuid, op.attemptNumber]]);
         return;
       case "putTimer": {
         const t = op.timer;
-        s.putTimer.run(t.tenant, t.wfRunKey, t.key, t.dueMs, JSON.stringify(t.command));
+        out.push([SQL.putTimer, [t.tenant, t.wfRunKey, t.key, t.dueMs, JSON.stringify(t.command)]]);
         return;
       }
       case "deleteTimer":
-        s.deleteTimer.run(op.tenant, op.wfRunKey, op.key);
+        out.push([SQL.deleteTimer, [op.tenant, op.wfRunKey, op.key]]);
         return;
     }
   }
 
   async commit(ops: WriteOp[]): Promise<void> {
-    if (ops.length > 0) this.commitTx(ops);
+    if (ops.length === 0) return this.writer.flushed();
+    const statements: Statement[] = [];
+    for (const op of ops) this.encode(op, statements);
+    return this.writer.commit(statements);
+  }
+
+  flushed(): Promise<void> {
+    return this.writer.flushed();
+  }
+
+  resetAfterFailure(): Promise<void> {
+    return this.writer.reset();
   }
 
   async listMetadata(): Promise<MetadataRow[]> {
-    const rows = this.stmts.listMetadata.all() as {
+    const rows = this.reads.listMetadata.all() as {
       tenant: string;
       kind: MetadataKind;
       name: string;
@@ -249,7 +247,7 @@ export class SqliteStore implements Store {
   }
 
   async getWfRun(tenant: string, wfRunKey: string): Promise<WfRun | undefined> {
-    const row = this.stmts.getWfRun.get(tenant, wfRunKey) as { bytes: Buffer } | undefined;
+    const row = this.reads.getWfRun.get(tenant, wfRunKey) as { bytes: Buffer } | undefined;
     return row ? fromBinary(WfRunSchema, row.bytes) : undefined;
   }
 
@@ -277,7 +275,7 @@ export class SqliteStore implements Store {
     thread: number,
     position: number,
   ): Promise<NodeRun | undefined> {
-    const row = this.stmts.getNodeRun.get(tenant, wfRunKey, thread, position) as
+    const row = this.reads.getNodeRun.get(tenant, wfRunKey, thread, position) as
       { bytes: Buffer } | undefined;
     return row ? fromBinary(NodeRunSchema, row.bytes) : undefined;
   }
@@ -285,19 +283,19 @@ export class SqliteStore implements Store {
   async listNodeRuns(tenant: string, wfRunKey: string, thread?: number): Promise<NodeRun[]> {
     const rows = (
       thread === undefined
-        ? this.stmts.listNodeRuns.all(tenant, wfRunKey)
-        : this.stmts.listNodeRunsOfThread.all(tenant, wfRunKey, thread)
+        ? this.reads.listNodeRuns.all(tenant, wfRunKey)
+        : this.reads.listNodeRunsOfThread.all(tenant, wfRunKey, thread)
     ) as { bytes: Buffer }[];
     return rows.map((r) => fromBinary(NodeRunSchema, r.bytes));
   }
 
   async getTaskRun(tenant: string, wfRunKey: string, taskGuid: string): Promise<TaskRun | undefined> {
-    const row = this.stmts.getTaskRun.get(tenant, wfRunKey, taskGuid) as { bytes: Buffer } | undefined;
+    const row = this.reads.getTaskRun.get(tenant, wfRunKey, taskGuid) as { bytes: Buffer } | undefined;
     return row ? fromBinary(TaskRunSchema, row.bytes) : undefined;
   }
 
   async listTaskRuns(tenant: string, wfRunKey: string): Promise<TaskRun[]> {
-    const rows = this.stmts.listTaskRuns.all(tenant, wfRunKey) as { bytes: Buffer }[];
+    const rows = this.reads.listTaskRuns.all(tenant, wfRunKey) as { bytes: Buffer }[];
     return rows.map((r) => fromBinary(TaskRunSchema, r.bytes));
   }
 
@@ -307,17 +305,17 @@ export class SqliteStore implements Store {
     thread: number,
     name: string,
   ): Promise<Variable | undefined> {
-    const row = this.stmts.getVariable.get(tenant, wfRunKey, thread, name) as { bytes: Buffer } | undefined;
+    const row = this.reads.getVariable.get(tenant, wfRunKey, thread, name) as { bytes: Buffer } | undefined;
     return row ? fromBinary(VariableSchema, row.bytes) : undefined;
   }
 
   async listVariables(tenant: string, wfRunKey: string): Promise<Variable[]> {
-    const rows = this.stmts.listVariables.all(tenant, wfRunKey) as { bytes: Buffer }[];
+    const rows = this.reads.listVariables.all(tenant, wfRunKey) as { bytes: Buffer }[];
     return rows.map((r) => fromBinary(VariableSchema, r.bytes));
   }
 
   async loadTaskQueue(): Promise<QueuedTask[]> {
-    const rows = this.stmts.loadQueue.all() as {
+    const rows = this.reads.loadQueue.all() as {
       tenant: string;
       task_def_name: string;
       wf_run_key: string;
@@ -334,7 +332,7 @@ export class SqliteStore implements Store {
   }
 
   async loadTimers(): Promise<StoredTimer[]> {
-    const rows = this.stmts.loadTimers.all() as {
+    const rows = this.reads.loadTimers.all() as {
       tenant: string;
       wf_run_key: string;
       key: string;
@@ -351,6 +349,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.writer.close();
     this.db.close();
   }
 }

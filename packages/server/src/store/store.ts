@@ -61,7 +61,15 @@ export interface ActiveWfRunRows {
  * share the runtime and one conformance suite.
  */
 export interface Store {
+  /**
+   * Commits a batch atomically. Batches commit in the order they are given, and a batch may be handed in
+   * before the previous one is committed (pipelining); after a failed batch every later one fails too,
+   * until resetAfterFailure.
+   */
   commit(ops: WriteOp[]): Promise<void>;
+  /** Resolves once every batch handed in so far is committed or failed. */
+  flushed(): Promise<void>;
+  resetAfterFailure(): Promise<void>;
 
   listMetadata(): Promise<MetadataRow[]>;
 

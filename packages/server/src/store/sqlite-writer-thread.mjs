@@ -1,0 +1,50 @@
+// The SQLite writer thread. It owns the write connection: each message is one batch of
+// [sql, params] statements, applied in one transaction (one fsync), answered in order.
+// After a failed batch it refuses every later batch until told to reset, because those batches
+// were computed on top of the failed one. Plain JavaScript so it loads the same way under node,
+// tsx and vitest.
+import { parentPort, workerData } from "node:worker_threads";
+import Database from "better-sqlite3";
+
+const db = new Database(workerData.file);
+db.pragma("journal_mode = WAL");
+db.pragma("synchronous = FULL");
+const statements = new Map();
+let failed = false;
+
+function statement(sql) {
+  let s = statements.get(sql);
+  if (!s) {
+    s = db.prepare(sql);
+    statements.set(sql, s);
+  }
+  return s;
+}
+
+const applyBatch = db.transaction((ops) => {
+  for (const [sql, params] of ops) statement(sql).run(...params);
+});
+
+parentPort.on("message", (msg) => {
+  if (msg.kind === "reset") {
+    failed = false;
+    parentPort.postMessage({ id: msg.id, ok: true });
+    return;
+  }
+  if (msg.kind === "close") {
+    db.close();
+    parentPort.postMessage({ id: msg.id, ok: true });
+    return;
+  }
+  if (failed) {
+    parentPort.postMessage({ id: msg.id, ok: false, error: "an earlier commit failed; batch refused" });
+    return;
+  }
+  try {
+    applyBatch(msg.ops);
+    parentPort.postMessage({ id: msg.id, ok: true });
+  } catch (e) {
+    failed = true;
+    parentPort.postMessage({ id: msg.id, ok: false, error: e instanceof Error ? e.message : String(e) });
+  }
+});

@@ -1,0 +1,71 @@
+import { Worker } from "node:worker_threads";
+
+type Statement = [string, unknown[]];
+
+interface Waiter {
+  resolve(): void;
+  reject(e: Error): void;
+}
+
+/**
+ * The main thread's handle on the SQLite writer thread (sqlite-writer-thread.mjs). Commits are sent in
+ * order and answered in order; while one batch is being written and fsynced, the main thread goes on
+ * serving calls and preparing the next batch.
+ */
+export class SqliteWriter {
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly waiting = new Map<number, Waiter>();
+  private last: Promise<void> = Promise.resolve();
+  private dead: Error | undefined;
+
+  constructor(file: string) {
+    this.worker = new Worker(new URL("./sqlite-writer-thread.mjs", import.meta.url), {
+      workerData: { file },
+    });
+    this.worker.on("message", (msg: { id: number; ok: boolean; error?: string }) => {
+      const w = this.waiting.get(msg.id);
+      if (!w) return;
+      this.waiting.delete(msg.id);
+      if (msg.ok) w.resolve();
+      else w.reject(new Error(`commit failed: ${msg.error ?? "unknown error"}`));
+    });
+    this.worker.on("error", (e) => this.fail(e));
+    this.worker.on("exit", (code) => this.fail(new Error(`the SQLite writer thread exited (${code})`)));
+  }
+
+  private fail(e: Error): void {
+    this.dead ??= e;
+    for (const w of this.waiting.values()) w.reject(e);
+    this.waiting.clear();
+  }
+
+  private send(message: object): Promise<void> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    const p = new Promise<void>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+    this.worker.postMessage({ ...message, id });
+    this.last = p.catch(() => undefined);
+    return p;
+  }
+
+  commit(ops: Statement[]): Promise<void> {
+    return this.send({ kind: "commit", ops });
+  }
+
+  /** Resolves once every commit sent so far has been answered. */
+  flushed(): Promise<void> {
+    return this.last;
+  }
+
+  /** After a failed commit (and the caches dropped), accept batches again. */
+  reset(): Promise<void> {
+    return this.send({ kind: "reset" });
+  }
+
+  async close(): Promise<void> {
+    if (!this.dead) await this.send({ kind: "close" }).catch(() => undefined);
+    this.dead ??= new Error("the store is closed");
+    await this.worker.terminate();
+  }
+}
