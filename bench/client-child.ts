@@ -1,0 +1,160 @@
+/**
+ * Child process: the load client. It registers the TaskDef and WfSpecs, then runs WfRuns: either `inflight`
+ * of them at a time for throughput (each lane: RunWf, wait for completion, repeat), or one at a time for
+ * latency. A WfRun counts as complete when RunWf was answered AND the worker has reported (through the
+ * parent, see worker-child.ts) an acknowledged ReportTask for each of its tasks; the client never polls
+ * GetWfRun, so the server sees only RunWf + PollTask + ReportTask.
+ */
+import { create } from "@bufbuild/protobuf";
+import { LittleHorse, RunWfRequestSchema, type RunWfRequest } from "@pony/proto";
+import { LhClient } from "./grpc";
+import { errText, monoMs, serveParent, type DoneEvent, type Event } from "./common";
+import { TASKS_PER_RUN, chainWfSpec, oneTaskWfSpecRequest, taskDefRequest } from "./specs";
+
+const clients = new Map<string, LhClient>();
+function clientFor(address: string): LhClient {
+  let c = clients.get(address);
+  if (!c) clients.set(address, (c = new LhClient(address)));
+  return c;
+}
+
+/** WfRuns waiting for task completions: id → tasks still to be reported, and who to wake */
+const waiters = new Map<string, { left: number; resolve: () => void }>();
+
+function onDone(e: DoneEvent): void {
+  for (const id of e.ids) {
+    const w = waiters.get(id);
+    if (!w) continue; // not ours (a warm-up run abandoned after a timeout)
+    if (--w.left <= 0) {
+      waiters.delete(id);
+      w.resolve();
+    }
+  }
+}
+
+let seq = 0;
+const runPrefix = `b${process.pid}-${Date.now().toString(36)}`;
+
+/**
+ * Runs one WfRun to completion. The waiter is registered before RunWf is sent: the worker may report the
+ * task before the RunWf answer gets back here. Resolves to the RunWf round-trip time in ms.
+ */
+async function runOne(c: LhClient, wfSpecName: string, input: () => string, timeoutMs = 30_000) {
+  const id = `${runPrefix}-${++seq}`;
+  let timer: NodeJS.Timeout | undefined;
+  const completed = new Promise<void>((resolve, reject) => {
+    waiters.set(id, { left: TASKS_PER_RUN[wfSpecName] ?? 1, resolve });
+    timer = setTimeout(() => {
+      waiters.delete(id);
+      reject(new Error(`WfRun ${id} did not complete within ${timeoutMs} ms`));
+    }, timeoutMs);
+  });
+  completed.catch(() => undefined); // handled below; avoids an unhandled rejection while RunWf is pending
+  try {
+    const t0 = monoMs();
+    const req: RunWfRequest = create(RunWfRequestSchema, {
+      wfSpecName,
+      id,
+      variables: { input: { value: { case: "str", value: input() } } },
+    });
+    await c.unary(LittleHorse.method.runWf, req);
+    const rpcMs = monoMs() - t0;
+    await completed;
+    return { rpcMs, e2eMs: monoMs() - t0 };
+  } catch (e) {
+    waiters.delete(id);
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface Load {
+  stopping: boolean;
+  completed: number;
+  errors: number;
+  lastError?: string;
+  e2eMs: number[];
+  recording: boolean;
+  lanes: Promise<void>[];
+}
+let load: Load | undefined;
+
+serveParent(
+  {
+    setup: async (args: { address: string }) => {
+      const c = clientFor(args.address);
+      await c.unary(LittleHorse.method.putTaskDef, taskDefRequest());
+      await c.unary(LittleHorse.method.putWfSpec, oneTaskWfSpecRequest());
+      await c.unary(LittleHorse.method.putWfSpec, chainWfSpec());
+      return true;
+    },
+
+    /** starts `inflight` lanes of back-to-back WfRuns; they run until stopLoad */
+    startLoad: (args: { address: string; wfSpecName: string; inflight: number }) => {
+      if (load) throw new Error("a load is already running");
+      const c = clientFor(args.address);
+      const l: Load = { stopping: false, completed: 0, errors: 0, e2eMs: [], recording: false, lanes: [] };
+      load = l;
+      const lane = async () => {
+        while (!l.stopping) {
+          try {
+            const r = await runOne(c, args.wfSpecName, () => "x");
+            l.completed++;
+            if (l.recording) l.e2eMs.push(r.e2eMs);
+          } catch (e) {
+            l.errors++;
+            l.lastError = errText(e);
+            if (l.errors > 1000) l.stopping = true;
+            await new Promise((r) => setTimeout(r, 10));
+          }
+        }
+      };
+      for (let i = 0; i < args.inflight; i++) l.lanes.push(lane());
+      return true;
+    },
+
+    /** completed WfRuns so far, read at a monotonic time; `record` switches latency recording on/off */
+    loadCount: (args: { record?: boolean }) => {
+      if (!load) throw new Error("no load running");
+      if (args.record !== undefined) load.recording = args.record;
+      return { completed: load.completed, errors: load.errors, atMs: monoMs() };
+    },
+
+    /** stops starting WfRuns, waits for those in flight, and returns the recorded latencies */
+    stopLoad: async () => {
+      const l = load;
+      if (!l) throw new Error("no load running");
+      l.stopping = true;
+      await Promise.all(l.lanes);
+      load = undefined;
+      return { completed: l.completed, errors: l.errors, lastError: l.lastError, e2eMs: l.e2eMs };
+    },
+
+    /**
+     * Runs `count` WfRuns one after the other (the worker is idle when each is scheduled). With `stamp`, the
+     * input variable carries the monotonic time just before RunWf is sent, for the worker's run→dispatch.
+     */
+    sequential: async (args: { address: string; wfSpecName: string; count: number; stamp: boolean }) => {
+      const c = clientFor(args.address);
+      const rpcMs: number[] = [];
+      const e2eMs: number[] = [];
+      for (let i = 0; i < args.count; i++) {
+        const r = await runOne(c, args.wfSpecName, () => (args.stamp ? `t0:${monoMs()}` : "x"));
+        rpcMs.push(r.rpcMs);
+        e2eMs.push(r.e2eMs);
+      }
+      return { rpcMs, e2eMs };
+    },
+
+    stop: () => {
+      for (const c of clients.values()) c.close();
+      setImmediate(() => process.exit(0));
+      return true;
+    },
+  },
+  (e: Event) => {
+    if (e.ev === "done") onDone(e as DoneEvent);
+  },
+);
+process.send?.({ ev: "ready" });

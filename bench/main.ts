@@ -1,0 +1,639 @@
+/**
+ * `npm run bench [-- --seconds N --warmup N --json FILE --cpu-prof DIR]`
+ *
+ * End-to-end benchmark of Pony over real gRPC on loopback. Four processes: this one (orchestrator, relays
+ * the worker's completion notices to the client over IPC), a Pony server (bench/server-child.ts: default
+ * SQLite store, synchronous=FULL, fresh temp data dir), a task worker (bench/worker-child.ts) and a load
+ * client (bench/client-child.ts). Then the same client and worker drive a no-op gRPC server
+ * (bench/baseline-child.ts) for the baseline.
+ *
+ * Phases, against Pony and then against the baseline:
+ *  1. throughput: `--inflight` (64) one-task WfRuns in flight, worker with 64 polls outstanding; warm up
+ *     `--warmup` s, then count completed WfRuns for `--seconds` s; the worker's dispatch latencies in that
+ *     window are the "loaded" ones;
+ *  2. idle latency: worker with 1 poll outstanding, one-task WfRuns run one at a time (`--idle-runs`);
+ *  3. task hop: bench-chain WfRuns (20 TASK nodes) run one at a time (`--chains`).
+ * Results: a table and a JSON object on stdout (and in `--json FILE`). Children's logs go to stderr.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { cpuSample, errText, percentile, round, type CpuSample, type Event, type Reply } from "./common";
+import { CHAIN_LENGTH, CHAIN_WF, ONE_TASK_WF } from "./specs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, "..");
+
+// ---- options ----------------------------------------------------------------------------------------------
+
+const { values: opt } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    seconds: { type: "string", default: "10" },
+    warmup: { type: "string", default: "2" },
+    inflight: { type: "string", default: "64" },
+    "idle-runs": { type: "string", default: "200" },
+    chains: { type: "string", default: "20" },
+    streams: { type: "string", default: "1" },
+    json: { type: "string" },
+    "cpu-prof": { type: "string" },
+    "no-baseline": { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
+  strict: true,
+  allowPositionals: false,
+});
+
+if (opt.help) {
+  console.log(`Usage: npm run bench -- [options]
+  --seconds N      measured throughput window, per server (default 10)
+  --warmup N       throughput warm-up before measuring (default 2)
+  --inflight N     WfRuns in flight and polls outstanding in the throughput phase (default 64)
+  --idle-runs N    sequential one-task WfRuns for the idle dispatch latency (default 200)
+  --chains N       sequential ${CHAIN_LENGTH}-task WfRuns for the task hop latency (default 20)
+  --streams N      PollTask streams the worker spreads its polls over (default 1; a diagnostic)
+  --json FILE      also write the JSON results to FILE
+  --cpu-prof DIR   run the server, worker and client children with --cpu-prof into DIR
+  --no-baseline    skip the no-op gRPC baseline`);
+  process.exit(0);
+}
+
+function positive(name: string, raw: string | undefined): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got '${raw}'`);
+  return n;
+}
+const SECONDS = positive("seconds", opt.seconds);
+const WARMUP = positive("warmup", opt.warmup);
+const INFLIGHT = Math.round(positive("inflight", opt.inflight));
+const IDLE_RUNS = Math.round(positive("idle-runs", opt["idle-runs"]));
+const CHAINS = Math.round(positive("chains", opt.chains));
+const STREAMS = Math.round(positive("streams", opt.streams));
+/** where `npm run` was started (npm runs the script in the package root) */
+const invokedFrom = process.env.INIT_CWD ?? process.cwd();
+const CPU_PROF_DIR = opt["cpu-prof"] ? path.resolve(invokedFrom, opt["cpu-prof"]) : undefined;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+
+// ---- child processes --------------------------------------------------------------------------------------
+
+/** every child still running: killed (SIGKILL) whatever way this process ends */
+const live = new Set<Child>();
+
+class Child {
+  readonly proc: ChildProcess;
+  readonly ready: Promise<Event>;
+  readonly exited: Promise<void>;
+  private nextId = 1;
+  private readonly pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+  >();
+  private readonly listeners = new Map<string, (e: Event) => void>();
+  private exitText?: string;
+  private stopping = false;
+
+  constructor(
+    readonly name: string,
+    file: string,
+    args: string[] = [],
+  ) {
+    const prof = CPU_PROF_DIR ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROF_DIR] : [];
+    this.proc = fork(path.join(here, file), args, {
+      cwd: repoRoot,
+      execArgv: ["--import", "tsx", ...prof],
+      // children's stdout and stderr both go to our stderr: our stdout is only the results
+      stdio: ["ignore", 2, 2, "ipc"],
+    });
+    live.add(this);
+    let readyResolve: (e: Event) => void = () => undefined;
+    let readyReject: (e: Error) => void = () => undefined;
+    this.ready = new Promise<Event>((resolve, reject) => {
+      readyResolve = resolve;
+      readyReject = reject;
+    });
+    this.ready.catch(() => undefined);
+    this.listeners.set("ready", (e) => readyResolve(e));
+    this.exited = new Promise<void>((resolve) => {
+      this.proc.once("exit", (code, signal) => {
+        live.delete(this);
+        this.exitText = `${this.name} process exited (${signal ?? `code ${code}`})`;
+        if (!this.stopping) {
+          // a child that dies mid-run makes every figure meaningless: stop now (the exit handler cleans up)
+          log(`${this.exitText} unexpectedly: aborting`);
+          process.exit(1);
+        }
+        const err = new Error(this.exitText);
+        readyReject(err);
+        for (const p of this.pending.values()) {
+          clearTimeout(p.timer);
+          p.reject(err);
+        }
+        this.pending.clear();
+        resolve();
+      });
+    });
+    this.proc.on("error", (e) => log(`${this.name}: ${e.message}`));
+    this.proc.on("message", (raw: unknown) => {
+      const m = raw as Partial<Reply> & Partial<Event>;
+      if (typeof m.ev === "string") {
+        this.listeners.get(m.ev)?.(m as Event);
+        return;
+      }
+      const p = typeof m.id === "number" ? this.pending.get(m.id) : undefined;
+      if (!p) return;
+      this.pending.delete(m.id!);
+      clearTimeout(p.timer);
+      if (m.ok) p.resolve(m.result);
+      else p.reject(new Error(`${this.name}: ${m.error ?? "failed"}`));
+    });
+  }
+
+  /** the coming exit is expected */
+  markStopping(): void {
+    this.stopping = true;
+  }
+
+  get alive(): boolean {
+    return live.has(this);
+  }
+
+  on(ev: string, fn: (e: Event) => void): void {
+    this.listeners.set(ev, fn);
+  }
+
+  send(e: Event): void {
+    if (this.alive && this.proc.connected) this.proc.send(e);
+  }
+
+  async waitReady(timeoutMs = 30_000): Promise<Event> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${this.name} was not ready within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.ready, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  call<T>(cmd: string, args?: unknown, timeoutMs = 60_000): Promise<T> {
+    if (!this.alive || !this.proc.connected) {
+      return Promise.reject(new Error(this.exitText ?? `${this.name} is not running`));
+    }
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${this.name}: '${cmd}' got no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.proc.send({ id, cmd, args });
+    });
+  }
+
+  /** Asks the child to stop cleanly (so a --cpu-prof profile gets written), else kills it. */
+  async stop(graceMs = 5_000): Promise<void> {
+    this.stopping = true;
+    if (!this.alive) return;
+    await this.call("stop", undefined, graceMs).catch(() => undefined);
+    await Promise.race([this.exited, sleep(graceMs)]);
+    if (this.alive) {
+      this.proc.kill("SIGKILL");
+      await this.exited;
+    }
+  }
+}
+
+// ---- cleanup: no child and no temp dir outlives the run ---------------------------------------------------
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "pony-bench-"));
+
+function cleanupSync(): void {
+  for (const c of live) {
+    c.markStopping();
+    try {
+      c.proc.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  live.clear();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}
+process.on("exit", cleanupSync);
+for (const [signal, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+  ["SIGHUP", 129],
+] as const) {
+  process.on(signal, () => {
+    log(`${signal}: stopping`);
+    cleanupSync();
+    process.exit(code);
+  });
+}
+
+// ---- phases -----------------------------------------------------------------------------------------------
+
+interface WorkerSamples {
+  dispatchMs: number[];
+  runToDispatchMs: number[];
+  hopMs: number[];
+  tasks: number;
+  reportErrors: number;
+  lastError?: string;
+}
+interface LoadCount {
+  completed: number;
+  errors: number;
+  atMs: number;
+}
+interface LoadResult {
+  completed: number;
+  errors: number;
+  lastError?: string;
+  e2eMs: number[];
+}
+interface SequentialResult {
+  rpcMs: number[];
+  e2eMs: number[];
+}
+interface ProcessorStats {
+  batches: number;
+  jobs: number;
+  commitMs: number[];
+  commitOps: number;
+}
+
+/** CPU time (ms) all cores of the machine spent busy so far */
+function machineBusyMs(): number {
+  let busy = 0;
+  for (const c of os.cpus()) busy += c.times.user + c.times.nice + c.times.sys + c.times.irq;
+  return busy;
+}
+
+const cpuPct = (a: CpuSample, b: CpuSample) =>
+  round((100 * (b.user - a.user + b.system - a.system)) / 1000 / (b.atMs - a.atMs), 1);
+/** event-loop utilization: share of the time the main thread was not waiting for events */
+const eluPct = (a: CpuSample, b: CpuSample) =>
+  round((100 * (b.active - a.active)) / (b.active - a.active + b.idle - a.idle), 1);
+
+function checkWorker(w: WorkerSamples, what: string): void {
+  if (w.reportErrors > 0) {
+    throw new Error(`${what}: ${w.reportErrors} ReportTask calls failed (last: ${w.lastError})`);
+  }
+}
+
+async function throughputPhase(
+  label: string,
+  address: string,
+  worker: Child,
+  client: Child,
+  server: Child,
+  withStats: boolean,
+) {
+  log(`${label}: throughput, ${INFLIGHT} in flight, warm-up ${WARMUP} s, measuring ${SECONDS} s`);
+  await worker.call("start", { address, concurrency: INFLIGHT, streams: STREAMS });
+  await client.call("startLoad", { address, wfSpecName: ONE_TASK_WF, inflight: INFLIGHT });
+  await sleep(WARMUP * 1000);
+
+  const procs = { server, worker, client };
+  const snapshotCpu = async () => {
+    const out: Record<string, CpuSample> = { orchestrator: cpuSample() };
+    for (const [name, c] of Object.entries(procs)) out[name] = await c.call<CpuSample>("cpu");
+    return { procs: out, machineBusyMs: machineBusyMs(), atMs: out.orchestrator!.atMs };
+  };
+  await worker.call("reset");
+  const c0 = await client.call<LoadCount>("loadCount", { record: true });
+  const s0 = withStats ? await server.call<ProcessorStats>("stats") : undefined;
+  const cpu0 = await snapshotCpu();
+  await sleep(SECONDS * 1000);
+  const c1 = await client.call<LoadCount>("loadCount", { record: false });
+  const s1 = withStats ? await server.call<ProcessorStats>("stats") : undefined;
+  const cpu1 = await snapshotCpu();
+  const w = await worker.call<WorkerSamples>("collect");
+  const fin = await client.call<LoadResult>("stopLoad", undefined, 60_000);
+  await worker.call("stopPolling");
+
+  if (fin.errors > 0) throw new Error(`${label}: ${fin.errors} WfRuns failed (last: ${fin.lastError})`);
+  checkWorker(w, label);
+  const seconds = (c1.atMs - c0.atMs) / 1000;
+  const completed = c1.completed - c0.completed;
+  const cpu: Record<string, number> = {};
+  const elu: Record<string, number> = {};
+  for (const k of Object.keys(cpu0.procs)) {
+    cpu[k] = cpuPct(cpu0.procs[k]!, cpu1.procs[k]!);
+    elu[k] = eluPct(cpu0.procs[k]!, cpu1.procs[k]!);
+  }
+  // CPU used by everything else on the machine meanwhile (other programs disturb the figures)
+  const machinePct = (100 * (cpu1.machineBusyMs - cpu0.machineBusyMs)) / (cpu1.atMs - cpu0.atMs);
+  const oursPct = Object.values(cpu).reduce((a, b) => a + b, 0);
+  cpu.machine = round(machinePct, 1);
+  cpu.others = round(Math.max(0, machinePct - oursPct), 1);
+  if (cpu.others > 20) {
+    log(`warning: other processes used ${cpu.others}% CPU (of ${os.cpus().length * 100}%) during the window`);
+  }
+  const batches =
+    s0 && s1
+      ? {
+          batches_per_sec: round((s1.batches - s0.batches) / seconds, 1),
+          jobs_per_batch: round((s1.jobs - s0.jobs) / Math.max(1, s1.batches - s0.batches), 2),
+          jobs_per_wf_run: round((s1.jobs - s0.jobs) / Math.max(1, completed), 2),
+          write_ops_per_commit: round(s1.commitOps / Math.max(1, s1.commitMs.length), 1),
+          commit_p50_ms: round(percentile(s1.commitMs, 50)),
+          commit_p99_ms: round(percentile(s1.commitMs, 99)),
+          commit_max_ms: round(percentile(s1.commitMs, 100)),
+          /** share of the window the server's event loop spent blocked in synchronous commits */
+          commit_busy_pct: round((100 * s1.commitMs.reduce((a, b) => a + b, 0)) / (seconds * 1000), 1),
+        }
+      : undefined;
+  const result = {
+    wf_per_sec: round(completed / seconds, 1),
+    completed,
+    seconds: round(seconds, 3),
+    wf_e2e_p50_ms: round(percentile(fin.e2eMs, 50)),
+    wf_e2e_p99_ms: round(percentile(fin.e2eMs, 99)),
+    dispatch_p50_ms: round(percentile(w.dispatchMs, 50)),
+    dispatch_p99_ms: round(percentile(w.dispatchMs, 99)),
+    dispatch_samples: w.dispatchMs.length,
+    cpu_pct: cpu,
+    event_loop_busy_pct: elu,
+    server_batches: batches,
+  };
+  log(`${label}: ${result.wf_per_sec} WfRuns/s`);
+  return result;
+}
+
+async function latencyPhase(label: string, address: string, worker: Child, client: Child) {
+  log(`${label}: idle dispatch (${IDLE_RUNS} sequential WfRuns) and task hop (${CHAINS} chains)`);
+  await worker.call("start", { address, concurrency: 1 });
+  // warm-up of the one-poll path
+  await client.call("sequential", { address, wfSpecName: ONE_TASK_WF, count: 20, stamp: true });
+  await worker.call("reset");
+  const idle = await client.call<SequentialResult>("sequential", {
+    address,
+    wfSpecName: ONE_TASK_WF,
+    count: IDLE_RUNS,
+    stamp: true,
+  });
+  const wIdle = await worker.call<WorkerSamples>("collect");
+  checkWorker(wIdle, `${label} idle`);
+
+  await client.call("sequential", { address, wfSpecName: CHAIN_WF, count: 1, stamp: false });
+  await worker.call("reset");
+  const chain = await client.call<SequentialResult>("sequential", {
+    address,
+    wfSpecName: CHAIN_WF,
+    count: CHAINS,
+    stamp: false,
+  });
+  const wChain = await worker.call<WorkerSamples>("collect");
+  checkWorker(wChain, `${label} chain`);
+  await worker.call("stopPolling");
+  if (wChain.hopMs.length !== CHAINS * (CHAIN_LENGTH - 1)) {
+    throw new Error(`${label}: expected ${CHAINS * (CHAIN_LENGTH - 1)} hops, got ${wChain.hopMs.length}`);
+  }
+  return {
+    dispatch_idle_p50_ms: round(percentile(wIdle.dispatchMs, 50)),
+    dispatch_idle_p99_ms: round(percentile(wIdle.dispatchMs, 99)),
+    dispatch_idle_mean_ms: round(wIdle.dispatchMs.reduce((a, b) => a + b, 0) / wIdle.dispatchMs.length),
+    run_to_dispatch_idle_p50_ms: round(percentile(wIdle.runToDispatchMs, 50)),
+    run_to_dispatch_idle_p99_ms: round(percentile(wIdle.runToDispatchMs, 99)),
+    run_wf_rpc_idle_p50_ms: round(percentile(idle.rpcMs, 50)),
+    run_wf_rpc_idle_p99_ms: round(percentile(idle.rpcMs, 99)),
+    wf_e2e_idle_p50_ms: round(percentile(idle.e2eMs, 50)),
+    wf_e2e_idle_p99_ms: round(percentile(idle.e2eMs, 99)),
+    task_hop_p50_ms: round(percentile(wChain.hopMs, 50)),
+    task_hop_p99_ms: round(percentile(wChain.hopMs, 99)),
+    chain_wf_e2e_p50_ms: round(percentile(chain.e2eMs, 50)),
+    idle_samples: wIdle.runToDispatchMs.length,
+    hop_samples: wChain.hopMs.length,
+  };
+}
+
+// ---- report -----------------------------------------------------------------------------------------------
+
+type Results = Awaited<ReturnType<typeof run>>;
+
+function table(r: Results): string {
+  const fmt = (v: number | null | undefined, unit = "") =>
+    v === undefined || v === null || Number.isNaN(v) ? "-" : `${v}${unit}`;
+  const check = (ok: boolean) => (ok ? "PASS" : "FAIL");
+  const p = r.pony;
+  const b = r.baseline;
+  const rows: [string, string, string, string][] = [
+    ["metric", "pony", "baseline", "target"],
+    [
+      `one-task WfRuns/s (${INFLIGHT} in flight)`,
+      fmt(p.throughput.wf_per_sec),
+      fmt(b?.throughput.wf_per_sec),
+      `>= 900 ${check(p.throughput.wf_per_sec >= 900)}`,
+    ],
+    ["ratio pony / baseline", fmt(r.summary.ratio), "", ""],
+    [
+      "task hop p50 / p99 (ms)",
+      `${fmt(p.latency.task_hop_p50_ms)} / ${fmt(p.latency.task_hop_p99_ms)}`,
+      b ? `${fmt(b.latency.task_hop_p50_ms)} / ${fmt(b.latency.task_hop_p99_ms)}` : "-",
+      `p50 < 1.5 ${check(p.latency.task_hop_p50_ms < 1.5)}`,
+    ],
+    [
+      "dispatch idle p50 / p99 (ms, 1 ms res.)",
+      `${fmt(p.latency.dispatch_idle_p50_ms)} / ${fmt(p.latency.dispatch_idle_p99_ms)}`,
+      b ? `${fmt(b.latency.dispatch_idle_p50_ms)} / ${fmt(b.latency.dispatch_idle_p99_ms)}` : "-",
+      `p50 < 0.5 ${check(p.latency.dispatch_idle_p50_ms < 0.5)}`,
+    ],
+    [
+      "  mean of the above (ms)",
+      fmt(p.latency.dispatch_idle_mean_ms),
+      fmt(b?.latency.dispatch_idle_mean_ms),
+      "",
+    ],
+    [
+      "RunWf sent -> task received, idle p50 / p99",
+      `${fmt(p.latency.run_to_dispatch_idle_p50_ms)} / ${fmt(p.latency.run_to_dispatch_idle_p99_ms)}`,
+      b
+        ? `${fmt(b.latency.run_to_dispatch_idle_p50_ms)} / ${fmt(b.latency.run_to_dispatch_idle_p99_ms)}`
+        : "-",
+      "(bounds the above)",
+    ],
+    [
+      "dispatch loaded p50 / p99 (ms, 1 ms res.)",
+      `${fmt(p.throughput.dispatch_p50_ms)} / ${fmt(p.throughput.dispatch_p99_ms)}`,
+      b ? `${fmt(b.throughput.dispatch_p50_ms)} / ${fmt(b.throughput.dispatch_p99_ms)}` : "-",
+      "",
+    ],
+    [
+      "WfRun end-to-end loaded p50 / p99 (ms)",
+      `${fmt(p.throughput.wf_e2e_p50_ms)} / ${fmt(p.throughput.wf_e2e_p99_ms)}`,
+      b ? `${fmt(b.throughput.wf_e2e_p50_ms)} / ${fmt(b.throughput.wf_e2e_p99_ms)}` : "-",
+      "",
+    ],
+    [
+      "RunWf RPC idle p50 / p99 (ms)",
+      `${fmt(p.latency.run_wf_rpc_idle_p50_ms)} / ${fmt(p.latency.run_wf_rpc_idle_p99_ms)}`,
+      b ? `${fmt(b.latency.run_wf_rpc_idle_p50_ms)} / ${fmt(b.latency.run_wf_rpc_idle_p99_ms)}` : "-",
+      "",
+    ],
+    [
+      "WfRun end-to-end idle p50 (ms)",
+      fmt(p.latency.wf_e2e_idle_p50_ms),
+      fmt(b?.latency.wf_e2e_idle_p50_ms),
+      "",
+    ],
+    [
+      `${CHAIN_LENGTH}-task WfRun end-to-end p50 (ms)`,
+      fmt(p.latency.chain_wf_e2e_p50_ms),
+      fmt(b?.latency.chain_wf_e2e_p50_ms),
+      "",
+    ],
+  ];
+  const cpu = (x: Record<string, number>) =>
+    `srv ${x.server}% wrk ${x.worker}% cli ${x.client}% orch ${x.orchestrator}%` +
+    (x.others === undefined ? "" : ` other ${x.others}%`);
+  rows.push(["CPU during throughput", cpu(p.throughput.cpu_pct), b ? cpu(b.throughput.cpu_pct) : "-", ""]);
+  rows.push([
+    "event loop busy during throughput",
+    cpu(p.throughput.event_loop_busy_pct),
+    b ? cpu(b.throughput.event_loop_busy_pct) : "-",
+    "",
+  ]);
+  const sb = p.throughput.server_batches;
+  if (sb) {
+    rows.push([
+      "server commits/s, jobs/commit, jobs/WfRun",
+      `${sb.batches_per_sec}, ${sb.jobs_per_batch}, ${sb.jobs_per_wf_run}`,
+      "",
+      "",
+    ]);
+    rows.push([
+      "server commit p50 / p99 / max (ms)",
+      `${sb.commit_p50_ms} / ${sb.commit_p99_ms} / ${sb.commit_max_ms}`,
+      "",
+      "",
+    ]);
+    rows.push(["server loop blocked in commits", `${sb.commit_busy_pct}%`, "", ""]);
+  }
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
+  const line = (row: string[]) =>
+    row
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
+  const notes = [
+    "",
+    "dispatch = worker's Date.now() at receipt - ScheduledTask.created_at (server clock, whole ms): 1 ms resolution.",
+    "RunWf sent -> task received uses the shared monotonic clock (sub-ms); it includes the RunWf request's",
+    "transit and handling, so it is an upper bound of the idle dispatch latency. task hop = worker about to",
+    "send ReportTask for task k -> task k+1 received. 'other' = CPU used by processes outside the benchmark.",
+  ];
+  return [
+    line(rows[0]!),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...rows.slice(1).map(line),
+    ...notes,
+  ].join("\n");
+}
+
+// ---- main -------------------------------------------------------------------------------------------------
+
+async function run() {
+  log(`data dir ${dataDir}${CPU_PROF_DIR ? `, CPU profiles in ${CPU_PROF_DIR}` : ""}`);
+  const server = new Child("server", "server-child.ts", [dataDir]);
+  const worker = new Child("worker", "worker-child.ts");
+  const client = new Child("client", "client-child.ts");
+  // completion notices: worker → here → client (see worker-child.ts)
+  worker.on("done", (e) => client.send(e));
+  worker.on("error", (e) => log(`worker: ${String(e.message)}`));
+  const address = String((await server.waitReady()).address);
+  await Promise.all([worker.waitReady(), client.waitReady()]);
+  if (CPU_PROF_DIR) {
+    log(`pids: server ${server.proc.pid}, worker ${worker.proc.pid}, client ${client.proc.pid}`);
+  }
+  log(`pony server at ${address}`);
+  await client.call("setup", { address });
+
+  const ponyThroughput = await throughputPhase("pony", address, worker, client, server, true);
+  const ponyLatency = await latencyPhase("pony", address, worker, client);
+  await server.stop(10_000);
+  fs.rmSync(dataDir, { recursive: true, force: true });
+
+  let baseline: { throughput: typeof ponyThroughput; latency: typeof ponyLatency } | undefined;
+  if (!opt["no-baseline"]) {
+    const base = new Child("baseline", "baseline-child.ts");
+    const baseAddress = String((await base.waitReady()).address);
+    log(`baseline no-op server at ${baseAddress}`);
+    baseline = {
+      throughput: await throughputPhase("baseline", baseAddress, worker, client, base, false),
+      latency: await latencyPhase("baseline", baseAddress, worker, client),
+    };
+    await base.stop();
+  }
+  await Promise.all([worker.stop(), client.stop()]);
+
+  const summary = {
+    one_task_wf_per_sec: ponyThroughput.wf_per_sec,
+    dispatch_idle_p50_ms: ponyLatency.dispatch_idle_p50_ms,
+    dispatch_idle_p99_ms: ponyLatency.dispatch_idle_p99_ms,
+    dispatch_loaded_p50_ms: ponyThroughput.dispatch_p50_ms,
+    dispatch_loaded_p99_ms: ponyThroughput.dispatch_p99_ms,
+    run_to_dispatch_idle_p50_ms: ponyLatency.run_to_dispatch_idle_p50_ms,
+    run_to_dispatch_idle_p99_ms: ponyLatency.run_to_dispatch_idle_p99_ms,
+    task_hop_p50_ms: ponyLatency.task_hop_p50_ms,
+    task_hop_p99_ms: ponyLatency.task_hop_p99_ms,
+    baseline_wf_per_sec: baseline ? baseline.throughput.wf_per_sec : null,
+    ratio: baseline ? round(ponyThroughput.wf_per_sec / baseline.throughput.wf_per_sec, 3) : null,
+  };
+  return {
+    summary,
+    config: {
+      seconds: SECONDS,
+      warmup_seconds: WARMUP,
+      inflight: INFLIGHT,
+      idle_runs: IDLE_RUNS,
+      chains: CHAINS,
+      worker_streams: STREAMS,
+      chain_length: CHAIN_LENGTH,
+      cpus: os.cpus().length,
+      node: process.version,
+    },
+    pony: { throughput: ponyThroughput, latency: ponyLatency },
+    baseline,
+  };
+}
+
+// A hard limit: whatever hangs, the run ends, and the exit handler kills the children.
+const watchdogMs = (120 + 2 * (SECONDS + WARMUP)) * 1000;
+const watchdog = setTimeout(() => {
+  log(`giving up after ${watchdogMs / 1000} s`);
+  process.exit(1);
+}, watchdogMs);
+watchdog.unref();
+
+try {
+  const results = await run();
+  const { summary, ...details } = results;
+  const json = { ...summary, ...details };
+  console.log(table(results));
+  console.log(JSON.stringify(json, null, 2));
+  if (opt.json) {
+    const file = path.resolve(invokedFrom, opt.json);
+    fs.writeFileSync(file, JSON.stringify(json, null, 2) + "\n");
+    log(`results written to ${file}`);
+  }
+  process.exitCode = 0;
+} catch (e) {
+  log(`failed: ${e instanceof Error ? (e.stack ?? e.message) : errText(e)}`);
+  process.exitCode = 1;
+} finally {
+  clearTimeout(watchdog);
+  cleanupSync();
+}

@@ -1,0 +1,55 @@
+/**
+ * Child process: a real Pony server (PonyServer with its default SQLite store, WAL + synchronous=FULL) on a
+ * free loopback port, in the data dir given as argv[2]. This is what `npm start` runs, minus the CLI: started
+ * from here so that the parent can read the processor's batch statistics over IPC and stop it cleanly (a
+ * clean exit is what writes a `--cpu-prof` profile).
+ *
+ * Diagnostics only (no behaviour change): the store's commit is wrapped to time each group commit. The
+ * SQLite store is synchronous, so that time (statements + COMMIT with its fsync, and any WAL checkpoint) is
+ * time the server's event loop is blocked.
+ */
+import fs from "node:fs";
+import { PonyServer, loadSettings } from "@pony/server";
+import { monoMs, serveParent, sendToParent } from "./common";
+
+const dataDir = process.argv[2];
+if (!dataDir) throw new Error("usage: server-child.ts DATA_DIR");
+// the data dir is a fresh temp dir of this run: gone with the server, even if the orchestrator died
+process.on("exit", () => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+const settings = loadSettings(
+  ["--grpc-port", "0", "--grpc-host", "127.0.0.1", "--data-dir", dataDir, "--log-level", "warn"],
+  {},
+);
+const server = await PonyServer.start(settings);
+
+const store = server.runtime.store;
+const commit = store.commit.bind(store);
+/** durations (ms) and sizes (write ops) of the commits since the last `stats` call */
+let commitMs: number[] = [];
+let commitOps = 0;
+store.commit = async (ops) => {
+  const t0 = monoMs();
+  try {
+    await commit(ops);
+  } finally {
+    commitMs.push(monoMs() - t0);
+    commitOps += ops.length;
+  }
+};
+
+serveParent({
+  /** the processor's cumulative batch counters, and the commit timings since the previous call */
+  stats: () => {
+    const out = { ...server.runtime.processor.stats, commitMs, commitOps };
+    commitMs = [];
+    commitOps = 0;
+    return out;
+  },
+  stop: async () => {
+    await server.stop();
+    setImmediate(() => process.exit(0));
+    return true;
+  },
+});
+sendToParent({ ev: "ready", address: `127.0.0.1:${server.grpcPort}` });
