@@ -1,4 +1,4 @@
-import type { LHStatus } from "@pony/proto";
+import type { LHStatus, WorkflowEvent } from "@pony/proto";
 import type { TimerCommand } from "./commands";
 
 /** What the engine asks the runtime to do once a command's changes are committed. */
@@ -9,4 +9,6 @@ export type Effect =
   | { kind: "armTimer"; key: string; dueMs: number; command: TimerCommand }
   | { kind: "cancelTimer"; key: string }
   /** the WfRun reached a terminal status */
-  | { kind: "wfRunEnded"; status: LHStatus };
+  | { kind: "wfRunEnded"; status: LHStatus }
+  /** a THROW_EVENT node created a WorkflowEvent: wake AwaitWorkflowEvent callers */
+  | { kind: "workflowEventThrown"; event: WorkflowEvent };

@@ -1,21 +1,41 @@
 /**
- * What happens when a thread arrives at a node, by node type. Nodes that finish on arrival (ENTRYPOINT, NOP,
- * EXIT) complete their NodeRun at once; a TASK node creates its TaskRun and waits (see task-run.ts).
+ * What happens when a thread arrives at a node, and how a waiting node is re-checked, by node type.
+ * Nodes that finish on arrival (ENTRYPOINT, NOP, START_THREAD, START_MULTIPLE_THREADS, THROW_EVENT, a SLEEP in
+ * the past) complete their NodeRun at once; the others wait with their NodeRun RUNNING: TASK (task-node.ts),
+ * EXTERNAL_EVENT and SLEEP (event-nodes.ts), WAIT_FOR_THREADS (thread-nodes.ts), and EXIT while children of
+ * the thread still run.
  */
 import {
   LHErrorType,
   LHStatus,
+  ThreadType,
   type Node,
   type NodeRun,
   type ThreadRun,
   type VariableValue,
 } from "@pony/proto";
 import { VarSubError, evaluateAssignment } from "../variables";
-import { errorFailure, exceptionFailure, failNodeRun } from "./failures";
+import {
+  arriveAtExternalEventNode,
+  arriveAtSleepNode,
+  arriveAtThrowEventNode,
+  externalEventNodeOutput,
+  pollExternalEventNode,
+} from "./event-nodes";
+import { errorFailure, exceptionFailure, failNodeRun, nodeRunFailure, type ThreadFailure } from "./failures";
+import { isTerminal } from "./halting";
 import { threadScope } from "./scope";
-import type { EngineContext, WfRunState } from "./state";
+import { nodeRunKey, type EngineContext, type WfRunState } from "./state";
 import { arriveAtTaskNode, taskNodeOutput } from "./task-node";
 import { completeNodeRun } from "./thread";
+import {
+  arriveAtStartMultipleThreadsNode,
+  arriveAtStartThreadNode,
+  arriveAtWaitForThreadsNode,
+  pollWaitForThreadsNode,
+  threadNodeOutput,
+} from "./thread-nodes";
+import { arriveAtUserTaskNode, userTaskNodeOutput } from "./user-task-node";
 
 export function arriveAtNode(
   state: WfRunState,
@@ -32,46 +52,121 @@ export function arriveAtNode(
     case "nop":
       completeNodeRun(nodeRun, ctx.nowMs);
       return;
-    case "exit": {
+    case "exit":
       nodeRun.nodeType = { case: "exit", value: {} as never };
-      const failureDef = node.node.value.failureDef;
-      if (!failureDef) {
-        completeNodeRun(nodeRun, ctx.nowMs);
-        return;
-      }
-      let content: VariableValue | undefined;
-      try {
-        content = failureDef.content
-          ? evaluateAssignment(failureDef.content, threadScope(state, thread.number))
-          : undefined;
-      } catch (e) {
-        if (!(e instanceof VarSubError)) throw e;
-        failNodeRun(nodeRun, errorFailure(LHErrorType.VAR_SUB_ERROR, e.message), ctx.nowMs);
-        return;
-      }
-      const builtIn = /^[A-Z_]+$/.test(failureDef.failureName);
-      failNodeRun(
-        nodeRun,
-        builtIn
-          ? { name: failureDef.failureName, message: failureDef.message, content, isException: false }
-          : exceptionFailure(failureDef.failureName, failureDef.message, content),
-        ctx.nowMs,
-      );
+      pollExit(state, ctx, thread, node, nodeRun);
       return;
-    }
     case "task":
       arriveAtTaskNode(state, ctx, thread, node.node.value, nodeRun);
+      return;
+    case "startThread":
+      arriveAtStartThreadNode(state, ctx, thread, node.node.value, nodeRun);
+      return;
+    case "startMultipleThreads":
+      arriveAtStartMultipleThreadsNode(state, ctx, thread, node.node.value, nodeRun);
+      return;
+    case "waitForThreads":
+      arriveAtWaitForThreadsNode(state, ctx, thread, node.node.value, nodeRun);
+      return;
+    case "externalEvent":
+      arriveAtExternalEventNode(state, ctx, thread, node.node.value, nodeRun);
+      return;
+    case "sleep":
+      arriveAtSleepNode(state, ctx, thread, node.node.value, nodeRun);
+      return;
+    case "throwEvent":
+      arriveAtThrowEventNode(state, ctx, thread, node.node.value, nodeRun);
+      return;
+    case "userTask":
+      arriveAtUserTaskNode(state, ctx, thread, node.node.value, nodeRun);
       return;
     default:
       failNodeRun(
         nodeRun,
-        errorFailure(
-          LHErrorType.INTERNAL_ERROR,
-          `node '${nodeRun.nodeName}' is a ${String(node.node.case ?? "typeless")} node, which this server does not run yet`,
-        ),
+        errorFailure(LHErrorType.INTERNAL_ERROR, `node '${nodeRun.nodeName}' has no node type`),
         ctx.nowMs,
       );
   }
+}
+
+/** Re-checks a waiting node; returns true if its NodeRun moved (completed or failed). */
+export function pollNode(
+  state: WfRunState,
+  ctx: EngineContext,
+  thread: ThreadRun,
+  node: Node,
+  nodeRun: NodeRun,
+): boolean {
+  switch (node.node.case) {
+    case "exit":
+      return pollExit(state, ctx, thread, node, nodeRun);
+    case "waitForThreads":
+      return pollWaitForThreadsNode(state, ctx, thread, node.node.value, nodeRun);
+    case "externalEvent":
+      return pollExternalEventNode(state, ctx, thread, nodeRun);
+    default:
+      return false;
+  }
+}
+
+/**
+ * EXIT: waits until every CHILD thread has ended; a child that failed and was never handled or reported
+ * fails the thread with CHILD_FAILURE (B-THR-5); an EXIT with a `failure_def` throws that failure (B-THR-6).
+ */
+function pollExit(
+  state: WfRunState,
+  ctx: EngineContext,
+  thread: ThreadRun,
+  node: Node,
+  nodeRun: NodeRun,
+): boolean {
+  const children = state.wfRun.threadRuns.filter(
+    (t) => t.parentThreadId === thread.number && t.type === ThreadType.CHILD,
+  );
+  if (children.some((c) => !isTerminal(c.status))) return false;
+  const unhandled = children.find(
+    (c) => c.status !== LHStatus.COMPLETED && !thread.handledFailedChildren.includes(c.number),
+  );
+  if (unhandled) {
+    thread.handledFailedChildren.push(unhandled.number);
+    failNodeRun(nodeRun, childFailure(state, unhandled), ctx.nowMs);
+    return true;
+  }
+  const failureDef = node.node.case === "exit" ? node.node.value.failureDef : undefined;
+  if (!failureDef) {
+    completeNodeRun(nodeRun, ctx.nowMs);
+    return true;
+  }
+  let content: VariableValue | undefined;
+  try {
+    content = failureDef.content
+      ? evaluateAssignment(failureDef.content, threadScope(state, thread.number))
+      : undefined;
+  } catch (e) {
+    if (!(e instanceof VarSubError)) throw e;
+    failNodeRun(nodeRun, errorFailure(LHErrorType.VAR_SUB_ERROR, e.message), ctx.nowMs);
+    return true;
+  }
+  const builtIn = /^[A-Z_]+$/.test(failureDef.failureName);
+  failNodeRun(
+    nodeRun,
+    builtIn
+      ? { name: failureDef.failureName, message: failureDef.message, content, isException: false }
+      : exceptionFailure(failureDef.failureName, failureDef.message, content),
+    ctx.nowMs,
+  );
+  return true;
+}
+
+/** How a failed child is re-thrown in its parent: an EXCEPTION keeps its name, an ERROR is CHILD_FAILURE. */
+export function childFailure(state: WfRunState, child: ThreadRun): ThreadFailure {
+  const message = `child thread ${child.number} failed: ${child.errorMessage ?? ""}`;
+  if (child.status === LHStatus.EXCEPTION) {
+    const last = state.nodeRuns.get(nodeRunKey(child.number, child.currentNodePosition));
+    const cause = last ? nodeRunFailure(last) : undefined;
+    return exceptionFailure(cause?.isException ? cause.name : "child-exception", message, cause?.content);
+  }
+  return errorFailure(LHErrorType.CHILD_FAILURE, message);
 }
 
 /** The output of a finished NodeRun, used by `node_output` mutations (B-RUN-9). */
@@ -80,6 +175,13 @@ export function nodeOutput(state: WfRunState, nodeRun: NodeRun): VariableValue |
   switch (nodeRun.nodeType.case) {
     case "task":
       return taskNodeOutput(state, nodeRun);
+    case "externalEvent":
+      return externalEventNodeOutput(state, nodeRun);
+    case "startThread":
+    case "startMultipleThreads":
+      return threadNodeOutput(nodeRun);
+    case "userTask":
+      return userTaskNodeOutput(state, nodeRun);
     default:
       return undefined;
   }

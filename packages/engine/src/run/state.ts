@@ -1,4 +1,14 @@
-import type { NodeRun, TaskDef, TaskRun, Variable, WfRun, WfSpec } from "@pony/proto";
+import type {
+  ExternalEvent,
+  NodeRun,
+  TaskDef,
+  TaskRun,
+  UserTaskRun,
+  Variable,
+  WfRun,
+  WfSpec,
+  WorkflowEvent,
+} from "@pony/proto";
 import type { Effect } from "./effects";
 
 /**
@@ -17,6 +27,12 @@ export interface WfRunState {
   taskRuns: Map<string, TaskRun>;
   /** keyed by variableKey(thread, name) */
   variables: Map<string, Variable>;
+  /** ExternalEvents not claimed yet (and those claimed by this command), keyed by eventKey(def, guid) */
+  externalEvents: Map<string, ExternalEvent>;
+  /** UserTaskRuns of current USER_TASK NodeRuns, keyed by guid */
+  userTaskRuns: Map<string, UserTaskRun>;
+  /** per WorkflowEventDef name, how many WorkflowEvents this WfRun has thrown */
+  workflowEventCounts: Map<string, number>;
   changes: ChangeSet;
 }
 
@@ -25,11 +41,27 @@ export interface ChangeSet {
   nodeRuns: Set<string>;
   taskRuns: Set<string>;
   variables: Set<string>;
+  externalEvents: Set<string>;
+  /** ExternalEvents removed (retention), keyed by eventKey */
+  deletedExternalEvents: Set<string>;
+  userTaskRuns: Set<string>;
+  workflowEvents: WorkflowEvent[];
 }
 
 export function emptyChanges(): ChangeSet {
-  return { wfRun: false, nodeRuns: new Set(), taskRuns: new Set(), variables: new Set() };
+  return {
+    wfRun: false,
+    nodeRuns: new Set(),
+    taskRuns: new Set(),
+    variables: new Set(),
+    externalEvents: new Set(),
+    deletedExternalEvents: new Set(),
+    userTaskRuns: new Set(),
+    workflowEvents: [],
+  };
 }
+
+export const eventKey = (defName: string, guid: string): string => `${defName}/${guid}`;
 
 export const nodeRunKey = (thread: number, position: number): string => `${thread}/${position}`;
 export const variableKey = (thread: number, name: string): string => `${thread}/${name}`;
@@ -44,4 +76,6 @@ export interface EngineContext {
   effects: Effect[];
   /** how many NodeRuns one command may create before the thread is failed (guard against tight loops) */
   maxNodeRunsPerCommand: number;
+  /** how many ThreadRuns one WfRun may have at once before starting another fails the node */
+  maxThreadsPerWfRun: number;
 }

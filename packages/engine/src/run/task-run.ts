@@ -28,7 +28,7 @@ import {
 } from "@pony/proto";
 import { errorFailure, exceptionFailure, failNodeRun, type ThreadFailure } from "./failures";
 import { nodeRunKey, type EngineContext, type WfRunState } from "./state";
-import { advanceThread, completeNodeRun } from "./thread";
+import { completeNodeRun } from "./thread";
 
 export const taskTimeoutTimerKey = (guid: string, attempt: number) => `task-timeout/${guid}/${attempt}`;
 export const taskBackoffTimerKey = (guid: string, attempt: number) => `task-backoff/${guid}/${attempt}`;
@@ -249,6 +249,7 @@ function owningNodeRun(state: WfRunState, taskRun: TaskRun): NodeRun | undefined
   return nodeRun;
 }
 
-function continueThread(state: WfRunState, ctx: EngineContext, nodeRun: NodeRun): void {
-  advanceThread(state, ctx, nodeRun.id!.threadRunNumber);
+/** The NodeRun changed: the WfRun settles after the command, which moves its thread on. */
+function continueThread(state: WfRunState, _ctx: EngineContext, nodeRun: NodeRun): void {
+  state.changes.nodeRuns.add(nodeRunKey(nodeRun.id!.threadRunNumber, nodeRun.id!.position));
 }

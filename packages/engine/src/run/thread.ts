@@ -1,22 +1,28 @@
 /**
  * The ThreadRun state machine.
  *
- *   RUNNING ──(EXIT node completes)──────────────────────────────▶ COMPLETED
- *   RUNNING ──(a NodeRun fails, no handler / edge or mutation fails)▶ ERROR (built-in failure)
- *                                                                  └▶ EXCEPTION (business failure)
+ *   RUNNING ──(EXIT node completes)──────────────────────────────────────▶ COMPLETED
+ *   RUNNING ──(a failure nobody handles)─────────────────────────────────▶ ERROR (built-in failure)
+ *                                                                        └▶ EXCEPTION (business failure)
+ *   RUNNING ⇄ HALTING ⇄ HALTED  (halt reasons: see halting.ts)
  *
- * A RUNNING thread always has exactly one current NodeRun (position `current_node_position`):
- *  - the NodeRun is RUNNING: the thread waits (for a task worker, a timer, …) and does nothing;
+ * A thread always has exactly one current NodeRun (position `current_node_position`). While RUNNING:
+ *  - the NodeRun is RUNNING: the thread waits; nodes that wait on other threads or events are polled
+ *    (`pollNode`) each time the WfRun settles;
  *  - the NodeRun is COMPLETED: the thread takes the first outgoing edge whose condition holds (B-RUN-6),
- *    applies that edge's mutations all-or-nothing (B-RUN-8) and arrives at the next node, creating the NodeRun
- *    at position + 1. Nodes that finish on arrival (ENTRYPOINT, NOP) let the thread move on at once;
- *  - the NodeRun failed: the failure becomes the thread's failure.
- * `advanceThread` repeats this until the thread waits or ends. One command may create at most
- * `maxNodeRunsPerCommand` NodeRuns; beyond that the thread fails, so a tight loop cannot hang the server.
+ *    applies that edge's mutations all-or-nothing (B-RUN-8) and arrives at the next node (position + 1);
+ *  - the NodeRun failed: the first matching FailureHandlerDef of the node starts a FAILURE_HANDLER thread and
+ *    the thread halts until it ends (B-THR-4): handled → the thread goes on along the node's edges (without
+ *    mutations); not handled, or no handler → the thread fails with the node's failure (B-THR-5).
+ * When a thread ends it tells whoever waits on it: the WfRun (entrypoint), the thread whose failure or
+ * interrupt it handled, or its parent's WAIT_FOR_THREADS / EXIT (picked up when the WfRun settles).
+ * One command may create at most `maxNodeRunsPerCommand` NodeRuns per thread; beyond that the thread fails,
+ * so a tight loop cannot hang the server.
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
+  FailureHandlerDef_LHFailureType,
   LHErrorType,
   LHStatus,
   NodeRunSchema,
@@ -24,6 +30,8 @@ import {
   ThreadType,
   VariableSchema,
   VariableIdSchema,
+  type Failure,
+  type FailureHandlerDef,
   type Node,
   type NodeRun,
   type ThreadRun,
@@ -39,8 +47,9 @@ import {
   evaluateMutationRhs,
   nullValue,
 } from "../variables";
-import { arriveAtNode, nodeOutput } from "./nodes";
-import { errorFailure, failNodeRun, nodeRunFailure, type ThreadFailure } from "./failures";
+import { errorFailure, nodeRunFailure, type ThreadFailure } from "./failures";
+import { addHaltReason, isTerminal, removeHaltReasons } from "./halting";
+import { arriveAtNode, nodeOutput, pollNode } from "./nodes";
 import { resolveVariableKey, threadScope } from "./scope";
 import { nodeRunKey, variableKey, type EngineContext, type WfRunState } from "./state";
 
@@ -58,9 +67,18 @@ export function currentNodeRun(state: WfRunState, thread: ThreadRun): NodeRun | 
   return state.nodeRuns.get(nodeRunKey(thread.number, thread.currentNodePosition));
 }
 
+export function touchNodeRun(state: WfRunState, nodeRun: NodeRun): void {
+  state.changes.nodeRuns.add(nodeRunKey(nodeRun.id!.threadRunNumber, nodeRun.id!.position));
+}
+
+/** ThreadRuns of the WfRun that are not terminal (the guard counts these). */
+export function liveThreadCount(state: WfRunState): number {
+  return state.wfRun.threadRuns.filter((t) => !isTerminal(t.status)).length;
+}
+
 /**
- * Creates a ThreadRun with its Variables (input value, else default, else null) and its ENTRYPOINT NodeRun,
- * then advances it. `inputs` have already been validated against the ThreadSpec.
+ * Creates a ThreadRun with its Variables (input value, else default, else null) and its ENTRYPOINT NodeRun.
+ * The caller lets the WfRun settle, which runs it. Inputs the ThreadSpec does not declare are ignored.
  */
 export function startThread(
   state: WfRunState,
@@ -70,6 +88,8 @@ export function startThread(
     type: ThreadType;
     parentThreadId?: number;
     inputs: Map<string, VariableValue>;
+    failureBeingHandled?: ThreadRun["failureBeingHandled"];
+    interruptTriggerId?: ThreadRun["interruptTriggerId"];
   },
 ): ThreadRun {
   const spec = state.wfSpec.threadSpecs[args.threadSpecName];
@@ -84,6 +104,8 @@ export function startThread(
     parentThreadId: args.parentThreadId,
     currentNodePosition: 0,
     type: args.type,
+    failureBeingHandled: args.failureBeingHandled,
+    interruptTriggerId: args.interruptTriggerId,
   });
   state.wfRun.threadRuns.push(thread);
   state.wfRun.greatestThreadrunNumber = number;
@@ -114,7 +136,6 @@ export function startThread(
   const entry = newNodeRun(state, ctx, thread, entrypointName, 0);
   entry.nodeType = { case: "entrypoint", value: {} as never };
   completeNodeRun(entry, ctx.nowMs);
-  advanceThread(state, ctx, number);
   return thread;
 }
 
@@ -146,71 +167,178 @@ export function completeNodeRun(nodeRun: NodeRun, nowMs: number): void {
   nodeRun.endTime = timestampFromMs(nowMs);
 }
 
-/** Moves a thread forward until it waits, completes or fails (see the comment at the top). */
-export function advanceThread(state: WfRunState, ctx: EngineContext, threadNumber: number): void {
+/**
+ * Moves a RUNNING thread forward until it waits, ends or halts (see the comment at the top). Returns true if
+ * it changed anything.
+ */
+export function advanceThread(state: WfRunState, ctx: EngineContext, threadNumber: number): boolean {
   let created = 0;
+  let changed = false;
   for (;;) {
     const thread = findThread(state, threadNumber);
-    if (!thread || thread.status !== LHStatus.RUNNING) return;
+    if (!thread || thread.status !== LHStatus.RUNNING) return changed;
     const nodeRun = currentNodeRun(state, thread);
     if (!nodeRun) throw new Error(`thread ${threadNumber} has no current NodeRun loaded`);
-    switch (nodeRun.status) {
-      case LHStatus.COMPLETED: {
-        const spec = threadSpecOf(state, thread);
-        const node = spec.nodes[nodeRun.nodeName];
-        if (!node) throw new Error(`ThreadSpec '${thread.threadSpecName}' has no node '${nodeRun.nodeName}'`);
-        if (node.node.case === "exit") {
-          completeThread(state, ctx, thread);
-          return;
-        }
-        const next = takeEdge(state, thread, node, nodeRun);
-        if ("failure" in next) {
-          // The failure belongs to the NodeRun whose edges failed, so a client (and a handler) can see it.
-          failNodeRun(nodeRun, next.failure, ctx.nowMs);
-          state.changes.nodeRuns.add(nodeRunKey(thread.number, nodeRun.id!.position));
-          failThread(state, ctx, thread, next.failure);
-          return;
-        }
-        if (++created > ctx.maxNodeRunsPerCommand) {
-          failThread(
-            state,
-            ctx,
-            thread,
-            errorFailure(
-              LHErrorType.INTERNAL_ERROR,
-              `thread ${thread.number} ran more than ${ctx.maxNodeRunsPerCommand} nodes without waiting; ` +
-                `a loop without a blocking node is stopped here`,
-            ),
-          );
-          return;
-        }
-        const arrived = newNodeRun(state, ctx, thread, next.sink, nodeRun.id!.position + 1);
-        const sinkNode = spec.nodes[next.sink];
-        if (!sinkNode) throw new Error(`ThreadSpec '${thread.threadSpecName}' has no node '${next.sink}'`);
-        arriveAtNode(state, ctx, thread, sinkNode, arrived);
-        continue;
-      }
-      case LHStatus.ERROR:
-      case LHStatus.EXCEPTION:
-        failThread(state, ctx, thread, nodeRunFailure(nodeRun));
-        return;
-      default:
-        return; // waiting on the world
+    const spec = threadSpecOf(state, thread);
+    const node = spec.nodes[nodeRun.nodeName];
+    if (!node) throw new Error(`ThreadSpec '${thread.threadSpecName}' has no node '${nodeRun.nodeName}'`);
+
+    if (nodeRun.status === LHStatus.RUNNING) {
+      if (!pollNode(state, ctx, thread, node, nodeRun)) return changed;
+      touchNodeRun(state, nodeRun);
+      changed = true;
+      continue;
     }
+
+    let handledFailure = false;
+    if (nodeRun.status === LHStatus.ERROR || nodeRun.status === LHStatus.EXCEPTION) {
+      const failure = nodeRun.failures[nodeRun.failures.length - 1];
+      if (failure?.wasProperlyHandled) {
+        handledFailure = true;
+      } else if (failure?.failureHandlerThreadrunId !== undefined) {
+        return changed; // its handler is running; the thread is halted until it ends
+      } else {
+        handleNodeFailure(state, ctx, thread, node, nodeRun);
+        return true;
+      }
+    } else if (nodeRun.status !== LHStatus.COMPLETED) {
+      return changed;
+    }
+
+    if (node.node.case === "exit") {
+      // an EXIT completes the thread; so does a handled failure thrown by an EXIT's failure_def
+      completeThread(state, ctx, thread);
+      return true;
+    }
+    const next = takeEdge(state, thread, node, nodeRun, handledFailure);
+    if ("failure" in next) {
+      // The failure belongs to the node whose edges failed, where a client (and failure handlers) see it.
+      failNodeRunInPlace(state, nodeRun, next.failure, ctx.nowMs);
+      changed = true;
+      continue;
+    }
+    if (++created > ctx.maxNodeRunsPerCommand) {
+      failThread(
+        state,
+        ctx,
+        thread,
+        errorFailure(
+          LHErrorType.INTERNAL_ERROR,
+          `thread ${thread.number} ran more than ${ctx.maxNodeRunsPerCommand} nodes without waiting; ` +
+            `a loop without a blocking node is stopped here`,
+        ),
+      );
+      return true;
+    }
+    const arrived = newNodeRun(state, ctx, thread, next.sink, nodeRun.id!.position + 1);
+    const sinkNode = spec.nodes[next.sink];
+    if (!sinkNode) throw new Error(`ThreadSpec '${thread.threadSpecName}' has no node '${next.sink}'`);
+    arriveAtNode(state, ctx, thread, sinkNode, arrived);
+    changed = true;
   }
+}
+
+function failNodeRunInPlace(
+  state: WfRunState,
+  nodeRun: NodeRun,
+  failure: ThreadFailure,
+  nowMs: number,
+): void {
+  nodeRun.status = failure.isException ? LHStatus.EXCEPTION : LHStatus.ERROR;
+  nodeRun.errorMessage = failure.message;
+  nodeRun.endTime = timestampFromMs(nowMs);
+  nodeRun.failures.push({
+    $typeName: "littlehorse.Failure",
+    failureName: failure.name,
+    message: failure.message,
+    content: failure.content,
+    wasProperlyHandled: false,
+  });
+  touchNodeRun(state, nodeRun);
+}
+
+/** The first FailureHandlerDef of the node that catches this failure (B-THR-4). */
+export function matchFailureHandler(
+  handlers: readonly FailureHandlerDef[],
+  failure: ThreadFailure,
+): FailureHandlerDef | undefined {
+  return handlers.find((h) => {
+    const c = h.failureToCatch;
+    switch (c.case) {
+      case "specificFailure":
+        return c.value === failure.name;
+      case "anyFailureOfType":
+        return c.value === FailureHandlerDef_LHFailureType.FAILURE_TYPE_EXCEPTION
+          ? failure.isException
+          : !failure.isException;
+      default:
+        return true;
+    }
+  });
+}
+
+function handleNodeFailure(
+  state: WfRunState,
+  ctx: EngineContext,
+  thread: ThreadRun,
+  node: Node,
+  nodeRun: NodeRun,
+) {
+  const failure = nodeRunFailure(nodeRun);
+  const handler = matchFailureHandler(node.failureHandlers, failure);
+  if (!handler || !state.wfSpec.threadSpecs[handler.handlerSpecName]) {
+    failThread(state, ctx, thread, failure);
+    return;
+  }
+  const record = nodeRun.failures[nodeRun.failures.length - 1] as Failure;
+  const handlerThread = startFailureHandler(state, ctx, thread, nodeRun, handler.handlerSpecName, failure);
+  record.failureHandlerThreadrunId = handlerThread.number;
+  nodeRun.failureHandlerIds.push(handlerThread.number);
+  touchNodeRun(state, nodeRun);
+  addHaltReason(state, thread, {
+    case: "handlingFailure",
+    value: { handlerThreadId: handlerThread.number } as never,
+  });
+}
+
+/** Starts a FAILURE_HANDLER thread as a child of `failed`, with the failure's content in INPUT. */
+export function startFailureHandler(
+  state: WfRunState,
+  ctx: EngineContext,
+  failed: ThreadRun,
+  nodeRun: NodeRun,
+  handlerSpecName: string,
+  failure: ThreadFailure,
+): ThreadRun {
+  const inputs = new Map<string, VariableValue>();
+  if (failure.content) inputs.set("INPUT", failure.content);
+  return startThread(state, ctx, {
+    threadSpecName: handlerSpecName,
+    type: ThreadType.FAILURE_HANDLER,
+    parentThreadId: failed.number,
+    inputs,
+    failureBeingHandled: {
+      $typeName: "littlehorse.FailureBeingHandled",
+      threadRunNumber: failed.number,
+      nodeRunPosition: nodeRun.id!.position,
+      failureNumber: nodeRun.failures.length - 1,
+    },
+  });
 }
 
 /**
  * Picks the first outgoing edge whose condition holds and applies its mutations. Mutations run in order
- * and see each other's results; if any fails, none of them sticks.
+ * and see each other's results; if any fails, none of them sticks. After a handled failure the node has no
+ * output and its edges' mutations do not run.
  */
 function takeEdge(
   state: WfRunState,
   thread: ThreadRun,
   node: Node,
   nodeRun: NodeRun,
+  afterHandledFailure: boolean,
 ): { sink: string } | { failure: ThreadFailure } {
-  const output = nodeOutput(state, nodeRun);
+  const output = afterHandledFailure ? undefined : nodeOutput(state, nodeRun);
   const outputs = new Map<string, VariableValue>();
   if (output !== undefined) outputs.set(nodeRun.nodeName, output);
   const scope = threadScope(state, thread.number, undefined, outputs);
@@ -243,7 +371,7 @@ function takeEdge(
       ),
     };
   }
-  if (chosen.variableMutations.length > 0) {
+  if (chosen.variableMutations.length > 0 && !afterHandledFailure) {
     const pending = new Map<string, VariableValue>();
     const pendingScope = threadScope(state, thread.number, pending, outputs);
     try {
@@ -294,8 +422,9 @@ function declaredTypeOf(state: WfRunState, key: string, name: string) {
 function completeThread(state: WfRunState, ctx: EngineContext, thread: ThreadRun): void {
   thread.status = LHStatus.COMPLETED;
   thread.endTime = timestampFromMs(ctx.nowMs);
+  thread.haltReasons = [];
   state.changes.wfRun = true;
-  onThreadEnded(state, ctx, thread);
+  onThreadEnded(state, ctx, thread, undefined);
 }
 
 export function failThread(
@@ -304,17 +433,85 @@ export function failThread(
   thread: ThreadRun,
   failure: ThreadFailure,
 ): void {
+  if (isTerminal(thread.status)) return;
   thread.status = failure.isException ? LHStatus.EXCEPTION : LHStatus.ERROR;
   thread.errorMessage = failure.message;
   thread.endTime = timestampFromMs(ctx.nowMs);
+  thread.haltReasons = [];
   state.changes.wfRun = true;
-  onThreadEnded(state, ctx, thread);
+  onThreadEnded(state, ctx, thread, failure);
 }
 
-/** A WfRun's status is its entrypoint ThreadRun's status (B-RUN-5). */
-function onThreadEnded(state: WfRunState, ctx: EngineContext, thread: ThreadRun): void {
-  if (thread.type !== ThreadType.ENTRYPOINT) return;
-  state.wfRun.status = thread.status;
-  state.wfRun.endTime = timestampFromMs(ctx.nowMs);
-  ctx.effects.push({ kind: "wfRunEnded", status: thread.status });
+/** Tells whoever waits on a thread that it ended (see the comment at the top). */
+function onThreadEnded(
+  state: WfRunState,
+  ctx: EngineContext,
+  thread: ThreadRun,
+  failure: ThreadFailure | undefined,
+): void {
+  const retention = threadSpecOf(state, thread).retentionPolicy?.threadGcPolicy;
+  if (retention?.case === "secondsAfterThreadTermination" && thread.type !== ThreadType.ENTRYPOINT) {
+    ctx.effects.push({
+      kind: "armTimer",
+      key: `thread-retention/${thread.number}`,
+      dueMs: ctx.nowMs + Number(retention.value) * 1000,
+      command: { kind: "threadExpired", threadRunNumber: thread.number },
+    });
+  }
+  switch (thread.type) {
+    case ThreadType.ENTRYPOINT:
+      state.wfRun.status = thread.status;
+      state.wfRun.endTime = timestampFromMs(ctx.nowMs);
+      ctx.effects.push({ kind: "wfRunEnded", status: thread.status });
+      return;
+    case ThreadType.FAILURE_HANDLER: {
+      const handled = thread.failureBeingHandled;
+      const failed = handled && findThread(state, handled.threadRunNumber);
+      if (!handled || !failed) return;
+      const nodeRun = state.nodeRuns.get(nodeRunKey(handled.threadRunNumber, handled.nodeRunPosition));
+      const record = nodeRun?.failures[handled.failureNumber];
+      removeHaltReasons(
+        state,
+        failed,
+        (r) => r.reason.case === "handlingFailure" && r.reason.value.handlerThreadId === thread.number,
+      );
+      if (thread.status === LHStatus.COMPLETED) {
+        if (record && nodeRun) {
+          record.wasProperlyHandled = true;
+          touchNodeRun(state, nodeRun);
+        }
+      } else if (!isTerminal(failed.status)) {
+        failThread(
+          state,
+          ctx,
+          failed,
+          failure ??
+            errorFailure(LHErrorType.CHILD_FAILURE, `failure handler thread ${thread.number} failed`),
+        );
+      }
+      return;
+    }
+    case ThreadType.INTERRUPT: {
+      const interrupted =
+        thread.parentThreadId === undefined ? undefined : findThread(state, thread.parentThreadId);
+      if (!interrupted) return;
+      removeHaltReasons(
+        state,
+        interrupted,
+        (r) => r.reason.case === "interrupted" && r.reason.value.interruptThreadId === thread.number,
+      );
+      if (thread.status !== LHStatus.COMPLETED) {
+        failThread(
+          state,
+          ctx,
+          interrupted,
+          failure ??
+            errorFailure(LHErrorType.CHILD_FAILURE, `interrupt handler thread ${thread.number} failed`),
+        );
+      }
+      return;
+    }
+    default:
+      return; // a CHILD: its parent's WAIT_FOR_THREADS or EXIT notices when the WfRun settles
+  }
 }

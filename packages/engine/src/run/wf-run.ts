@@ -1,9 +1,11 @@
 /**
  * The WfRun state machine: creating a WfRun from a RunWf request, and applying one command to it.
  *
- * A WfRun is RUNNING from creation; its status is always its entrypoint ThreadRun's status (B-RUN-5), so it
- * becomes COMPLETED, ERROR or EXCEPTION when that thread does. Every command is applied by the thread and
- * task machines (thread.ts, task-run.ts); this file only routes commands and validates RunWf input.
+ * A WfRun is RUNNING from creation; its status is always its entrypoint ThreadRun's status (B-RUN-5): it is
+ * HALTING / HALTED while that thread is, and becomes COMPLETED, ERROR or EXCEPTION when it ends. Each command
+ * is applied by the machine it concerns (task-run.ts, event-nodes.ts, interrupts.ts, halting.ts, rescue.ts),
+ * then the WfRun settles: every thread moves as far as it can. This file routes commands, validates RunWf
+ * input and runs the settle loop.
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
@@ -13,16 +15,21 @@ import {
   VariableType,
   WfRunSchema,
   type RunWfRequest,
+  type ThreadRun,
   type VariableValue,
   type WfRunId,
   type WfSpec,
 } from "@pony/proto";
-import { InvalidArgumentError } from "../errors";
+import { InvalidArgumentError, NotFoundError } from "../errors";
 import { VarSubError, castTo, checkValueMatchesType, isNullValue, valueType } from "../variables";
 import type { WfRunCommand } from "./commands";
-import { emptyChanges, type EngineContext, type WfRunState } from "./state";
+import { matureSleepNode, timeOutExternalEventNode } from "./event-nodes";
+import { isTerminal, resumeThread, stopThread, syncHalts } from "./halting";
+import { postExternalEvent, startPendingInterrupts } from "./interrupts";
+import { rescueThread } from "./rescue";
+import { emptyChanges, eventKey, type EngineContext, type WfRunState } from "./state";
 import { claimTask, endTaskBackoff, reportTask, timeOutTask } from "./task-run";
-import { startThread } from "./thread";
+import { advanceThread, findThread, startThread } from "./thread";
 
 /**
  * Checks RunWf's variables against the entrypoint ThreadSpec (B-RUN-3): every required variable present,
@@ -83,6 +90,9 @@ export function createWfRun(
     nodeRuns: new Map(),
     taskRuns: new Map(),
     variables: new Map(),
+    externalEvents: new Map(),
+    userTaskRuns: new Map(),
+    workflowEventCounts: new Map(),
     changes: emptyChanges(),
   };
   state.changes.wfRun = true;
@@ -91,11 +101,35 @@ export function createWfRun(
     type: ThreadType.ENTRYPOINT,
     inputs,
   });
+  settle(state, ctx);
   return state;
 }
 
-/** Applies one command. Returns false when the command changed nothing (late report, stale timer, …). */
+/**
+ * Lets every thread move as far as it can: halt reasons and statuses are brought in step, pending interrupts
+ * start their handlers, and every RUNNING thread advances (which also re-checks nodes waiting on other
+ * threads or on events). Repeats until nothing changes; each round is bounded by the threads' own guards.
+ */
+export function settle(state: WfRunState, ctx: EngineContext): void {
+  for (let round = 0; round < 10_000; round++) {
+    let changed = syncHalts(state);
+    changed = startPendingInterrupts(state, ctx) || changed;
+    for (const thread of [...state.wfRun.threadRuns]) {
+      if (thread.status === LHStatus.RUNNING) changed = advanceThread(state, ctx, thread.number) || changed;
+    }
+    if (!changed) return;
+  }
+  throw new Error("the WfRun did not settle");
+}
+
+/** Applies one command, then lets the WfRun settle. Returns false when the command changed nothing. */
 export function applyCommand(state: WfRunState, ctx: EngineContext, command: WfRunCommand): boolean {
+  const changed = route(state, ctx, command);
+  if (changed) settle(state, ctx);
+  return changed;
+}
+
+function route(state: WfRunState, ctx: EngineContext, command: WfRunCommand): boolean {
   switch (command.kind) {
     case "taskClaimed":
       return claimTask(
@@ -112,5 +146,47 @@ export function applyCommand(state: WfRunState, ctx: EngineContext, command: WfR
       return timeOutTask(state, ctx, command.taskGuid, command.attemptNumber);
     case "taskBackoffElapsed":
       return endTaskBackoff(state, ctx, command.taskGuid, command.attemptNumber);
+    case "externalEventPosted":
+      postExternalEvent(state, ctx, command.event, command.retentionSeconds);
+      return true;
+    case "externalEventTimedOut":
+      return timeOutExternalEventNode(state, ctx, command.threadRunNumber, command.nodeRunPosition);
+    case "externalEventExpired": {
+      const key = eventKey(command.defName, command.guid);
+      const event = state.externalEvents.get(key);
+      if (!event || event.claimed) return false;
+      state.externalEvents.delete(key);
+      state.changes.deletedExternalEvents.add(key);
+      return true;
+    }
+    case "sleepMatured":
+      return matureSleepNode(state, ctx, command.threadRunNumber, command.nodeRunPosition);
+    case "threadExpired":
+      return expireThread(state, command.threadRunNumber);
+    case "wfRunExpired":
+      return false; // the runtime deletes the WfRun
+    case "stopThread":
+      return stopThread(state, ctx, requireThread(state, command.threadRunNumber));
+    case "resumeThread":
+      return resumeThread(state, ctx, requireThread(state, command.threadRunNumber));
+    case "rescueThread":
+      rescueThread(state, ctx, command.threadRunNumber, command.skipCurrentNode);
+      return true;
   }
+}
+
+function requireThread(state: WfRunState, number: number): ThreadRun {
+  const thread = findThread(state, number);
+  if (!thread) throw new NotFoundError(`WfRun '${state.wfRun.id?.id}' has no thread ${number}`);
+  return thread;
+}
+
+/** ThreadRetentionPolicy (B-THR-12): a terminated thread leaves the WfRun; numbers are never reused. */
+function expireThread(state: WfRunState, number: number): boolean {
+  const thread = findThread(state, number);
+  if (!thread || !isTerminal(thread.status) || thread.type === ThreadType.ENTRYPOINT) return false;
+  state.wfRun.threadRuns = state.wfRun.threadRuns.filter((t) => t.number !== number);
+  for (const t of state.wfRun.threadRuns) t.childThreadIds = t.childThreadIds.filter((n) => n !== number);
+  state.changes.wfRun = true;
+  return true;
 }

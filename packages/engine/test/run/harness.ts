@@ -42,6 +42,7 @@ export class EngineHarness {
       taskDef: (name) => this.taskDefs.find((t) => t.id?.name === name),
       effects: this.effects,
       maxNodeRunsPerCommand,
+      maxThreadsPerWfRun: 100,
     };
   }
 

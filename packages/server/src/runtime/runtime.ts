@@ -15,6 +15,7 @@ import {
   type WfRun,
   type WfRunId,
   type WfSpec,
+  type WorkflowEvent,
 } from "@pony/proto";
 import {
   AlreadyExistsError,
@@ -29,6 +30,7 @@ import {
   type TimerCommand,
   type WfRunCommand,
   type WfRunState,
+  eventKey,
 } from "@pony/engine";
 import type { Logger } from "pino";
 import type { QueuedTask, Store } from "../store/store";
@@ -41,6 +43,8 @@ import { wfRunKey } from "./ids";
 export interface RuntimeOptions {
   /** NodeRuns one command may create before the thread fails (tight-loop guard) */
   maxNodeRunsPerCommand?: number;
+  /** live ThreadRuns one WfRun may have (guard against endless thread spawning) */
+  maxThreadsPerWfRun?: number;
   /** WfRuns kept in memory between commands */
   maxCachedWfRuns?: number;
   now?: () => number;
@@ -62,6 +66,9 @@ export class Runtime {
   private readonly timers: TimerWheel<TimerPayload>;
   private readonly cache = new Map<string, WfRunState>();
   private readonly maxNodeRunsPerCommand: number;
+  private readonly maxThreadsPerWfRun: number;
+  /** AwaitWorkflowEvent callers waiting for an event of a WfRun */
+  readonly workflowEventWaiters = new Map<string, Set<(event: WorkflowEvent) => boolean>>();
   private readonly maxCachedWfRuns: number;
   readonly now: () => number;
 
@@ -72,6 +79,7 @@ export class Runtime {
   ) {
     this.now = opts.now ?? Date.now;
     this.maxNodeRunsPerCommand = opts.maxNodeRunsPerCommand ?? 10_000;
+    this.maxThreadsPerWfRun = opts.maxThreadsPerWfRun ?? 5_000;
     this.maxCachedWfRuns = opts.maxCachedWfRuns ?? 20_000;
     this.timers = new TimerWheel((e) => this.fireTimer(e.payload), this.now);
     this.processor = new Processor(store, {
@@ -120,6 +128,7 @@ export class Runtime {
       taskDef: (name) => lookup.taskDef(name),
       effects: [],
       maxNodeRunsPerCommand: this.maxNodeRunsPerCommand,
+      maxThreadsPerWfRun: this.maxThreadsPerWfRun,
     };
   }
 
@@ -250,12 +259,15 @@ export class Runtime {
   }
 
   /** Deletes a WfRun and everything under it (B-RUN-12). A WfRun still running cannot be deleted. */
-  deleteWfRun(tenant: string, key: string): Promise<void> {
+  deleteWfRun(tenant: string, key: string, _byRetention = false): Promise<void> {
     return this.submit({
       wfRun: { tenant, key },
       apply: (tx) => {
         const state = this.cached(tenant, key);
-        if (!state) throw new NotFoundError(`WfRun '${key}' not found`);
+        if (!state) {
+          if (_byRetention) return;
+          throw new NotFoundError(`WfRun '${key}' not found`);
+        }
         const status = state.wfRun.status;
         if (status === LHStatus.RUNNING || status === LHStatus.HALTING || status === LHStatus.STARTING) {
           throw new FailedPreconditionError(
@@ -333,9 +345,33 @@ export class Runtime {
           tx.ops.push({ op: "deleteTimer", tenant, wfRunKey: key, key: effect.key });
           tx.afterCommit(() => this.timers.cancel(cacheKey(tenant, key) + "\u0000" + effect.key));
           break;
-        case "wfRunEnded":
+        case "wfRunEnded": {
+          const retention = state.wfSpec.retentionPolicy?.wfGcPolicy;
+          if (retention?.case === "secondsAfterWfTermination") {
+            // WorkflowRetentionPolicy (B-EVT-7): the WfRun is deleted when this timer fires
+            const dueMs = ctx.nowMs + Number(retention.value) * 1000;
+            const command = { kind: "wfRunExpired" } as const;
+            tx.ops.push({
+              op: "putTimer",
+              timer: { tenant, wfRunKey: key, key: "wf-retention", dueMs, command },
+            });
+            tx.afterCommit(() =>
+              this.timers.arm(cacheKey(tenant, key) + "\u0000wf-retention", dueMs, {
+                tenant,
+                wfRunKey: key,
+                key: "wf-retention",
+                command,
+              }),
+            );
+          }
           tx.afterCommit(() => this.cache.delete(cacheKey(tenant, key)));
           break;
+        }
+        case "workflowEventThrown": {
+          const event = effect.event;
+          tx.afterCommit(() => this.notifyWorkflowEvent(tenant, key, event));
+          break;
+        }
       }
     }
     ctx.effects.length = 0;
@@ -354,6 +390,26 @@ export class Runtime {
       const variable = state.variables.get(k);
       if (variable) tx.ops.push({ op: "putVariable", tenant, wfRunKey: key, variable });
     }
+    for (const k of ch.externalEvents) {
+      const event = state.externalEvents.get(k);
+      if (event) tx.ops.push({ op: "putExternalEvent", tenant, wfRunKey: key, event });
+    }
+    for (const k of ch.deletedExternalEvents) {
+      const slash = k.indexOf("/");
+      tx.ops.push({
+        op: "deleteExternalEvent",
+        tenant,
+        wfRunKey: key,
+        defName: k.slice(0, slash),
+        guid: k.slice(slash + 1),
+      });
+    }
+    for (const guid of ch.userTaskRuns) {
+      const userTaskRun = state.userTaskRuns.get(guid);
+      if (userTaskRun) tx.ops.push({ op: "putUserTaskRun", tenant, wfRunKey: key, userTaskRun });
+    }
+    for (const event of ch.workflowEvents)
+      tx.ops.push({ op: "putWorkflowEvent", tenant, wfRunKey: key, event });
     state.changes = emptyChanges();
     this.prune(state);
   }
@@ -372,6 +428,21 @@ export class Runtime {
       }
     }
     for (const guid of state.taskRuns.keys()) if (!liveTasks.has(guid)) state.taskRuns.delete(guid);
+    const liveEvents = new Set<string>();
+    const liveUserTasks = new Set<string>();
+    for (const nodeRun of state.nodeRuns.values()) {
+      if (nodeRun.nodeType.case === "externalEvent" && nodeRun.nodeType.value.externalEventId) {
+        const id = nodeRun.nodeType.value.externalEventId;
+        liveEvents.add(eventKey(id.externalEventDefId?.name ?? "", id.guid));
+      }
+      if (nodeRun.nodeType.case === "userTask" && nodeRun.nodeType.value.userTaskRunId) {
+        liveUserTasks.add(nodeRun.nodeType.value.userTaskRunId.userTaskGuid);
+      }
+    }
+    for (const [k, event] of state.externalEvents)
+      if (event.claimed && !liveEvents.has(k)) state.externalEvents.delete(k);
+    for (const guid of state.userTaskRuns.keys())
+      if (!liveUserTasks.has(guid)) state.userTaskRuns.delete(guid);
   }
 
   /** A task just became available: give it to a waiting poller, or queue it. */
@@ -382,9 +453,35 @@ export class Runtime {
   }
 
   private fireTimer(t: TimerPayload): void {
+    if (t.command.kind === "wfRunExpired") {
+      this.deleteWfRun(t.tenant, t.wfRunKey, true).catch((e: unknown) =>
+        this.log.error({ err: e, wfRun: t.wfRunKey }, "retention could not delete a WfRun"),
+      );
+      return;
+    }
     this.command(t.tenant, t.wfRunKey, t.command, (tx) =>
       tx.ops.push({ op: "deleteTimer", tenant: t.tenant, wfRunKey: t.wfRunKey, key: t.key }),
     ).catch((e: unknown) => this.log.error({ err: e, timer: t.key }, "a timer command failed"));
+  }
+
+  /** Wakes AwaitWorkflowEvent callers of this WfRun; each waiter returns true when it took the event. */
+  private notifyWorkflowEvent(tenant: string, key: string, event: WorkflowEvent): void {
+    const waiters = this.workflowEventWaiters.get(cacheKey(tenant, key));
+    if (!waiters) return;
+    for (const w of [...waiters]) if (w(event)) waiters.delete(w);
+    if (waiters.size === 0) this.workflowEventWaiters.delete(cacheKey(tenant, key));
+  }
+
+  /** Registers an AwaitWorkflowEvent caller; returns a function that removes it. */
+  awaitWorkflowEvents(tenant: string, key: string, waiter: (event: WorkflowEvent) => boolean): () => void {
+    const k = cacheKey(tenant, key);
+    let set = this.workflowEventWaiters.get(k);
+    if (!set) this.workflowEventWaiters.set(k, (set = new Set()));
+    set.add(waiter);
+    return () => {
+      set.delete(waiter);
+      if (set.size === 0) this.workflowEventWaiters.delete(k);
+    };
   }
 
   // ---- cache ------------------------------------------------------------------------------------------
@@ -411,6 +508,14 @@ export class Runtime {
       nodeRuns: new Map(rows.nodeRuns.map((n) => [nodeRunKey(n.id!.threadRunNumber, n.id!.position), n])),
       taskRuns: new Map(rows.taskRuns.map((t) => [t.id!.taskGuid, t])),
       variables: new Map(rows.variables.map((v) => [variableKey(v.id!.threadRunNumber, v.id!.name), v])),
+      externalEvents: new Map(
+        rows.unclaimedEvents.map((e) => [
+          eventKey(e.id?.externalEventDefId?.name ?? "", e.id?.guid ?? ""),
+          e,
+        ]),
+      ),
+      userTaskRuns: new Map(rows.userTaskRuns.map((u) => [u.id!.userTaskGuid, u])),
+      workflowEventCounts: rows.workflowEventCounts,
       changes: emptyChanges(),
     };
     this.cache.set(cacheKey(tenant, key), state);

@@ -43,4 +43,24 @@ export const SQLITE_MIGRATIONS: { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: `
+      CREATE TABLE external_events (
+        tenant TEXT NOT NULL, wf_run_key TEXT NOT NULL, def_name TEXT NOT NULL, guid TEXT NOT NULL,
+        created_ms INTEGER NOT NULL, claimed INTEGER NOT NULL, bytes BLOB NOT NULL,
+        PRIMARY KEY (tenant, wf_run_key, def_name, guid)
+      );
+      CREATE TABLE workflow_events (
+        tenant TEXT NOT NULL, wf_run_key TEXT NOT NULL, def_name TEXT NOT NULL, number INTEGER NOT NULL,
+        created_ms INTEGER NOT NULL, bytes BLOB NOT NULL,
+        PRIMARY KEY (tenant, wf_run_key, def_name, number)
+      );
+      CREATE TABLE user_task_runs (
+        tenant TEXT NOT NULL, wf_run_key TEXT NOT NULL, guid TEXT NOT NULL, def_name TEXT NOT NULL,
+        status INTEGER NOT NULL, user_id TEXT, user_group TEXT, scheduled_ms INTEGER, bytes BLOB NOT NULL,
+        PRIMARY KEY (tenant, wf_run_key, guid)
+      );
+    `,
+  },
 ];

@@ -3,6 +3,12 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
+  ExternalEventSchema,
+  UserTaskRunSchema,
+  WorkflowEventSchema,
+  type ExternalEvent,
+  type UserTaskRun,
+  type WorkflowEvent,
   NodeRunSchema,
   TaskRunSchema,
   VariableSchema,
@@ -26,6 +32,22 @@ import type {
 } from "./store";
 
 const SQL = {
+  putExternalEvent: `INSERT INTO external_events (tenant, wf_run_key, def_name, guid, created_ms, claimed, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, wf_run_key, def_name, guid) DO UPDATE SET claimed = excluded.claimed, bytes = excluded.bytes`,
+  deleteExternalEvent: `DELETE FROM external_events WHERE tenant = ? AND wf_run_key = ? AND def_name = ? AND guid = ?`,
+  getExternalEvent: `SELECT bytes FROM external_events WHERE tenant = ? AND wf_run_key = ? AND def_name = ? AND guid = ?`,
+  listExternalEvents: `SELECT bytes FROM external_events WHERE tenant = ? AND wf_run_key = ? ORDER BY created_ms, guid`,
+  listUnclaimedEvents: `SELECT bytes FROM external_events WHERE tenant = ? AND wf_run_key = ? AND claimed = 0 ORDER BY created_ms, guid`,
+  putWorkflowEvent: `INSERT OR REPLACE INTO workflow_events (tenant, wf_run_key, def_name, number, created_ms, bytes) VALUES (?, ?, ?, ?, ?, ?)`,
+  listWorkflowEvents: `SELECT bytes FROM workflow_events WHERE tenant = ? AND wf_run_key = ? ORDER BY created_ms, def_name, number`,
+  countWorkflowEvents: `SELECT def_name, COUNT(*) AS n FROM workflow_events WHERE tenant = ? AND wf_run_key = ? GROUP BY def_name`,
+  putUserTaskRun: `INSERT INTO user_task_runs (tenant, wf_run_key, guid, def_name, status, user_id, user_group, scheduled_ms, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, wf_run_key, guid) DO UPDATE SET status = excluded.status, user_id = excluded.user_id, user_group = excluded.user_group, bytes = excluded.bytes`,
+  getUserTaskRun: `SELECT bytes FROM user_task_runs WHERE tenant = ? AND wf_run_key = ? AND guid = ?`,
+  listUserTaskRuns: `SELECT bytes FROM user_task_runs WHERE tenant = ? AND wf_run_key = ? ORDER BY scheduled_ms, guid`,
+  deleteExternalEventsOfRun: `DELETE FROM external_events WHERE tenant = ? AND wf_run_key = ?`,
+  deleteWorkflowEventsOfRun: `DELETE FROM workflow_events WHERE tenant = ? AND wf_run_key = ?`,
+  deleteUserTaskRunsOfRun: `DELETE FROM user_task_runs WHERE tenant = ? AND wf_run_key = ?`,
   putMetadata: `INSERT INTO metadata (tenant, kind, name, major, minor, bytes, deleted) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (tenant, kind, name, major, minor) DO UPDATE SET bytes = excluded.bytes, deleted = excluded.deleted`,
   deleteMetadata: `DELETE FROM metadata WHERE tenant = ? AND kind = ? AND name = ? AND major = ? AND minor = ?`,
@@ -98,6 +120,13 @@ export class SqliteStore implements Store {
       listVariables: db.prepare(SQL.listVariables),
       loadQueue: db.prepare(SQL.loadQueue),
       loadTimers: db.prepare(SQL.loadTimers),
+      getExternalEvent: db.prepare(SQL.getExternalEvent),
+      listExternalEvents: db.prepare(SQL.listExternalEvents),
+      listUnclaimedEvents: db.prepare(SQL.listUnclaimedEvents),
+      listWorkflowEvents: db.prepare(SQL.listWorkflowEvents),
+      countWorkflowEvents: db.prepare(SQL.countWorkflowEvents),
+      getUserTaskRun: db.prepare(SQL.getUserTaskRun),
+      listUserTaskRuns: db.prepare(SQL.listUserTaskRuns),
     };
     this.writer = new SqliteWriter(file);
   }
@@ -187,6 +216,58 @@ export class SqliteStore implements Store {
         ]);
         return;
       }
+      case "putExternalEvent": {
+        const e = op.event;
+        out.push([
+          SQL.putExternalEvent,
+          [
+            op.tenant,
+            op.wfRunKey,
+            e.id!.externalEventDefId!.name,
+            e.id!.guid,
+            ms(e.createdAt) ?? 0,
+            e.claimed ? 1 : 0,
+            toBinary(ExternalEventSchema, e),
+          ],
+        ]);
+        return;
+      }
+      case "deleteExternalEvent":
+        out.push([SQL.deleteExternalEvent, [op.tenant, op.wfRunKey, op.defName, op.guid]]);
+        return;
+      case "putWorkflowEvent": {
+        const e = op.event;
+        out.push([
+          SQL.putWorkflowEvent,
+          [
+            op.tenant,
+            op.wfRunKey,
+            e.id!.workflowEventDefId!.name,
+            e.id!.number,
+            ms(e.createdAt) ?? 0,
+            toBinary(WorkflowEventSchema, e),
+          ],
+        ]);
+        return;
+      }
+      case "putUserTaskRun": {
+        const u = op.userTaskRun;
+        out.push([
+          SQL.putUserTaskRun,
+          [
+            op.tenant,
+            op.wfRunKey,
+            u.id!.userTaskGuid,
+            u.userTaskDefId?.name ?? "",
+            u.status,
+            u.userId ?? null,
+            u.userGroup ?? null,
+            ms(u.scheduledTime),
+            toBinary(UserTaskRunSchema, u),
+          ],
+        ]);
+        return;
+      }
       case "deleteWfRun":
         for (const sql of [
           SQL.deleteWfRun,
@@ -195,6 +276,9 @@ export class SqliteStore implements Store {
           SQL.deleteVariables,
           SQL.deleteQueueOfRun,
           SQL.deleteTimersOfRun,
+          SQL.deleteExternalEventsOfRun,
+          SQL.deleteWorkflowEventsOfRun,
+          SQL.deleteUserTaskRunsOfRun,
         ]) {
           out.push([sql, [op.tenant, op.wfRunKey]]);
         }
@@ -266,7 +350,23 @@ export class SqliteStore implements Store {
         if (taskRun) taskRuns.push(taskRun);
       }
     }
-    return { wfRun, variables, nodeRuns, taskRuns };
+    const unclaimedEvents = (this.reads.listUnclaimedEvents.all(tenant, wfRunKey) as { bytes: Buffer }[]).map(
+      (r) => fromBinary(ExternalEventSchema, r.bytes),
+    );
+    const userTaskRuns: UserTaskRun[] = [];
+    for (const n of nodeRuns) {
+      if (n.nodeType.case === "userTask" && n.nodeType.value.userTaskRunId) {
+        const u = await this.getUserTaskRun(tenant, wfRunKey, n.nodeType.value.userTaskRunId.userTaskGuid);
+        if (u) userTaskRuns.push(u);
+      }
+    }
+    const workflowEventCounts = new Map(
+      (this.reads.countWorkflowEvents.all(tenant, wfRunKey) as { def_name: string; n: number }[]).map((r) => [
+        r.def_name,
+        r.n,
+      ]),
+    );
+    return { wfRun, variables, nodeRuns, taskRuns, unclaimedEvents, userTaskRuns, workflowEventCounts };
   }
 
   async getNodeRun(
@@ -312,6 +412,37 @@ export class SqliteStore implements Store {
   async listVariables(tenant: string, wfRunKey: string): Promise<Variable[]> {
     const rows = this.reads.listVariables.all(tenant, wfRunKey) as { bytes: Buffer }[];
     return rows.map((r) => fromBinary(VariableSchema, r.bytes));
+  }
+
+  async getExternalEvent(
+    tenant: string,
+    wfRunKey: string,
+    defName: string,
+    guid: string,
+  ): Promise<ExternalEvent | undefined> {
+    const row = this.reads.getExternalEvent.get(tenant, wfRunKey, defName, guid) as
+      { bytes: Buffer } | undefined;
+    return row ? fromBinary(ExternalEventSchema, row.bytes) : undefined;
+  }
+
+  async listExternalEvents(tenant: string, wfRunKey: string): Promise<ExternalEvent[]> {
+    const rows = this.reads.listExternalEvents.all(tenant, wfRunKey) as { bytes: Buffer }[];
+    return rows.map((r) => fromBinary(ExternalEventSchema, r.bytes));
+  }
+
+  async listWorkflowEvents(tenant: string, wfRunKey: string): Promise<WorkflowEvent[]> {
+    const rows = this.reads.listWorkflowEvents.all(tenant, wfRunKey) as { bytes: Buffer }[];
+    return rows.map((r) => fromBinary(WorkflowEventSchema, r.bytes));
+  }
+
+  async getUserTaskRun(tenant: string, wfRunKey: string, guid: string): Promise<UserTaskRun | undefined> {
+    const row = this.reads.getUserTaskRun.get(tenant, wfRunKey, guid) as { bytes: Buffer } | undefined;
+    return row ? fromBinary(UserTaskRunSchema, row.bytes) : undefined;
+  }
+
+  async listUserTaskRuns(tenant: string, wfRunKey: string): Promise<UserTaskRun[]> {
+    const rows = this.reads.listUserTaskRuns.all(tenant, wfRunKey) as { bytes: Buffer }[];
+    return rows.map((r) => fromBinary(UserTaskRunSchema, r.bytes));
   }
 
   async loadTaskQueue(): Promise<QueuedTask[]> {

@@ -1,4 +1,12 @@
-import type { NodeRun, TaskRun, Variable, WfRun } from "@pony/proto";
+import type {
+  ExternalEvent,
+  NodeRun,
+  TaskRun,
+  UserTaskRun,
+  Variable,
+  WfRun,
+  WorkflowEvent,
+} from "@pony/proto";
 import type { TimerCommand } from "@pony/engine";
 
 /** The kinds of metadata objects, as stored. */
@@ -42,6 +50,10 @@ export type WriteOp =
   | { op: "putNodeRun"; tenant: string; wfRunKey: string; nodeRun: NodeRun }
   | { op: "putTaskRun"; tenant: string; wfRunKey: string; taskRun: TaskRun }
   | { op: "putVariable"; tenant: string; wfRunKey: string; variable: Variable }
+  | { op: "putExternalEvent"; tenant: string; wfRunKey: string; event: ExternalEvent }
+  | { op: "deleteExternalEvent"; tenant: string; wfRunKey: string; defName: string; guid: string }
+  | { op: "putWorkflowEvent"; tenant: string; wfRunKey: string; event: WorkflowEvent }
+  | { op: "putUserTaskRun"; tenant: string; wfRunKey: string; userTaskRun: UserTaskRun }
   | { op: "deleteWfRun"; tenant: string; wfRunKey: string }
   | { op: "enqueueTask"; task: QueuedTask }
   | { op: "dequeueTask"; tenant: string; wfRunKey: string; taskGuid: string; attemptNumber: number }
@@ -54,6 +66,11 @@ export interface ActiveWfRunRows {
   variables: Variable[];
   nodeRuns: NodeRun[];
   taskRuns: TaskRun[];
+  /** the WfRun's ExternalEvents not claimed yet */
+  unclaimedEvents: ExternalEvent[];
+  userTaskRuns: UserTaskRun[];
+  /** per WorkflowEventDef name, how many WorkflowEvents the WfRun has thrown */
+  workflowEventCounts: Map<string, number>;
 }
 
 /**
@@ -86,6 +103,16 @@ export interface Store {
   listTaskRuns(tenant: string, wfRunKey: string): Promise<TaskRun[]>;
   getVariable(tenant: string, wfRunKey: string, thread: number, name: string): Promise<Variable | undefined>;
   listVariables(tenant: string, wfRunKey: string): Promise<Variable[]>;
+  getExternalEvent(
+    tenant: string,
+    wfRunKey: string,
+    defName: string,
+    guid: string,
+  ): Promise<ExternalEvent | undefined>;
+  listExternalEvents(tenant: string, wfRunKey: string): Promise<ExternalEvent[]>;
+  listWorkflowEvents(tenant: string, wfRunKey: string): Promise<WorkflowEvent[]>;
+  getUserTaskRun(tenant: string, wfRunKey: string, guid: string): Promise<UserTaskRun | undefined>;
+  listUserTaskRuns(tenant: string, wfRunKey: string): Promise<UserTaskRun[]>;
 
   loadTaskQueue(): Promise<QueuedTask[]>;
   loadTimers(): Promise<StoredTimer[]>;
