@@ -1,6 +1,8 @@
 import type { Logger } from "pino";
 import type { Runtime } from "../runtime/runtime";
 import type { ServiceHandlers, UnaryHandler } from "./context";
+import { controlHandlers } from "./control";
+import { eventHandlers } from "./events";
 import { metadataHandlers } from "./metadata";
 import { runHandlers } from "./runs";
 import { serverInfoHandlers } from "./server-info";
@@ -19,6 +21,8 @@ export function buildHandlers(
     ...unimplementedHandlers(),
     ...metadataHandlers(rt),
     ...runHandlers(rt),
+    ...eventHandlers(rt),
+    ...controlHandlers(rt),
     ...taskUnary,
     ...serverInfoHandlers(opts.startedMs),
   } as unknown as Record<string, UnaryHandler>;

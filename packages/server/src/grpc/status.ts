@@ -12,6 +12,9 @@ import {
 /** Not built yet: answered as UNIMPLEMENTED, naming the area of work that will build it. */
 export class UnimplementedError extends PonyError {}
 
+/** The caller's deadline passed before what it waited for happened (DEADLINE_EXCEEDED). */
+export class DeadlineExceededError extends PonyError {}
+
 /** The one place where an error becomes a gRPC status code. */
 export function grpcStatusOf(e: unknown): status {
   if (e instanceof InvalidArgumentError) return status.INVALID_ARGUMENT;
@@ -20,6 +23,7 @@ export function grpcStatusOf(e: unknown): status {
   if (e instanceof FailedPreconditionError) return status.FAILED_PRECONDITION;
   if (e instanceof ResourceExhaustedError) return status.RESOURCE_EXHAUSTED;
   if (e instanceof UnimplementedError) return status.UNIMPLEMENTED;
+  if (e instanceof DeadlineExceededError) return status.DEADLINE_EXCEEDED;
   return status.INTERNAL;
 }
 
