@@ -164,7 +164,7 @@ export function eventHandlers(rt: Runtime) {
               a.createdAt && b.createdAt ? timestampMs(a.createdAt) - timestampMs(b.createdAt) : 0,
             );
           if (thrown[0]) finish(() => resolve(thrown[0]!));
-        })().catch((e: unknown) => finish(() => reject(e)));
+        })().catch((e: unknown) => finish(() => reject(e instanceof Error ? e : new Error(String(e)))));
       });
     },
   };
