@@ -5,3 +5,4 @@ export * from "./failures";
 export { createWfRun, applyCommand, validateRunWfInputs } from "./wf-run";
 export { taskTimeoutTimerKey, taskBackoffTimerKey } from "./task-run";
 export { DEFAULT_TASK_TIMEOUT_SECONDS } from "./task-node";
+export { INHERITED_PREFIX, inheritedVariableKey } from "./scope";

@@ -3,8 +3,18 @@ import { VarSubError, nullValue, type AssignmentScope } from "../variables";
 import { variableKey, type WfRunState } from "./state";
 
 /**
+ * Variables of the parent WfRun that a child WfRun may use (B-THR-11): the runtime puts the parent's PUBLIC_VAR
+ * variables (and those the parent inherits itself) into the child's state under this prefix before each
+ * command, as the very same Variable objects, and writes them back to the parent's rows. A child reaches them
+ * through its INHERITED_VAR declarations; PRIVATE_VAR variables of the parent are never there.
+ */
+export const INHERITED_PREFIX = "^";
+export const inheritedVariableKey = (name: string): string => `${INHERITED_PREFIX}${name}`;
+
+/**
  * Finds which thread holds the variable `name` as seen from `threadNumber`: the thread itself, then its
- * parent, and so on up (B-THR-1). Returns the key into state.variables, or undefined.
+ * parent, and so on up (B-THR-1), then the parent WfRun's shared variables. Returns the key into
+ * state.variables, or undefined.
  */
 export function resolveVariableKey(
   state: WfRunState,
@@ -20,7 +30,8 @@ export function resolveVariableKey(
     const thread = state.wfRun.threadRuns.find((t) => t.number === current);
     current = thread?.parentThreadId;
   }
-  return undefined;
+  const inherited = inheritedVariableKey(name);
+  return state.variables.has(inherited) ? inherited : undefined;
 }
 
 /**

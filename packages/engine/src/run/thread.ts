@@ -29,6 +29,7 @@ import {
   ThreadRunSchema,
   ThreadType,
   VariableSchema,
+  WfRunVariableAccessLevel,
   VariableIdSchema,
   type Failure,
   type FailureHandlerDef,
@@ -46,11 +47,12 @@ import {
   evaluateEdgeCondition,
   evaluateMutationRhs,
   nullValue,
+  valueType,
 } from "../variables";
 import { errorFailure, nodeRunFailure, type ThreadFailure } from "./failures";
 import { addHaltReason, isTerminal, removeHaltReasons } from "./halting";
 import { arriveAtNode, nodeOutput, pollNode } from "./nodes";
-import { resolveVariableKey, threadScope } from "./scope";
+import { INHERITED_PREFIX, resolveVariableKey, threadScope } from "./scope";
 import { nodeRunKey, variableKey, type EngineContext, type WfRunState } from "./state";
 
 export function findThread(state: WfRunState, number: number): ThreadRun | undefined {
@@ -117,6 +119,8 @@ export function startThread(
   for (const def of spec.variableDefs) {
     const varDef = def.varDef;
     if (!varDef) continue;
+    // an INHERITED_VAR lives in the parent WfRun (scope.ts)
+    if (def.accessLevel === WfRunVariableAccessLevel.INHERITED_VAR) continue;
     const value = args.inputs.get(varDef.name) ?? varDef.defaultValue ?? nullValue();
     const key = variableKey(number, varDef.name);
     state.variables.set(
@@ -411,6 +415,14 @@ function takeEdge(
 }
 
 function declaredTypeOf(state: WfRunState, key: string, name: string) {
+  if (key.startsWith(INHERITED_PREFIX)) {
+    const shared = state.variables.get(key)?.value;
+    const entry = state.wfSpec.threadSpecs[state.wfSpec.entrypointThreadName];
+    const inheritedDef = entry?.variableDefs.find((d) => d.varDef?.name === name)?.varDef;
+    const type = inheritedDef?.type ?? (shared ? valueType(shared) : undefined);
+    if (type === undefined) throw new VarMutationError(`variable '${name}' has no declared type`);
+    return type;
+  }
   const threadNumber = Number(key.slice(0, key.indexOf("/")));
   const thread = findThread(state, threadNumber);
   const spec = thread ? state.wfSpec.threadSpecs[thread.threadSpecName] : undefined;

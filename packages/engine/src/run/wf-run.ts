@@ -14,8 +14,10 @@ import {
   ThreadType,
   VariableType,
   WfRunSchema,
+  WfRunVariableAccessLevel,
   type RunWfRequest,
   type ThreadRun,
+  type Variable,
   type VariableValue,
   type WfRunId,
   type WfSpec,
@@ -46,6 +48,9 @@ export function validateRunWfInputs(
   const out = new Map<string, VariableValue>();
   for (const [name, value] of Object.entries(variables)) {
     const def = defs.get(name);
+    if (def?.accessLevel === WfRunVariableAccessLevel.INHERITED_VAR) {
+      throw new InvalidArgumentError(`variable '${name}' is inherited from the parent WfRun and cannot be given to RunWf`);
+    }
     if (!def) {
       throw new InvalidArgumentError(
         `variable '${name}' is not declared by the entrypoint thread of WfSpec '${wfSpec.id?.name}'`,
@@ -64,6 +69,7 @@ export function validateRunWfInputs(
     out.set(name, v);
   }
   for (const [name, def] of defs) {
+    if (def.accessLevel === WfRunVariableAccessLevel.INHERITED_VAR) continue;
     if (def.required && (!out.has(name) || isNullValue(out.get(name)))) {
       throw new InvalidArgumentError(`required variable '${name}' is missing`);
     }
@@ -74,7 +80,14 @@ export function validateRunWfInputs(
 /** Creates a WfRun and runs its entrypoint thread as far as it goes without waiting (B-RUN-4). */
 export function createWfRun(
   ctx: EngineContext,
-  args: { tenant: string; id: WfRunId; wfSpec: WfSpec; request: RunWfRequest },
+  args: {
+    tenant: string;
+    id: WfRunId;
+    wfSpec: WfSpec;
+    request: RunWfRequest;
+    /** a child WfRun's view of its parent's variables (scope.ts, INHERITED_PREFIX keys) */
+    inheritedVariables?: Map<string, Variable>;
+  },
 ): WfRunState {
   const inputs = validateRunWfInputs(args.wfSpec, args.request.variables);
   const wfRun = create(WfRunSchema, {
@@ -89,7 +102,7 @@ export function createWfRun(
     wfSpec: args.wfSpec,
     nodeRuns: new Map(),
     taskRuns: new Map(),
-    variables: new Map(),
+    variables: new Map(args.inheritedVariables ?? []),
     externalEvents: new Map(),
     userTaskRuns: new Map(),
     workflowEventCounts: new Map(),

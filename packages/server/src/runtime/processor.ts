@@ -24,6 +24,8 @@ export interface BatchTx {
 export interface Job<T> {
   /** a job that touches one WfRun names it, so that the WfRun is loaded before `apply` runs */
   wfRun?: { tenant: string; key: string };
+  /** other WfRuns the job reads (a new child WfRun's parent) */
+  alsoLoad?: { tenant: string; key: string }[];
   apply(tx: BatchTx): T;
 }
 
@@ -108,6 +110,7 @@ export class Processor {
       if (p.job.wfRun) {
         try {
           await this.hooks.preload(p.job.wfRun.tenant, p.job.wfRun.key);
+          for (const other of p.job.alsoLoad ?? []) await this.hooks.preload(other.tenant, other.key);
         } catch (e) {
           p.reject(e);
           p.job = { apply: () => undefined };

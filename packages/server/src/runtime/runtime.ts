@@ -14,8 +14,10 @@ import {
   type ScheduledTask,
   type WfRun,
   type WfRunId,
+  type Variable,
   type WfSpec,
   type WorkflowEvent,
+  WfRunVariableAccessLevel,
 } from "@pony/proto";
 import {
   AlreadyExistsError,
@@ -30,7 +32,9 @@ import {
   type TimerCommand,
   type WfRunCommand,
   type WfRunState,
+  INHERITED_PREFIX,
   eventKey,
+  inheritedVariableKey,
 } from "@pony/engine";
 import type { Logger } from "pino";
 import type { QueuedTask, Store } from "../store/store";
@@ -139,8 +143,33 @@ export class Runtime {
       // keep recently used runs at the end of the map (eviction takes from the front)
       this.cache.delete(k);
       this.cache.set(k, s);
+      const parent = s.wfRun.id?.parentWfRunId;
+      if (parent) for (const [name, v] of this.inheritedVariables(tenant, parent)) s.variables.set(name, v);
     }
     return s;
+  }
+
+  /**
+   * A child WfRun's view of its parent's variables (B-THR-11): the parent's entrypoint PUBLIC_VAR variables and
+   * what the parent inherits itself, as the parent's own Variable objects (engine scope.ts, INHERITED_PREFIX).
+   */
+  inheritedVariables(tenant: string, parentId: WfRunId): Map<string, Variable> {
+    const out = new Map<string, Variable>();
+    const parent = this.cached(tenant, wfRunKey(parentId));
+    if (!parent) return out;
+    const entry = parent.wfSpec.threadSpecs[parent.wfSpec.entrypointThreadName];
+    for (const def of entry?.variableDefs ?? []) {
+      const name = def.varDef?.name;
+      if (name === undefined) continue;
+      if (def.accessLevel === WfRunVariableAccessLevel.PUBLIC_VAR) {
+        const v = parent.variables.get(variableKey(0, name));
+        if (v) out.set(inheritedVariableKey(name), v);
+      } else if (def.accessLevel === WfRunVariableAccessLevel.INHERITED_VAR) {
+        const v = parent.variables.get(inheritedVariableKey(name));
+        if (v) out.set(inheritedVariableKey(name), v);
+      }
+    }
+    return out;
   }
 
   // ---- commands ---------------------------------------------------------------------------------------
@@ -150,10 +179,14 @@ export class Runtime {
     const key = wfRunKey(id);
     return this.submit({
       wfRun: { tenant, key },
+      alsoLoad: id.parentWfRunId ? [{ tenant, key: wfRunKey(id.parentWfRunId) }] : undefined,
       apply: (tx) => {
         if (this.cached(tenant, key)) throw new AlreadyExistsError(`WfRun '${key}' already exists`);
         const ctx = this.engineContext(tenant);
-        const state = createWfRun(ctx, { tenant, id, wfSpec, request });
+        const inheritedVariables = id.parentWfRunId
+          ? this.inheritedVariables(tenant, id.parentWfRunId)
+          : undefined;
+        const state = createWfRun(ctx, { tenant, id, wfSpec, request, inheritedVariables });
         this.cache.set(cacheKey(tenant, key), state);
         this.flush(tx, state, ctx);
         return state.wfRun;
@@ -388,8 +421,12 @@ export class Runtime {
     }
     for (const k of ch.variables) {
       const variable = state.variables.get(k);
-      if (variable) tx.ops.push({ op: "putVariable", tenant, wfRunKey: key, variable });
+      // a parent's variable changed by a child WfRun is written to the parent's row
+      const owner =
+        k.startsWith(INHERITED_PREFIX) && variable?.id?.wfRunId ? wfRunKey(variable.id.wfRunId) : key;
+      if (variable) tx.ops.push({ op: "putVariable", tenant, wfRunKey: owner, variable });
     }
+    for (const k of state.variables.keys()) if (k.startsWith(INHERITED_PREFIX)) state.variables.delete(k);
     for (const k of ch.externalEvents) {
       const event = state.externalEvents.get(k);
       if (event) tx.ops.push({ op: "putExternalEvent", tenant, wfRunKey: key, event });
@@ -487,7 +524,14 @@ export class Runtime {
   // ---- cache ------------------------------------------------------------------------------------------
 
   private async preload(tenant: string, key: string): Promise<void> {
-    if (this.cache.has(cacheKey(tenant, key))) return;
+    const existing = this.cache.get(cacheKey(tenant, key));
+    if (existing) {
+      // a child WfRun works with its parent's variables: keep the parent loaded too
+      const parent = existing.wfRun.id?.parentWfRunId;
+      if (parent && !this.cache.has(cacheKey(tenant, wfRunKey(parent))))
+        await this.preload(tenant, wfRunKey(parent));
+      return;
+    }
     // A batch still being written may hold this WfRun's latest rows: read only after it is committed.
     await this.store.flushed();
     if (this.cache.has(cacheKey(tenant, key))) return;
@@ -519,6 +563,8 @@ export class Runtime {
       changes: emptyChanges(),
     };
     this.cache.set(cacheKey(tenant, key), state);
+    const parent = rows.wfRun.id?.parentWfRunId;
+    if (parent) await this.preload(tenant, wfRunKey(parent));
   }
 
   private trimCache(): void {
