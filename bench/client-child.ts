@@ -1,15 +1,38 @@
 /**
- * Child process: the load client. It registers the TaskDef and WfSpecs, then runs WfRuns: either `inflight`
- * of them at a time for throughput (each lane: RunWf, wait for completion, repeat), or one at a time for
- * latency. A WfRun counts as complete when RunWf was answered AND the worker has reported (through the
- * parent, see worker-child.ts) an acknowledged ReportTask for each of its tasks; the client never polls
- * GetWfRun, so the server sees only RunWf + PollTask + ReportTask.
+ * Child process: the load client. It registers the TaskDef, the ExternalEventDef and the WfSpecs, then runs
+ * WfRuns: either `inflight` of them at a time for throughput (each lane: RunWf, wait for completion, repeat),
+ * or one at a time for latency. A task WfRun counts as complete when RunWf was answered AND the worker has
+ * reported (through the parent, see worker-child.ts) an acknowledged ReportTask for each of its tasks; the
+ * client never polls GetWfRun, so the server sees only RunWf + PollTask + ReportTask.
+ *
+ * The external-event round trip (`kind: "event"`) is RunWf of bench-event (the thread waits at its
+ * EXTERNAL_EVENT node), then PutExternalEvent: Pony answers the put once the claim and the rest of the WfRun
+ * (EXIT, so COMPLETED) are committed, and the answer says `claimed`; an unclaimed answer counts as an error.
  */
 import { create } from "@bufbuild/protobuf";
-import { LittleHorse, RunWfRequestSchema, type RunWfRequest } from "@pony/proto";
+import {
+  LittleHorse,
+  PutExternalEventRequestSchema,
+  RunWfRequestSchema,
+  type RunWfRequest,
+} from "@pony/proto";
 import { LhClient } from "./grpc";
 import { errText, monoMs, serveParent, type DoneEvent, type Event } from "./common";
-import { TASKS_PER_RUN, chainWfSpec, oneTaskWfSpecRequest, taskDefRequest } from "./specs";
+import {
+  EVENT_DEF,
+  EVENT_WF,
+  TASKS_PER_RUN,
+  chainWfSpec,
+  eventWfSpec,
+  externalEventDefRequest,
+  fanOutWfSpec,
+  oneTaskWfSpecRequest,
+  runVariables,
+  taskDefRequest,
+} from "./specs";
+
+/** what one lane runs: a WfRun of task nodes (completion through the worker) or an event round trip */
+type Kind = "task" | "event";
 
 const clients = new Map<string, LhClient>();
 function clientFor(address: string): LhClient {
@@ -55,7 +78,7 @@ async function runOne(c: LhClient, wfSpecName: string, input: () => string, time
     const req: RunWfRequest = create(RunWfRequestSchema, {
       wfSpecName,
       id,
-      variables: { input: { value: { case: "str", value: input() } } },
+      variables: runVariables(wfSpecName, input()),
     });
     await c.unary(LittleHorse.method.runWf, req);
     const rpcMs = monoMs() - t0;
@@ -68,6 +91,31 @@ async function runOne(c: LhClient, wfSpecName: string, input: () => string, time
     clearTimeout(timer);
   }
 }
+
+/**
+ * One external-event round trip: RunWf (the WfRun waits at its EXTERNAL_EVENT node), then PutExternalEvent,
+ * answered once the WfRun is COMPLETED. Resolves to the RunWf time and the whole round trip, in ms.
+ */
+async function eventRoundTrip(c: LhClient) {
+  const id = `${runPrefix}-${++seq}`;
+  const t0 = monoMs();
+  await c.unary(LittleHorse.method.runWf, create(RunWfRequestSchema, { wfSpecName: EVENT_WF, id }));
+  const rpcMs = monoMs() - t0;
+  const event = await c.unary(
+    LittleHorse.method.putExternalEvent,
+    create(PutExternalEventRequestSchema, {
+      wfRunId: { id },
+      externalEventDefId: { name: EVENT_DEF },
+      guid: "go",
+      content: { value: { case: "str", value: "go" } },
+    }),
+  );
+  if (!event.claimed) throw new Error(`the ExternalEvent of WfRun ${id} was not claimed by its node`);
+  return { rpcMs, e2eMs: monoMs() - t0 };
+}
+
+const runKind = (c: LhClient, kind: Kind | undefined, wfSpecName: string, input: () => string) =>
+  kind === "event" ? eventRoundTrip(c) : runOne(c, wfSpecName, input);
 
 interface Load {
   stopping: boolean;
@@ -87,11 +135,14 @@ serveParent(
       await c.unary(LittleHorse.method.putTaskDef, taskDefRequest());
       await c.unary(LittleHorse.method.putWfSpec, oneTaskWfSpecRequest());
       await c.unary(LittleHorse.method.putWfSpec, chainWfSpec());
+      await c.unary(LittleHorse.method.putExternalEventDef, externalEventDefRequest());
+      await c.unary(LittleHorse.method.putWfSpec, eventWfSpec());
+      await c.unary(LittleHorse.method.putWfSpec, fanOutWfSpec());
       return true;
     },
 
-    /** starts `inflight` lanes of back-to-back WfRuns; they run until stopLoad */
-    startLoad: (args: { address: string; wfSpecName: string; inflight: number }) => {
+    /** starts `inflight` lanes of back-to-back WfRuns (or event round trips); they run until stopLoad */
+    startLoad: (args: { address: string; wfSpecName: string; inflight: number; kind?: Kind }) => {
       if (load) throw new Error("a load is already running");
       const c = clientFor(args.address);
       const l: Load = { stopping: false, completed: 0, errors: 0, e2eMs: [], recording: false, lanes: [] };
@@ -99,7 +150,7 @@ serveParent(
       const lane = async () => {
         while (!l.stopping) {
           try {
-            const r = await runOne(c, args.wfSpecName, () => "x");
+            const r = await runKind(c, args.kind, args.wfSpecName, () => "x");
             l.completed++;
             if (l.recording) l.e2eMs.push(r.e2eMs);
           } catch (e) {
@@ -135,12 +186,18 @@ serveParent(
      * Runs `count` WfRuns one after the other (the worker is idle when each is scheduled). With `stamp`, the
      * input variable carries the monotonic time just before RunWf is sent, for the worker's run→dispatch.
      */
-    sequential: async (args: { address: string; wfSpecName: string; count: number; stamp: boolean }) => {
+    sequential: async (args: {
+      address: string;
+      wfSpecName: string;
+      count: number;
+      stamp: boolean;
+      kind?: Kind;
+    }) => {
       const c = clientFor(args.address);
       const rpcMs: number[] = [];
       const e2eMs: number[] = [];
       for (let i = 0; i < args.count; i++) {
-        const r = await runOne(c, args.wfSpecName, () => (args.stamp ? `t0:${monoMs()}` : "x"));
+        const r = await runKind(c, args.kind, args.wfSpecName, () => (args.stamp ? `t0:${monoMs()}` : "x"));
         rpcMs.push(r.rpcMs);
         e2eMs.push(r.e2eMs);
       }

@@ -13,6 +13,13 @@
  *     window are the "loaded" ones;
  *  2. idle latency: worker with 1 poll outstanding, one-task WfRuns run one at a time (`--idle-runs`);
  *  3. task hop: bench-chain WfRuns (20 TASK nodes) run one at a time (`--chains`).
+ * Then, against Pony only (the baseline has no engine to wait at a node or start threads):
+ *  4. external-event round trip: `--event-inflight` (64) lanes of RunWf(bench-event: the thread waits at an
+ *     EXTERNAL_EVENT node) → PutExternalEvent → answered with the WfRun COMPLETED; round trips per second
+ *     and their p50/p99 over `--case-seconds` after a 1 s warm-up, then `--idle-runs` of them one at a time;
+ *  5. fan-out: `--fanout-inflight` (4) bench-fanout WfRuns at a time, each START_MULTIPLE_THREADS over a
+ *     JSON_ARR of 100 items (one child thread per item, one TASK each) then WAIT_FOR_THREADS; tasks per
+ *     second over `--case-seconds`, next to the one-task case's.
  * Results: a table and a JSON object on stdout (and in `--json FILE`). Children's logs go to stderr.
  */
 import { fork, type ChildProcess } from "node:child_process";
@@ -22,7 +29,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { cpuSample, errText, percentile, round, type CpuSample, type Event, type Reply } from "./common";
-import { CHAIN_LENGTH, CHAIN_WF, ONE_TASK_WF } from "./specs";
+import { CHAIN_LENGTH, CHAIN_WF, EVENT_WF, FANOUT_WF, FANOUT_WIDTH, ONE_TASK_WF } from "./specs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "..");
@@ -38,6 +45,9 @@ const { values: opt } = parseArgs({
     "idle-runs": { type: "string", default: "200" },
     chains: { type: "string", default: "20" },
     streams: { type: "string", default: "1" },
+    "case-seconds": { type: "string", default: "5" },
+    "event-inflight": { type: "string", default: "64" },
+    "fanout-inflight": { type: "string", default: "4" },
     json: { type: "string" },
     "cpu-prof": { type: "string" },
     "no-baseline": { type: "boolean", default: false },
@@ -55,6 +65,9 @@ if (opt.help) {
   --idle-runs N    sequential one-task WfRuns for the idle dispatch latency (default 200)
   --chains N       sequential ${CHAIN_LENGTH}-task WfRuns for the task hop latency (default 20)
   --streams N      PollTask streams the worker spreads its polls over (default 1; a diagnostic)
+  --case-seconds N measured window of the external-event and fan-out cases (default 5)
+  --event-inflight N  external-event round trips in flight (default 64)
+  --fanout-inflight N ${FANOUT_WIDTH}-task fan-out WfRuns in flight (default 4)
   --json FILE      also write the JSON results to FILE
   --cpu-prof DIR   run the server, worker and client children with --cpu-prof into DIR
   --no-baseline    skip the no-op gRPC baseline`);
@@ -72,6 +85,9 @@ const INFLIGHT = Math.round(positive("inflight", opt.inflight));
 const IDLE_RUNS = Math.round(positive("idle-runs", opt["idle-runs"]));
 const CHAINS = Math.round(positive("chains", opt.chains));
 const STREAMS = Math.round(positive("streams", opt.streams));
+const CASE_SECONDS = positive("case-seconds", opt["case-seconds"]);
+const EVENT_INFLIGHT = Math.round(positive("event-inflight", opt["event-inflight"]));
+const FANOUT_INFLIGHT = Math.round(positive("fanout-inflight", opt["fanout-inflight"]));
 /** where `npm run` was started (npm runs the script in the package root) */
 const invokedFrom = process.env.INIT_CWD ?? process.cwd();
 const CPU_PROF_DIR = opt["cpu-prof"] ? path.resolve(invokedFrom, opt["cpu-prof"]) : undefined;
@@ -420,6 +436,83 @@ async function latencyPhase(label: string, address: string, worker: Child, clien
   };
 }
 
+/** Runs a load of `kind` for a 1 s warm-up and then CASE_SECONDS; returns completions per second and e2e. */
+async function caseLoad(
+  client: Child,
+  address: string,
+  load: { wfSpecName: string; inflight: number; kind: "task" | "event" },
+) {
+  await client.call("startLoad", { address, ...load });
+  await sleep(1000);
+  const c0 = await client.call<LoadCount>("loadCount", { record: true });
+  await sleep(CASE_SECONDS * 1000);
+  const c1 = await client.call<LoadCount>("loadCount", { record: false });
+  const fin = await client.call<LoadResult>("stopLoad", undefined, 60_000);
+  if (fin.errors > 0)
+    throw new Error(`${load.wfSpecName}: ${fin.errors} runs failed (last: ${fin.lastError})`);
+  const seconds = (c1.atMs - c0.atMs) / 1000;
+  return {
+    perSec: (c1.completed - c0.completed) / seconds,
+    completed: c1.completed - c0.completed,
+    seconds,
+    fin,
+  };
+}
+
+async function eventPhase(address: string, client: Child) {
+  log(`pony: external-event round trip, ${EVENT_INFLIGHT} in flight, measuring ${CASE_SECONDS} s`);
+  const loaded = await caseLoad(client, address, {
+    wfSpecName: EVENT_WF,
+    inflight: EVENT_INFLIGHT,
+    kind: "event",
+  });
+  const idle = await client.call<SequentialResult>("sequential", {
+    address,
+    wfSpecName: EVENT_WF,
+    count: IDLE_RUNS,
+    stamp: false,
+    kind: "event",
+  });
+  const result = {
+    round_trips_per_sec: round(loaded.perSec, 1),
+    completed: loaded.completed,
+    seconds: round(loaded.seconds, 3),
+    round_trip_p50_ms: round(percentile(loaded.fin.e2eMs, 50)),
+    round_trip_p99_ms: round(percentile(loaded.fin.e2eMs, 99)),
+    round_trip_idle_p50_ms: round(percentile(idle.e2eMs, 50)),
+    round_trip_idle_p99_ms: round(percentile(idle.e2eMs, 99)),
+    run_wf_rpc_idle_p50_ms: round(percentile(idle.rpcMs, 50)),
+    idle_samples: idle.e2eMs.length,
+  };
+  log(`pony: ${result.round_trips_per_sec} external-event round trips/s`);
+  return result;
+}
+
+async function fanOutPhase(address: string, worker: Child, client: Child) {
+  log(
+    `pony: fan-out, ${FANOUT_INFLIGHT} WfRuns x ${FANOUT_WIDTH} child threads in flight, measuring ${CASE_SECONDS} s`,
+  );
+  await worker.call("start", { address, concurrency: INFLIGHT, streams: STREAMS });
+  const loaded = await caseLoad(client, address, {
+    wfSpecName: FANOUT_WF,
+    inflight: FANOUT_INFLIGHT,
+    kind: "task",
+  });
+  const w = await worker.call<WorkerSamples>("collect");
+  await worker.call("stopPolling");
+  checkWorker(w, "fan-out");
+  const result = {
+    tasks_per_sec: round(loaded.perSec * FANOUT_WIDTH, 1),
+    wf_per_sec: round(loaded.perSec, 2),
+    completed: loaded.completed,
+    seconds: round(loaded.seconds, 3),
+    wf_e2e_p50_ms: round(percentile(loaded.fin.e2eMs, 50)),
+    wf_e2e_p99_ms: round(percentile(loaded.fin.e2eMs, 99)),
+  };
+  log(`pony: fan-out ${result.tasks_per_sec} tasks/s`);
+  return result;
+}
+
 // ---- report -----------------------------------------------------------------------------------------------
 
 type Results = Awaited<ReturnType<typeof run>>;
@@ -439,6 +532,36 @@ function table(r: Results): string {
       `>= 900 ${check(p.throughput.wf_per_sec >= 900)}`,
     ],
     ["ratio pony / baseline", fmt(r.summary.ratio), "", ""],
+    [
+      `tasks/s: one-task WfRuns | fan-out (${FANOUT_INFLIGHT} WfRuns x ${FANOUT_WIDTH} children)`,
+      `${fmt(p.throughput.wf_per_sec)} | ${fmt(p.fanout.tasks_per_sec)}`,
+      "-",
+      "",
+    ],
+    [
+      "fan-out WfRun end-to-end p50 / p99 (ms)",
+      `${fmt(p.fanout.wf_e2e_p50_ms)} / ${fmt(p.fanout.wf_e2e_p99_ms)}`,
+      "-",
+      "",
+    ],
+    [
+      `external-event round trips/s (${EVENT_INFLIGHT} in flight)`,
+      fmt(p.events.round_trips_per_sec),
+      "-",
+      "",
+    ],
+    [
+      "  round trip loaded p50 / p99 (ms)",
+      `${fmt(p.events.round_trip_p50_ms)} / ${fmt(p.events.round_trip_p99_ms)}`,
+      "-",
+      "",
+    ],
+    [
+      "  round trip idle p50 / p99 (ms)",
+      `${fmt(p.events.round_trip_idle_p50_ms)} / ${fmt(p.events.round_trip_idle_p99_ms)}`,
+      "-",
+      "",
+    ],
     [
       "task hop p50 / p99 (ms)",
       `${fmt(p.latency.task_hop_p50_ms)} / ${fmt(p.latency.task_hop_p99_ms)}`,
@@ -534,6 +657,9 @@ function table(r: Results): string {
     "RunWf sent -> task received uses the shared monotonic clock (sub-ms); it includes the RunWf request's",
     "transit and handling, so it is an upper bound of the idle dispatch latency. task hop = worker about to",
     "send ReportTask for task k -> task k+1 received. 'other' = CPU used by processes outside the benchmark.",
+    "external-event round trip = client clock from RunWf sent (the thread then waits at an EXTERNAL_EVENT",
+    "node) to the PutExternalEvent answer, which Pony sends once the claim and the WfRun's COMPLETED are",
+    "committed. Fan-out and event cases run against Pony only.",
   ];
   return [
     line(rows[0]!),
@@ -563,6 +689,8 @@ async function run() {
 
   const ponyThroughput = await throughputPhase("pony", address, worker, client, server, true);
   const ponyLatency = await latencyPhase("pony", address, worker, client);
+  const ponyFanOut = await fanOutPhase(address, worker, client);
+  const ponyEvents = await eventPhase(address, client);
   await server.stop(10_000);
   fs.rmSync(dataDir, { recursive: true, force: true });
 
@@ -589,6 +717,10 @@ async function run() {
     run_to_dispatch_idle_p99_ms: ponyLatency.run_to_dispatch_idle_p99_ms,
     task_hop_p50_ms: ponyLatency.task_hop_p50_ms,
     task_hop_p99_ms: ponyLatency.task_hop_p99_ms,
+    fanout_tasks_per_sec: ponyFanOut.tasks_per_sec,
+    event_round_trips_per_sec: ponyEvents.round_trips_per_sec,
+    event_round_trip_p50_ms: ponyEvents.round_trip_p50_ms,
+    event_round_trip_p99_ms: ponyEvents.round_trip_p99_ms,
     baseline_wf_per_sec: baseline ? baseline.throughput.wf_per_sec : null,
     ratio: baseline ? round(ponyThroughput.wf_per_sec / baseline.throughput.wf_per_sec, 3) : null,
   };
@@ -601,17 +733,21 @@ async function run() {
       idle_runs: IDLE_RUNS,
       chains: CHAINS,
       worker_streams: STREAMS,
+      case_seconds: CASE_SECONDS,
+      event_inflight: EVENT_INFLIGHT,
+      fanout_inflight: FANOUT_INFLIGHT,
+      fanout_width: FANOUT_WIDTH,
       chain_length: CHAIN_LENGTH,
       cpus: os.cpus().length,
       node: process.version,
     },
-    pony: { throughput: ponyThroughput, latency: ponyLatency },
+    pony: { throughput: ponyThroughput, latency: ponyLatency, fanout: ponyFanOut, events: ponyEvents },
     baseline,
   };
 }
 
 // A hard limit: whatever hangs, the run ends, and the exit handler kills the children.
-const watchdogMs = (120 + 2 * (SECONDS + WARMUP)) * 1000;
+const watchdogMs = (120 + 2 * (SECONDS + WARMUP) + 2 * (CASE_SECONDS + 1)) * 1000;
 const watchdog = setTimeout(() => {
   log(`giving up after ${watchdogMs / 1000} s`);
   process.exit(1);

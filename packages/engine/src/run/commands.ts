@@ -1,4 +1,4 @@
-import type { ExternalEvent, ReportTaskRun } from "@pony/proto";
+import type { ExternalEvent, ReportTaskRun, VariableValue } from "@pony/proto";
 
 /** Commands fired by durable timers. They are stored with the timer, so they are plain JSON. */
 export type TimerCommand =
@@ -11,7 +11,12 @@ export type TimerCommand =
   /** ThreadRetentionPolicy: drop a terminated ThreadRun */
   | { kind: "threadExpired"; threadRunNumber: number }
   /** WorkflowRetentionPolicy: carried out by the runtime (it deletes the WfRun) */
-  | { kind: "wfRunExpired" };
+  | { kind: "wfRunExpired" }
+  /**
+   * An action trigger of a USER_TASK node came due: action `actionIndex` of the node, armed when the
+   * UserTaskRun's ownership epoch was `epoch` (a trigger of an older epoch does nothing)
+   */
+  | { kind: "userTaskTriggerFired"; userTaskGuid: string; actionIndex: number; epoch: number };
 
 /** Every change to an existing WfRun is one of these, applied one at a time in arrival order. */
 export type WfRunCommand =
@@ -28,4 +33,21 @@ export type WfRunCommand =
   | { kind: "externalEventPosted"; event: ExternalEvent; retentionSeconds?: number }
   | { kind: "stopThread"; threadRunNumber: number }
   | { kind: "resumeThread"; threadRunNumber: number }
-  | { kind: "rescueThread"; threadRunNumber: number; skipCurrentNode: boolean };
+  | { kind: "rescueThread"; threadRunNumber: number; skipCurrentNode: boolean }
+  /** AssignUserTaskRun: the new owner is exactly the user id and / or group given */
+  | {
+      kind: "userTaskAssigned";
+      userTaskGuid: string;
+      userId?: string;
+      userGroup?: string;
+      overrideClaim: boolean;
+    }
+  /** CompleteUserTaskRun, by `userId` (the run's own user when empty) */
+  | {
+      kind: "userTaskCompleted";
+      userTaskGuid: string;
+      userId?: string;
+      results: Record<string, VariableValue>;
+    }
+  /** CancelUserTaskRun */
+  | { kind: "userTaskCancelled"; userTaskGuid: string };

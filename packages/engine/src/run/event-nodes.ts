@@ -5,10 +5,14 @@
  *    claimed: the event records who claimed it and the NodeRun completes with the content as output. With
  *    `timeout_seconds`, a timer fails the node with TIMEOUT (`timed_out`) if nothing came in time.
  *  - SLEEP completes when its timer fires; a maturation time in the past completes it at once.
- *  - THROW_EVENT creates a WorkflowEvent, numbered from 0 per WorkflowEventDef per WfRun, and completes.
+ *  - THROW_EVENT creates a WorkflowEvent, numbered from 0 per WorkflowEventDef per WfRun, and completes. Its
+ *    `created_at` carries the WfRun's count of thrown events in the sub-millisecond nanos, so that events
+ *    thrown in the same millisecond (often by one command) still sort in the order they were thrown.
+ * The timers (timeout, maturity) act even while the thread is HALTED (it sees the outcome once resumed) and
+ * do nothing once the thread has ended.
  */
 import { create } from "@bufbuild/protobuf";
-import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   LHErrorType,
   LHStatus,
@@ -25,7 +29,8 @@ import { VarSubError, evaluateAssignment, nullValue } from "../variables";
 import { errorFailure, failNodeRun } from "./failures";
 import { threadScope } from "./scope";
 import { eventKey, nodeRunKey, type EngineContext, type WfRunState } from "./state";
-import { completeNodeRun } from "./thread";
+import { isTerminal } from "./halting";
+import { completeNodeRun, findThread } from "./thread";
 
 export const externalEventTimerKey = (thread: number, position: number) =>
   `event-timeout/${thread}/${position}`;
@@ -107,7 +112,7 @@ export function pollExternalEventNode(
     if (event.id?.externalEventDefId?.name !== defName) continue;
     if (event.threadRunNumber !== undefined && event.threadRunNumber !== thread.number) continue;
     if (event.nodeRunPosition !== undefined && event.nodeRunPosition !== position) continue;
-    if (!best || createdMs(event) < createdMs(best.event)) best = { key, event };
+    if (!best || postedBefore(event, best.event)) best = { key, event };
   }
   if (!best) return false;
   const { key, event } = best;
@@ -123,8 +128,18 @@ export function pollExternalEventNode(
   return true;
 }
 
-function createdMs(e: ExternalEvent): number {
-  return e.createdAt ? timestampMs(e.createdAt) : 0;
+/** A timer of a thread that has ended since (it failed elsewhere) leaves that thread's last NodeRun alone. */
+function threadEnded(state: WfRunState, number: number): boolean {
+  const thread = findThread(state, number);
+  return !thread || isTerminal(thread.status);
+}
+
+/** Oldest first, to the nanosecond: the server orders events posted in one millisecond by their nanos. */
+function postedBefore(a: ExternalEvent, b: ExternalEvent): boolean {
+  const x = a.createdAt;
+  const y = b.createdAt;
+  if (!x || !y) return false;
+  return x.seconds === y.seconds ? x.nanos < y.nanos : x.seconds < y.seconds;
 }
 
 export function timeOutExternalEventNode(
@@ -136,6 +151,7 @@ export function timeOutExternalEventNode(
   const nodeRun = state.nodeRuns.get(nodeRunKey(thread, position));
   if (!nodeRun || nodeRun.status !== LHStatus.RUNNING || nodeRun.nodeType.case !== "externalEvent")
     return false;
+  if (threadEnded(state, thread)) return false;
   nodeRun.nodeType.value.timedOut = true;
   failNodeRun(
     nodeRun,
@@ -214,6 +230,7 @@ export function matureSleepNode(
 ): boolean {
   const nodeRun = state.nodeRuns.get(nodeRunKey(thread, position));
   if (!nodeRun || nodeRun.status !== LHStatus.RUNNING || nodeRun.nodeType.case !== "sleep") return false;
+  if (threadEnded(state, thread)) return false;
   nodeRun.nodeType.value.matured = true;
   completeNodeRun(nodeRun, ctx.nowMs);
   state.changes.nodeRuns.add(nodeRunKey(thread, position));
@@ -239,11 +256,15 @@ export function arriveAtThrowEventNode(
     return;
   }
   const number = state.workflowEventCounts.get(defName) ?? 0;
+  let thrownBefore = 0;
+  for (const n of state.workflowEventCounts.values()) thrownBefore += n;
   state.workflowEventCounts.set(defName, number + 1);
+  const createdAt = timestampFromMs(ctx.nowMs);
+  createdAt.nanos += thrownBefore % 1_000_000;
   const event = create(WorkflowEventSchema, {
     id: { wfRunId: state.wfRun.id, workflowEventDefId: { name: defName }, number },
     content,
-    createdAt: timestampFromMs(ctx.nowMs),
+    createdAt,
   });
   state.changes.workflowEvents.push(event);
   ctx.effects.push({ kind: "workflowEventThrown", event });

@@ -9,11 +9,13 @@
  *  - some reason and interruptible: HALTED; otherwise HALTING. A thread is interruptible when no TaskAttempt of
  *    its current node is in flight (SCHEDULED, PENDING or RUNNING) and every child that halts with it is
  *    terminal or HALTED. A thread waiting at EXTERNAL_EVENT, USER_TASK or SLEEP halts at once.
- * Reasons: manual halt (StopWfRun), a pending or running interrupt, a failure being handled, and "parent
- * halted", which `syncHalts` keeps in step: a CHILD thread halts whenever its parent has any halt reason or has
- * failed; an INTERRUPT or FAILURE_HANDLER thread halts only when its parent is halted from outside (manual or
- * parent halt), since it must run while its parent waits for it.
- * Pending interrupts start their handler thread once the interrupted thread is HALTED.
+ * Reasons: manual halt (StopWfRun), a pending or running interrupt, a pending or running failure handler,
+ * and "parent halted", which `syncHalts` keeps in step: a CHILD thread halts whenever its parent has any halt
+ * reason or has failed; an INTERRUPT or FAILURE_HANDLER thread halts only when its parent is halted from
+ * outside (manual or parent halt), since it must run while its parent waits for it.
+ * Pending interrupts and pending failure handlers start their handler thread once the thread is HALTED.
+ * RUNNING / HALTING / HALTED change only in `syncHalts`; until it runs, `haltedFromAbove` tells the settle
+ * loop which RUNNING threads must not move because an ancestor just halted or failed.
  */
 import { create } from "@bufbuild/protobuf";
 import {
@@ -56,7 +58,7 @@ export function removeHaltReasons(
 }
 
 /** Does this child halt when its parent is halted (or has failed)? */
-function haltsWithParent(child: ThreadRun, parent: ThreadRun): boolean {
+export function haltsWithParent(child: ThreadRun, parent: ThreadRun): boolean {
   if (child.type === ThreadType.CHILD) {
     return (
       parent.haltReasons.length > 0 ||
@@ -83,8 +85,9 @@ function taskInFlight(state: WfRunState, thread: ThreadRun): boolean {
 
 export function isInterruptible(state: WfRunState, thread: ThreadRun): boolean {
   if (taskInFlight(state, thread)) return false;
+  const index = threadIndex(state);
   for (const childNumber of thread.childThreadIds) {
-    const child = state.wfRun.threadRuns.find((t) => t.number === childNumber);
+    const child = index.get(childNumber);
     if (!child || isTerminal(child.status) || !haltsWithParent(child, thread)) continue;
     if (child.status !== LHStatus.HALTED) return false;
   }
@@ -93,16 +96,19 @@ export function isInterruptible(state: WfRunState, thread: ThreadRun): boolean {
 
 /**
  * Brings halt reasons and statuses in step (see the comment at the top). Returns true if anything changed,
- * so that the caller runs the threads that may move again.
+ * so that the caller runs the threads that may move again. `threads` must hold every thread that is not
+ * terminated, in start order (a parent before its children), as `thread_runs` does.
  */
-export function syncHalts(state: WfRunState): boolean {
+export function syncHalts(
+  state: WfRunState,
+  threads: readonly ThreadRun[] = state.wfRun.threadRuns,
+): boolean {
   let changed = false;
-  const threads = [...state.wfRun.threadRuns].sort((a, b) => a.number - b.number);
-  const byNumber = new Map(threads.map((t) => [t.number, t]));
+  const index = threadIndex(state);
   // reasons, parents before children
   for (const t of threads) {
     if (isTerminal(t.status) || t.parentThreadId === undefined) continue;
-    const parent = byNumber.get(t.parentThreadId);
+    const parent = index.get(t.parentThreadId);
     const should = parent !== undefined && haltsWithParent(t, parent);
     const has = t.haltReasons.some(
       (r) => r.reason.case === "parentHalted" && r.reason.value.parentThreadId === t.parentThreadId,
@@ -116,7 +122,8 @@ export function syncHalts(state: WfRunState): boolean {
     }
   }
   // statuses, children before parents (a parent is HALTED only once its children are)
-  for (const t of [...threads].reverse()) {
+  for (let i = threads.length - 1; i >= 0; i--) {
+    const t = threads[i]!;
     if (isTerminal(t.status)) continue;
     let next: LHStatus;
     if (t.haltReasons.length === 0) next = LHStatus.RUNNING;
@@ -127,12 +134,53 @@ export function syncHalts(state: WfRunState): boolean {
       changed = true;
     }
   }
-  const entry = threads.find((t) => t.type === ThreadType.ENTRYPOINT);
+  const entry = index.get(0);
   if (entry && !isTerminal(entry.status) && state.wfRun.status !== entry.status) {
     state.wfRun.status = entry.status;
     state.changes.wfRun = true;
   }
   return changed;
+}
+
+const indexes = new WeakMap<ThreadRun[], Map<number, ThreadRun>>();
+
+/**
+ * The WfRun's threads by number. Threads are only ever appended to `thread_runs` (a removed thread gives a new
+ * array), so the index of an array is kept and extended rather than rebuilt: a WfRun with thousands of
+ * threads settles without scanning them for every lookup.
+ */
+export function threadIndex(state: WfRunState): Map<number, ThreadRun> {
+  const threads = state.wfRun.threadRuns;
+  let index = indexes.get(threads);
+  const last = threads[threads.length - 1];
+  if (
+    !index ||
+    index.size > threads.length ||
+    (index.size === threads.length && last && index.get(last.number) !== last)
+  ) {
+    index = new Map();
+    indexes.set(threads, index);
+  }
+  for (let i = index.size; i < threads.length; i++) index.set(threads[i]!.number, threads[i]!);
+  return index;
+}
+
+/**
+ * Whether a thread must stay where it is because an ancestor halted or failed since the last `syncHalts`
+ * (which will then halt it). `memo` caches answers for one pass over the threads.
+ */
+export function haltedFromAbove(state: WfRunState, thread: ThreadRun, memo: Map<number, boolean>): boolean {
+  if (thread.parentThreadId === undefined) return false;
+  const known = memo.get(thread.number);
+  if (known !== undefined) return known;
+  memo.set(thread.number, false); // a cycle cannot halt anything
+  const parent = threadIndex(state).get(thread.parentThreadId);
+  const halted =
+    parent !== undefined &&
+    !isTerminal(thread.status) &&
+    (haltsWithParent(thread, parent) || haltedFromAbove(state, parent, memo));
+  memo.set(thread.number, halted);
+  return halted;
 }
 
 /** StopWfRun: a manual halt on the thread (B-THR-9). */

@@ -88,6 +88,7 @@ export function startPendingInterrupts(state: WfRunState, ctx: EngineContext): b
       type: ThreadType.INTERRUPT,
       parentThreadId: thread.number,
       inputs,
+      receivesInput: true,
       interruptTriggerId: id,
     });
     removeHaltReasons(state, thread, sameEvent);

@@ -9,6 +9,7 @@ import {
   LHErrorType,
   LHStatus,
   ThreadType,
+  WaitForThreadsRun_WaitingThreadStatus,
   type Node,
   type NodeRun,
   type ThreadRun,
@@ -23,7 +24,7 @@ import {
   pollExternalEventNode,
 } from "./event-nodes";
 import { errorFailure, exceptionFailure, failNodeRun, nodeRunFailure, type ThreadFailure } from "./failures";
-import { isTerminal } from "./halting";
+import { isTerminal, threadIndex } from "./halting";
 import { threadScope } from "./scope";
 import { nodeRunKey, type EngineContext, type WfRunState } from "./state";
 import { arriveAtTaskNode, taskNodeOutput } from "./task-node";
@@ -110,8 +111,9 @@ export function pollNode(
 }
 
 /**
- * EXIT: waits until every CHILD thread has ended; a child that failed and was never handled or reported
- * fails the thread with CHILD_FAILURE (B-THR-5); an EXIT with a `failure_def` throws that failure (B-THR-6).
+ * EXIT: waits until every CHILD thread has ended; a child that failed and whose failure was never handled
+ * fails the node (CHILD_FAILURE, or the child's exception) (B-THR-5); an EXIT with a `failure_def` throws
+ * that failure (B-THR-6).
  */
 function pollExit(
   state: WfRunState,
@@ -120,15 +122,10 @@ function pollExit(
   node: Node,
   nodeRun: NodeRun,
 ): boolean {
-  const children = state.wfRun.threadRuns.filter(
-    (t) => t.parentThreadId === thread.number && t.type === ThreadType.CHILD,
-  );
+  const children = childThreads(state, thread);
   if (children.some((c) => !isTerminal(c.status))) return false;
-  const unhandled = children.find(
-    (c) => c.status !== LHStatus.COMPLETED && !thread.handledFailedChildren.includes(c.number),
-  );
+  const unhandled = unhandledFailedChild(state, thread);
   if (unhandled) {
-    thread.handledFailedChildren.push(unhandled.number);
     failNodeRun(nodeRun, childFailure(state, unhandled), ctx.nowMs);
     return true;
   }
@@ -156,6 +153,48 @@ function pollExit(
     ctx.nowMs,
   );
   return true;
+}
+
+function childThreads(state: WfRunState, thread: ThreadRun): ThreadRun[] {
+  const index = threadIndex(state);
+  return thread.childThreadIds.flatMap((n) => {
+    const child = index.get(n);
+    return child?.type === ThreadType.CHILD ? [child] : [];
+  });
+}
+
+/** The first CHILD of the thread that failed and whose failure nobody handled (EXIT reports it). */
+function unhandledFailedChild(state: WfRunState, thread: ThreadRun): ThreadRun | undefined {
+  return childThreads(state, thread).find(
+    (c) =>
+      (c.status === LHStatus.ERROR || c.status === LHStatus.EXCEPTION) &&
+      !thread.handledFailedChildren.includes(c.number),
+  );
+}
+
+/**
+ * The children whose failure a failed WAIT_FOR_THREADS or EXIT NodeRun re-threw. When that failure is handled
+ * (a failure handler completes, or a rescue skips the node) they join the thread's `handled_failed_children`.
+ */
+export function childrenReportedBy(state: WfRunState, thread: ThreadRun, nodeRun: NodeRun): number[] {
+  if (nodeRun.status !== LHStatus.ERROR && nodeRun.status !== LHStatus.EXCEPTION) return [];
+  if (nodeRun.nodeType.case === "waitThreads") {
+    return nodeRun.nodeType.value.threads
+      .filter((t) => t.waitingStatus === WaitForThreadsRun_WaitingThreadStatus.THREAD_UNSUCCESSFUL)
+      .map((t) => t.threadRunNumber);
+  }
+  if (nodeRun.nodeType.case === "exit") {
+    const child = unhandledFailedChild(state, thread);
+    return child ? [child.number] : [];
+  }
+  return [];
+}
+
+/** The failure that was re-thrown for these children is handled: EXIT does not report them again. */
+export function markChildFailuresHandled(state: WfRunState, thread: ThreadRun, children: number[]): void {
+  for (const n of children)
+    if (!thread.handledFailedChildren.includes(n)) thread.handledFailedChildren.push(n);
+  if (children.length > 0) state.changes.wfRun = true;
 }
 
 /** How a failed child is re-thrown in its parent: an EXCEPTION keeps its name, an ERROR is CHILD_FAILURE. */

@@ -1,17 +1,20 @@
 /**
  * RescueThreadRun (B-THR-10): a thread that failed at a node can be sent back to work. Allowed only when the
  * thread is ERROR or EXCEPTION, its latest NodeRun failed, no failure handler ran for that failure, and no
- * ancestor has handled it. The node runs again (a new NodeRun for the same node), or with
- * `skip_current_node` the thread goes on along the node's edges (without mutations, as after a handled
- * failure). Ancestors that failed only because this thread failed are revived the same way, so the WfRun
- * continues.
+ * ancestor has handled it (`handled_failed_children` along the way up); a thread number the WfRun never had
+ * is INVALID_ARGUMENT, every other refusal FAILED_PRECONDITION. The node runs again (a new NodeRun for the
+ * same node), or with `skip_current_node` the thread goes on along the node's edges (without mutations, as
+ * after a handled failure; a skipped WAIT_FOR_THREADS or EXIT counts the children it re-threw as handled).
+ * Ancestors that failed only because this thread failed (their WAIT_FOR_THREADS or EXIT re-threw its
+ * failure) run that node again, so the WfRun continues.
  */
 import { LHStatus, ThreadType, type ThreadRun } from "@pony/proto";
-import { FailedPreconditionError } from "../errors";
-import { isTerminal } from "./halting";
-import { arriveAtNode } from "./nodes";
+import { FailedPreconditionError, InvalidArgumentError } from "../errors";
+import { arriveAtNode, childrenReportedBy, markChildFailuresHandled } from "./nodes";
 import type { EngineContext, WfRunState } from "./state";
 import { currentNodeRun, findThread, newNodeRun, threadSpecOf, touchNodeRun } from "./thread";
+
+const failed = (t: ThreadRun) => t.status === LHStatus.ERROR || t.status === LHStatus.EXCEPTION;
 
 export function rescueThread(
   state: WfRunState,
@@ -19,9 +22,14 @@ export function rescueThread(
   threadNumber: number,
   skipCurrentNode: boolean,
 ): void {
+  if (threadNumber < 0 || threadNumber > state.wfRun.greatestThreadrunNumber) {
+    throw new InvalidArgumentError(`WfRun '${state.wfRun.id?.id}' has no thread ${threadNumber}`);
+  }
   const thread = findThread(state, threadNumber);
-  if (!thread) throw new FailedPreconditionError(`WfRun has no thread ${threadNumber}`);
-  if (thread.status !== LHStatus.ERROR && thread.status !== LHStatus.EXCEPTION) {
+  if (!thread) {
+    throw new FailedPreconditionError(`thread ${threadNumber} was removed by its ThreadRetentionPolicy`);
+  }
+  if (!failed(thread)) {
     throw new FailedPreconditionError(
       `thread ${threadNumber} is ${LHStatus[thread.status]}: only a failed thread can be rescued`,
     );
@@ -32,25 +40,27 @@ export function rescueThread(
     throw new FailedPreconditionError(`the latest NodeRun of thread ${threadNumber} did not fail`);
   }
   if (failure.failureHandlerThreadrunId !== undefined || failure.wasProperlyHandled) {
-    throw new FailedPreconditionError(`the failure of thread ${threadNumber} was already handled`);
+    throw new FailedPreconditionError(
+      `the failure of thread ${threadNumber} went to failure handler thread ${failure.failureHandlerThreadrunId}`,
+    );
   }
-  for (let p = parentOf(state, thread); p; p = parentOf(state, p)) {
-    if (p.handledFailedChildren.includes(thread.number) && !isTerminal(p.status)) {
+  for (let child = thread, p = parentOf(state, child); p; child = p, p = parentOf(state, p)) {
+    if (p.handledFailedChildren.includes(child.number)) {
       throw new FailedPreconditionError(
-        `thread ${p.number} has already handled the failure of thread ${threadNumber}`,
+        `thread ${p.number} has already handled the failure of thread ${child.number}`,
       );
     }
   }
-  revive(state, ctx, thread, skipCurrentNode);
-  // Ancestors that failed because of this thread go back to the node that reported it.
-  let child: ThreadRun = thread;
-  for (let p = parentOf(state, child); p; p = parentOf(state, p)) {
-    if (p.status !== LHStatus.ERROR && p.status !== LHStatus.EXCEPTION) break;
-    if (!p.handledFailedChildren.includes(child.number) || child.type === ThreadType.INTERRUPT) break;
-    p.handledFailedChildren = p.handledFailedChildren.filter((n) => n !== child.number);
-    revive(state, ctx, p, false);
-    child = p;
+  // Ancestors that failed because of this thread, found before it runs again.
+  const ancestors: ThreadRun[] = [];
+  for (let child = thread, p = parentOf(state, child); p; child = p, p = parentOf(state, p)) {
+    const at = currentNodeRun(state, p);
+    if (!failed(p) || child.type !== ThreadType.CHILD || !at) break;
+    if (!childrenReportedBy(state, p, at).includes(child.number)) break;
+    ancestors.push(p);
   }
+  revive(state, ctx, thread, skipCurrentNode);
+  for (const p of ancestors) revive(state, ctx, p, false);
 }
 
 function parentOf(state: WfRunState, t: ThreadRun): ThreadRun | undefined {
@@ -58,7 +68,8 @@ function parentOf(state: WfRunState, t: ThreadRun): ThreadRun | undefined {
 }
 
 function revive(state: WfRunState, ctx: EngineContext, thread: ThreadRun, skip: boolean): void {
-  const failed = currentNodeRun(state, thread)!;
+  const failedNode = currentNodeRun(state, thread)!;
+  if (skip) markChildFailuresHandled(state, thread, childrenReportedBy(state, thread, failedNode));
   thread.status = LHStatus.RUNNING;
   thread.endTime = undefined;
   thread.errorMessage = undefined;
@@ -68,12 +79,12 @@ function revive(state: WfRunState, ctx: EngineContext, thread: ThreadRun, skip: 
     state.wfRun.endTime = undefined;
   }
   if (skip) {
-    const record = failed.failures[failed.failures.length - 1];
+    const record = failedNode.failures[failedNode.failures.length - 1];
     if (record) record.wasProperlyHandled = true;
-    touchNodeRun(state, failed);
+    touchNodeRun(state, failedNode);
     return;
   }
-  const node = threadSpecOf(state, thread).nodes[failed.nodeName]!;
-  const again = newNodeRun(state, ctx, thread, failed.nodeName, failed.id!.position + 1);
+  const node = threadSpecOf(state, thread).nodes[failedNode.nodeName]!;
+  const again = newNodeRun(state, ctx, thread, failedNode.nodeName, failedNode.id!.position + 1);
   arriveAtNode(state, ctx, thread, node, again);
 }

@@ -3,6 +3,7 @@ import type {
   NodeRun,
   TaskDef,
   TaskRun,
+  UserTaskDef,
   UserTaskRun,
   Variable,
   WfRun,
@@ -72,6 +73,8 @@ export interface EngineContext {
   nowMs: number;
   newGuid(): string;
   taskDef(name: string): TaskDef | undefined;
+  /** a UserTaskDef by name: that version, or the latest when no version is given; deleted ones are absent */
+  userTaskDef(name: string, version?: number): UserTaskDef | undefined;
   /** effects for the runtime to carry out once the command is committed */
   effects: Effect[];
   /** how many NodeRuns one command may create before the thread is failed (guard against tight loops) */

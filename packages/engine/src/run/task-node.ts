@@ -2,6 +2,7 @@
  * Arriving at a TASK node (B-TASK-1, B-TASK-8): resolve the TaskDef (static, or dynamic from a variable or
  * format string), evaluate the inputs in TaskDef order, create the TaskRun with its first TaskAttempt in
  * TASK_SCHEDULED and ask the runtime to dispatch it. The NodeRun stays RUNNING and mirrors the TaskRun.
+ * `prepareTask` and `scheduleTaskRun` also serve user task reminders (TaskRuns of a user task trigger).
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
@@ -13,12 +14,14 @@ import {
   VarNameAndValSchema,
   type NodeRun,
   type TaskNode,
+  type TaskRun,
+  type TaskRunSource,
   type ThreadRun,
   type VarNameAndVal,
   type VariableValue,
 } from "@pony/proto";
 import { VarSubError, checkValueMatchesType, castTo, evaluateAssignment, valueType } from "../variables";
-import { errorFailure, failNodeRun } from "./failures";
+import { errorFailure, failNodeRun, type ThreadFailure } from "./failures";
 import { threadScope } from "./scope";
 import type { EngineContext, WfRunState } from "./state";
 
@@ -32,7 +35,39 @@ export function arriveAtTaskNode(
   nodeRun: NodeRun,
 ): void {
   nodeRun.nodeType = { case: "task", value: { $typeName: "littlehorse.TaskNodeRun" } };
-  const scope = threadScope(state, thread.number);
+  const prepared = prepareTask(state, ctx, thread.number, taskNode);
+  if ("failure" in prepared) {
+    failNodeRun(nodeRun, prepared.failure, ctx.nowMs);
+    return;
+  }
+  const taskRun = scheduleTaskRun(state, ctx, taskNode, prepared, {
+    case: "taskNode",
+    value: { $typeName: "littlehorse.TaskNodeReference", nodeRunId: nodeRun.id },
+  });
+  nodeRun.nodeType = {
+    case: "task",
+    value: { $typeName: "littlehorse.TaskNodeRun", taskRunId: taskRun.id },
+  };
+}
+
+/** A TaskNode made ready to run: its TaskDef's name and its inputs, in TaskDef order. */
+export interface PreparedTask {
+  taskDefName: string;
+  inputs: VarNameAndVal[];
+}
+
+/**
+ * Resolves a TaskNode's TaskDef (static, or dynamic from a variable or format string) and evaluates its inputs
+ * in the scope of a thread. A failure says why it cannot run: VAR_SUB_ERROR, or TASK_FAILURE for a TaskDef
+ * that does not exist; `taskDefName` is set when the name was resolved.
+ */
+export function prepareTask(
+  state: WfRunState,
+  ctx: EngineContext,
+  threadNumber: number,
+  taskNode: TaskNode,
+): PreparedTask | { failure: ThreadFailure; taskDefName?: string } {
+  const scope = threadScope(state, threadNumber);
 
   let taskDefName: string;
   const target = taskNode.taskToExecute;
@@ -47,29 +82,23 @@ export function arriveAtTaskNode(
       taskDefName = v.value.value;
     } catch (e) {
       if (!(e instanceof VarSubError)) throw e;
-      failNodeRun(
-        nodeRun,
-        errorFailure(LHErrorType.VAR_SUB_ERROR, `resolving the task name: ${e.message}`),
-        ctx.nowMs,
-      );
-      return;
+      return {
+        failure: errorFailure(LHErrorType.VAR_SUB_ERROR, `resolving the task name: ${e.message}`),
+      };
     }
   } else {
-    failNodeRun(nodeRun, errorFailure(LHErrorType.VAR_SUB_ERROR, "the TASK node names no task"), ctx.nowMs);
-    return;
+    return { failure: errorFailure(LHErrorType.VAR_SUB_ERROR, "the TASK node names no task") };
   }
 
   const taskDef = ctx.taskDef(taskDefName);
   if (!taskDef) {
-    failNodeRun(
-      nodeRun,
-      errorFailure(
+    return {
+      taskDefName,
+      failure: errorFailure(
         LHErrorType.TASK_FAILURE,
         `TaskDef '${taskDefName}' does not exist (it may have been deleted)`,
       ),
-      ctx.nowMs,
-    );
-    return;
+    };
   }
 
   const inputs: VarNameAndVal[] = [];
@@ -90,26 +119,35 @@ export function arriveAtTaskNode(
     });
   } catch (e) {
     if (!(e instanceof VarSubError)) throw e;
-    failNodeRun(nodeRun, errorFailure(LHErrorType.VAR_SUB_ERROR, e.message), ctx.nowMs);
-    return;
+    return { taskDefName, failure: errorFailure(LHErrorType.VAR_SUB_ERROR, e.message) };
   }
+  return { taskDefName, inputs };
+}
 
+/**
+ * Creates the TaskRun of a prepared TaskNode with its first TaskAttempt in TASK_SCHEDULED, records it and asks
+ * the runtime to dispatch it. `source` says what the TaskRun belongs to (a TASK node, a user task trigger).
+ */
+export function scheduleTaskRun(
+  state: WfRunState,
+  ctx: EngineContext,
+  taskNode: TaskNode,
+  prepared: PreparedTask,
+  source: TaskRunSource["taskRunSource"],
+): TaskRun {
   const guid = ctx.newGuid();
   const taskRunId = { $typeName: "littlehorse.TaskRunId" as const, wfRunId: state.wfRun.id, taskGuid: guid };
   const taskRun = create(TaskRunSchema, {
     id: taskRunId,
-    taskDefId: { name: taskDefName },
+    taskDefId: { name: prepared.taskDefName },
     attempts: [
       create(TaskAttemptSchema, {
         status: TaskStatus.TASK_SCHEDULED,
         scheduleTime: timestampFromMs(ctx.nowMs),
       }),
     ],
-    inputVariables: inputs,
-    source: {
-      taskRunSource: { case: "taskNode", value: { nodeRunId: nodeRun.id } },
-      wfSpecId: state.wfRun.wfSpecId,
-    },
+    inputVariables: prepared.inputs,
+    source: { taskRunSource: source, wfSpecId: state.wfRun.wfSpecId },
     scheduledAt: timestampFromMs(ctx.nowMs),
     status: TaskStatus.TASK_SCHEDULED,
     timeoutSeconds: taskNode.timeoutSeconds > 0 ? taskNode.timeoutSeconds : DEFAULT_TASK_TIMEOUT_SECONDS,
@@ -118,8 +156,13 @@ export function arriveAtTaskNode(
   });
   state.taskRuns.set(guid, taskRun);
   state.changes.taskRuns.add(guid);
-  nodeRun.nodeType = { case: "task", value: { $typeName: "littlehorse.TaskNodeRun", taskRunId } };
-  ctx.effects.push({ kind: "dispatchTask", taskDefName, taskGuid: guid, attemptNumber: 0 });
+  ctx.effects.push({
+    kind: "dispatchTask",
+    taskDefName: prepared.taskDefName,
+    taskGuid: guid,
+    attemptNumber: 0,
+  });
+  return taskRun;
 }
 
 /** A TASK NodeRun's output is the output of the TaskRun's first successful attempt. */

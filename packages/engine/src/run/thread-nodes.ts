@@ -3,13 +3,14 @@
  *  - START_THREAD starts one CHILD thread with the node's input variables; output = the child's number.
  *  - START_MULTIPLE_THREADS starts one CHILD per element of a JSON_ARR, the element in the child's INPUT;
  *    output = the JSON_ARR of child numbers.
+ *  Starting threads that would take the WfRun past `maxThreadsPerWfRun` live threads fails the node instead.
  *  - WAIT_FOR_THREADS waits until every listed child is COMPLETED or its failure was handled. A child that
  *    fails is first offered to the node's per-thread failure handlers (run as a child of the failed child);
  *    if none matches, or the handler fails, the node fails: an ERROR child as CHILD_FAILURE, an EXCEPTION
- *    child with the same exception.
+ *    child with the same exception. A child whose per-thread handler completed joins the thread's
+ *    `handled_failed_children`.
  */
 import { create } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   LHErrorType,
   LHStatus,
@@ -27,7 +28,7 @@ import {
 import { VarSubError, evaluateAssignment, fromJs, intValue, jsonArrValue, toJs } from "../variables";
 import { errorFailure, failNodeRun, nodeRunFailure } from "./failures";
 import { isTerminal } from "./halting";
-import { childFailure } from "./nodes";
+import { childFailure, markChildFailuresHandled } from "./nodes";
 import { threadScope } from "./scope";
 import { nodeRunKey, type EngineContext, type WfRunState } from "./state";
 import {
@@ -137,6 +138,7 @@ export function arriveAtStartMultipleThreadsNode(
       type: ThreadType.CHILD,
       parentThreadId: thread.number,
       inputs: childInputs,
+      receivesInput: true,
     });
     value.childThreadIds.push(child.number);
   }
@@ -244,14 +246,12 @@ export function pollWaitForThreadsNode(
       if (handler.status === LHStatus.COMPLETED) {
         entry.waitingStatus = Waiting.THREAD_COMPLETED_OR_FAILURE_HANDLED;
         entry.threadEndTime = child.endTime;
-        if (!thread.handledFailedChildren.includes(child.number))
-          thread.handledFailedChildren.push(child.number);
-        state.changes.wfRun = true;
+        markChildFailuresHandled(state, thread, [child.number]);
         touched = true;
         continue;
       }
       entry.waitingStatus = Waiting.THREAD_UNSUCCESSFUL;
-      return failWaitFor(state, ctx, thread, nodeRun, child);
+      return failWaitFor(state, ctx, nodeRun, child);
     }
     const failedNode = state.nodeRuns.get(nodeRunKey(child.number, child.currentNodePosition));
     const failure = failedNode ? nodeRunFailure(failedNode) : childFailure(state, child);
@@ -265,7 +265,7 @@ export function pollWaitForThreadsNode(
       continue;
     }
     entry.waitingStatus = Waiting.THREAD_UNSUCCESSFUL;
-    return failWaitFor(state, ctx, thread, nodeRun, child);
+    return failWaitFor(state, ctx, nodeRun, child);
   }
   if (touched) state.changes.nodeRuns.add(nodeRunKey(nodeRun.id!.threadRunNumber, nodeRun.id!.position));
   if (!allDone) return false;
@@ -273,17 +273,8 @@ export function pollWaitForThreadsNode(
   return true;
 }
 
-function failWaitFor(
-  state: WfRunState,
-  ctx: EngineContext,
-  thread: ThreadRun,
-  nodeRun: NodeRun,
-  child: ThreadRun,
-) {
-  // reported here, so EXIT does not report it again
-  if (!thread.handledFailedChildren.includes(child.number)) thread.handledFailedChildren.push(child.number);
-  state.changes.wfRun = true;
+/** Re-throws the child's failure from the WAIT_FOR_THREADS node (its entry says THREAD_UNSUCCESSFUL). */
+function failWaitFor(state: WfRunState, ctx: EngineContext, nodeRun: NodeRun, child: ThreadRun) {
   failNodeRun(nodeRun, childFailure(state, child), ctx.nowMs);
-  nodeRun.endTime = timestampFromMs(ctx.nowMs);
   return true;
 }

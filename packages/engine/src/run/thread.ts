@@ -11,13 +11,14 @@
  *    (`pollNode`) each time the WfRun settles;
  *  - the NodeRun is COMPLETED: the thread takes the first outgoing edge whose condition holds (B-RUN-6),
  *    applies that edge's mutations all-or-nothing (B-RUN-8) and arrives at the next node (position + 1);
- *  - the NodeRun failed: the first matching FailureHandlerDef of the node starts a FAILURE_HANDLER thread and
- *    the thread halts until it ends (B-THR-4): handled → the thread goes on along the node's edges (without
- *    mutations); not handled, or no handler → the thread fails with the node's failure (B-THR-5).
+ *  - the NodeRun failed: with a matching FailureHandlerDef the thread halts (a pending failure); once it is
+ *    HALTED (its children halted too) a FAILURE_HANDLER thread starts and the thread stays halted until it
+ *    ends (B-THR-4): handled → the thread goes on along the node's edges (without mutations); not handled,
+ *    or no handler → the thread fails with the node's failure (B-THR-5).
  * When a thread ends it tells whoever waits on it: the WfRun (entrypoint), the thread whose failure or
  * interrupt it handled, or its parent's WAIT_FOR_THREADS / EXIT (picked up when the WfRun settles).
- * One command may create at most `maxNodeRunsPerCommand` NodeRuns per thread; beyond that the thread fails,
- * so a tight loop cannot hang the server.
+ * One command may create at most `maxNodeRunsPerCommand` NodeRuns per thread (counted over the whole command,
+ * however many times the WfRun settles); beyond that the thread fails, so a tight loop cannot hang the server.
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
@@ -26,12 +27,13 @@ import {
   LHErrorType,
   LHStatus,
   NodeRunSchema,
+  PendingFailureHandlerSchema,
   ThreadRunSchema,
+  ThreadVarDefSchema,
   ThreadType,
   VariableSchema,
   WfRunVariableAccessLevel,
   VariableIdSchema,
-  type Failure,
   type FailureHandlerDef,
   type Node,
   type NodeRun,
@@ -49,14 +51,15 @@ import {
   nullValue,
   valueType,
 } from "../variables";
+import { INPUT_VARIABLE } from "../metadata/wf-spec-threads";
 import { errorFailure, nodeRunFailure, type ThreadFailure } from "./failures";
-import { addHaltReason, isTerminal, removeHaltReasons } from "./halting";
-import { arriveAtNode, nodeOutput, pollNode } from "./nodes";
+import { addHaltReason, isTerminal, removeHaltReasons, threadIndex } from "./halting";
+import { arriveAtNode, childrenReportedBy, markChildFailuresHandled, nodeOutput, pollNode } from "./nodes";
 import { INHERITED_PREFIX, resolveVariableKey, threadScope } from "./scope";
 import { nodeRunKey, variableKey, type EngineContext, type WfRunState } from "./state";
 
 export function findThread(state: WfRunState, number: number): ThreadRun | undefined {
-  return state.wfRun.threadRuns.find((t) => t.number === number);
+  return threadIndex(state).get(number);
 }
 
 export function threadSpecOf(state: WfRunState, thread: ThreadRun): ThreadSpec {
@@ -80,7 +83,9 @@ export function liveThreadCount(state: WfRunState): number {
 
 /**
  * Creates a ThreadRun with its Variables (input value, else default, else null) and its ENTRYPOINT NodeRun.
- * The caller lets the WfRun settle, which runs it. Inputs the ThreadSpec does not declare are ignored.
+ * The caller lets the WfRun settle, which runs it. Inputs the ThreadSpec does not declare are ignored, except
+ * the `INPUT` the engine gives handler threads and START_MULTIPLE_THREADS children (`receivesInput`): they
+ * may read it without declaring it (as WfSpec validation allows), so it is created for them.
  */
 export function startThread(
   state: WfRunState,
@@ -92,6 +97,7 @@ export function startThread(
     inputs: Map<string, VariableValue>;
     failureBeingHandled?: ThreadRun["failureBeingHandled"];
     interruptTriggerId?: ThreadRun["interruptTriggerId"];
+    receivesInput?: boolean;
   },
 ): ThreadRun {
   const spec = state.wfSpec.threadSpecs[args.threadSpecName];
@@ -116,7 +122,11 @@ export function startThread(
   }
   state.changes.wfRun = true;
 
-  for (const def of spec.variableDefs) {
+  const defs = [...spec.variableDefs];
+  if (args.receivesInput && !defs.some((d) => d.varDef?.name === INPUT_VARIABLE)) {
+    defs.push(create(ThreadVarDefSchema, { varDef: { name: INPUT_VARIABLE } }));
+  }
+  for (const def of defs) {
     const varDef = def.varDef;
     if (!varDef) continue;
     // an INHERITED_VAR lives in the parent WfRun (scope.ts)
@@ -173,10 +183,14 @@ export function completeNodeRun(nodeRun: NodeRun, nowMs: number): void {
 
 /**
  * Moves a RUNNING thread forward until it waits, ends or halts (see the comment at the top). Returns true if
- * it changed anything.
+ * it changed anything. `created` counts the NodeRuns each thread created in this command (the guard).
  */
-export function advanceThread(state: WfRunState, ctx: EngineContext, threadNumber: number): boolean {
-  let created = 0;
+export function advanceThread(
+  state: WfRunState,
+  ctx: EngineContext,
+  threadNumber: number,
+  created: Map<number, number> = new Map(),
+): boolean {
   let changed = false;
   for (;;) {
     const thread = findThread(state, threadNumber);
@@ -221,15 +235,17 @@ export function advanceThread(state: WfRunState, ctx: EngineContext, threadNumbe
       changed = true;
       continue;
     }
-    if (++created > ctx.maxNodeRunsPerCommand) {
+    const count = (created.get(threadNumber) ?? 0) + 1;
+    created.set(threadNumber, count);
+    if (count > ctx.maxNodeRunsPerCommand) {
       failThread(
         state,
         ctx,
         thread,
         errorFailure(
           LHErrorType.INTERNAL_ERROR,
-          `thread ${thread.number} ran more than ${ctx.maxNodeRunsPerCommand} nodes without waiting; ` +
-            `a loop without a blocking node is stopped here`,
+          `thread ${thread.number} ran more than ${ctx.maxNodeRunsPerCommand} nodes in one command without ` +
+            `waiting for anything outside the WfRun; the loop is stopped here`,
         ),
       );
       return true;
@@ -281,6 +297,10 @@ export function matchFailureHandler(
   });
 }
 
+/**
+ * A failed node with a matching FailureHandlerDef: the thread halts (a pending failure, B-THR-4), and the
+ * handler starts once it is HALTED (`startPendingFailureHandlers`). Without one, the thread fails.
+ */
 function handleNodeFailure(
   state: WfRunState,
   ctx: EngineContext,
@@ -294,18 +314,63 @@ function handleNodeFailure(
     failThread(state, ctx, thread, failure);
     return;
   }
-  const record = nodeRun.failures[nodeRun.failures.length - 1] as Failure;
-  const handlerThread = startFailureHandler(state, ctx, thread, nodeRun, handler.handlerSpecName, failure);
-  record.failureHandlerThreadrunId = handlerThread.number;
-  nodeRun.failureHandlerIds.push(handlerThread.number);
-  touchNodeRun(state, nodeRun);
+  state.wfRun.pendingFailures.push(
+    create(PendingFailureHandlerSchema, {
+      failedThreadRun: thread.number,
+      handlerSpecName: handler.handlerSpecName,
+    }),
+  );
   addHaltReason(state, thread, {
-    case: "handlingFailure",
-    value: { handlerThreadId: handlerThread.number } as never,
+    case: "pendingFailure",
+    value: { nodeRunPosition: nodeRun.id!.position } as never,
   });
 }
 
-/** Starts a FAILURE_HANDLER thread as a child of `failed`, with the failure's content in INPUT. */
+/**
+ * Starts the handler of every pending failure whose thread is now HALTED; the thread's halt reason becomes
+ * "handling failure" until the handler ends. Returns true if any started.
+ */
+export function startPendingFailureHandlers(state: WfRunState, ctx: EngineContext): boolean {
+  if (state.wfRun.pendingFailures.length === 0) return false;
+  let started = false;
+  const still = [];
+  for (const pending of state.wfRun.pendingFailures) {
+    const thread = findThread(state, pending.failedThreadRun);
+    const nodeRun = thread && currentNodeRun(state, thread);
+    if (!thread || !nodeRun || isTerminal(thread.status)) {
+      started = true;
+      continue;
+    }
+    if (thread.status !== LHStatus.HALTED) {
+      still.push(pending);
+      continue;
+    }
+    const handler = startFailureHandler(
+      state,
+      ctx,
+      thread,
+      nodeRun,
+      pending.handlerSpecName,
+      nodeRunFailure(nodeRun),
+    );
+    removeHaltReasons(state, thread, (r) => r.reason.case === "pendingFailure");
+    addHaltReason(state, thread, {
+      case: "handlingFailure",
+      value: { handlerThreadId: handler.number } as never,
+    });
+    started = true;
+  }
+  if (started) {
+    state.wfRun.pendingFailures = still;
+    state.changes.wfRun = true;
+  }
+  return started;
+}
+
+/**
+ * Starts a FAILURE_HANDLER thread as a child of `failed`, with the failure's content in INPUT, and records
+ * it on the failure (`failure_handler_threadrun_id`) and the NodeRun (`failure_handler_ids`).
+ */
 export function startFailureHandler(
   state: WfRunState,
   ctx: EngineContext,
@@ -316,11 +381,12 @@ export function startFailureHandler(
 ): ThreadRun {
   const inputs = new Map<string, VariableValue>();
   if (failure.content) inputs.set("INPUT", failure.content);
-  return startThread(state, ctx, {
+  const handler = startThread(state, ctx, {
     threadSpecName: handlerSpecName,
     type: ThreadType.FAILURE_HANDLER,
     parentThreadId: failed.number,
     inputs,
+    receivesInput: true,
     failureBeingHandled: {
       $typeName: "littlehorse.FailureBeingHandled",
       threadRunNumber: failed.number,
@@ -328,6 +394,11 @@ export function startFailureHandler(
       failureNumber: nodeRun.failures.length - 1,
     },
   });
+  const record = nodeRun.failures[nodeRun.failures.length - 1];
+  if (record) record.failureHandlerThreadrunId = handler.number;
+  nodeRun.failureHandlerIds.push(handler.number);
+  touchNodeRun(state, nodeRun);
+  return handler;
 }
 
 /**
@@ -489,6 +560,8 @@ function onThreadEnded(
       );
       if (thread.status === LHStatus.COMPLETED) {
         if (record && nodeRun) {
+          // a handled WAIT_FOR_THREADS / EXIT failure handles the children it re-threw
+          markChildFailuresHandled(state, failed, childrenReportedBy(state, failed, nodeRun));
           record.wasProperlyHandled = true;
           touchNodeRun(state, nodeRun);
         }

@@ -5,11 +5,13 @@
  * HALTING / HALTED while that thread is, and becomes COMPLETED, ERROR or EXCEPTION when it ends. Each command
  * is applied by the machine it concerns (task-run.ts, event-nodes.ts, interrupts.ts, halting.ts, rescue.ts),
  * then the WfRun settles: every thread moves as far as it can. This file routes commands, validates RunWf
- * input and runs the settle loop.
+ * input and runs the settle loop, with its guard: a WfRun still moving after MAX_SETTLE_ROUNDS rounds in one
+ * command has the threads still moving fail.
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
+  LHErrorType,
   LHStatus,
   ThreadType,
   VariableType,
@@ -22,16 +24,19 @@ import {
   type WfRunId,
   type WfSpec,
 } from "@pony/proto";
-import { InvalidArgumentError, NotFoundError } from "../errors";
+import { InvalidArgumentError } from "../errors";
 import { VarSubError, castTo, checkValueMatchesType, isNullValue, valueType } from "../variables";
 import type { WfRunCommand } from "./commands";
 import { matureSleepNode, timeOutExternalEventNode } from "./event-nodes";
-import { isTerminal, resumeThread, stopThread, syncHalts } from "./halting";
+import { haltedFromAbove, isTerminal, resumeThread, stopThread, syncHalts } from "./halting";
 import { postExternalEvent, startPendingInterrupts } from "./interrupts";
 import { rescueThread } from "./rescue";
 import { emptyChanges, eventKey, type EngineContext, type WfRunState } from "./state";
 import { claimTask, endTaskBackoff, reportTask, timeOutTask } from "./task-run";
-import { advanceThread, findThread, startThread } from "./thread";
+import { errorFailure } from "./failures";
+import { advanceThread, failThread, findThread, startPendingFailureHandlers, startThread } from "./thread";
+import { assignUserTaskRun, cancelUserTaskRun, completeUserTaskRun } from "./user-task-run";
+import { fireUserTaskTrigger } from "./user-task-triggers";
 
 /**
  * Checks RunWf's variables against the entrypoint ThreadSpec (B-RUN-3): every required variable present,
@@ -49,7 +54,9 @@ export function validateRunWfInputs(
   for (const [name, value] of Object.entries(variables)) {
     const def = defs.get(name);
     if (def?.accessLevel === WfRunVariableAccessLevel.INHERITED_VAR) {
-      throw new InvalidArgumentError(`variable '${name}' is inherited from the parent WfRun and cannot be given to RunWf`);
+      throw new InvalidArgumentError(
+        `variable '${name}' is inherited from the parent WfRun and cannot be given to RunWf`,
+      );
     }
     if (!def) {
       throw new InvalidArgumentError(
@@ -120,19 +127,77 @@ export function createWfRun(
 
 /**
  * Lets every thread move as far as it can: halt reasons and statuses are brought in step, pending interrupts
- * start their handlers, and every RUNNING thread advances (which also re-checks nodes waiting on other
- * threads or on events). Repeats until nothing changes; each round is bounded by the threads' own guards.
+ * and failure handlers start their threads, and every RUNNING thread advances (which also re-checks nodes
+ * waiting on other threads or on events), except those an ancestor halted or failed since the round began.
+ * Threads started during a round take their first steps in the same round, so a chain of threads starting
+ * threads costs one round, not one per generation. Repeats until nothing changes; each round is bounded by
+ * the threads' own guards (NodeRuns per command, live threads per WfRun).
  */
 export function settle(state: WfRunState, ctx: EngineContext): void {
-  for (let round = 0; round < 10_000; round++) {
-    let changed = syncHalts(state);
+  const created = new Map<number, number>();
+  // The threads not terminated, in start order. Within a command a terminated thread stays terminated and new
+  // threads are appended, so each round looks only at these (a WfRun may have thousands of ended threads).
+  const threads = state.wfRun.threadRuns;
+  let live: ThreadRun[] = [];
+  let seen = 0;
+  const catchUp = () => {
+    for (; seen < threads.length; seen++) live.push(threads[seen]!);
+  };
+  for (let round = 1; ; round++) {
+    if (state.wfRun.threadRuns !== threads) throw new Error("thread_runs was replaced while settling");
+    live = live.filter((t) => !isTerminal(t.status));
+    catchUp();
+    let changed = syncHalts(state, live);
     changed = startPendingInterrupts(state, ctx) || changed;
-    for (const thread of [...state.wfRun.threadRuns]) {
-      if (thread.status === LHStatus.RUNNING) changed = advanceThread(state, ctx, thread.number) || changed;
+    changed = startPendingFailureHandlers(state, ctx) || changed;
+    const greatest = state.wfRun.greatestThreadrunNumber;
+    const memo = new Map<number, boolean>();
+    const moved: ThreadRun[] = [];
+    catchUp();
+    for (let i = 0; i < live.length; i++) {
+      const thread = live[i]!;
+      if (thread.status === LHStatus.RUNNING && thread.haltReasons.length === 0) {
+        if (!haltedFromAbove(state, thread, memo) && advanceThread(state, ctx, thread.number, created)) {
+          moved.push(thread);
+        }
+      }
+      catchUp();
     }
+    // a thread started by a waiting node (a per-thread failure handler) is a change too
+    if (moved.length > 0 || state.wfRun.greatestThreadrunNumber !== greatest) changed = true;
     if (!changed) return;
+    if (round >= MAX_SETTLE_ROUNDS) {
+      stopRunawayThreads(state, ctx, moved);
+      return;
+    }
   }
-  throw new Error("the WfRun did not settle");
+}
+
+/** Threads passing work to each other can keep a WfRun moving without any one of them hitting its guard. */
+const MAX_SETTLE_ROUNDS = 10_000;
+
+/**
+ * The WfRun did not come to rest in one command (a guard, like the loops'): the threads still moving fail,
+ * and so do their ancestors up to the entrypoint, so the WfRun ends ERROR instead of waiting on them.
+ */
+function stopRunawayThreads(state: WfRunState, ctx: EngineContext, moved: ThreadRun[]): void {
+  if (moved.length === 0) throw new Error("the WfRun did not settle");
+  for (const thread of moved) {
+    for (let t = findThread(state, thread.number); t;) {
+      failThread(
+        state,
+        ctx,
+        t,
+        errorFailure(
+          LHErrorType.INTERNAL_ERROR,
+          `the WfRun was still moving after ${MAX_SETTLE_ROUNDS} rounds in one command; thread ${thread.number} ` +
+            `kept it going and is stopped here`,
+        ),
+      );
+      t = t.parentThreadId === undefined ? undefined : findThread(state, t.parentThreadId);
+    }
+  }
+  syncHalts(state);
 }
 
 /** Applies one command, then lets the WfRun settle. Returns false when the command changed nothing. */
@@ -185,12 +250,27 @@ function route(state: WfRunState, ctx: EngineContext, command: WfRunCommand): bo
     case "rescueThread":
       rescueThread(state, ctx, command.threadRunNumber, command.skipCurrentNode);
       return true;
+    case "userTaskAssigned":
+      return assignUserTaskRun(
+        state,
+        ctx,
+        command.userTaskGuid,
+        { userId: command.userId, userGroup: command.userGroup },
+        command.overrideClaim,
+      );
+    case "userTaskCompleted":
+      return completeUserTaskRun(state, ctx, command.userTaskGuid, command.userId, command.results);
+    case "userTaskCancelled":
+      return cancelUserTaskRun(state, ctx, command.userTaskGuid);
+    case "userTaskTriggerFired":
+      return fireUserTaskTrigger(state, ctx, command.userTaskGuid, command.actionIndex, command.epoch);
   }
 }
 
+/** StopWfRun / ResumeWfRun name a thread of the WfRun; any other number is INVALID_ARGUMENT. */
 function requireThread(state: WfRunState, number: number): ThreadRun {
   const thread = findThread(state, number);
-  if (!thread) throw new NotFoundError(`WfRun '${state.wfRun.id?.id}' has no thread ${number}`);
+  if (!thread) throw new InvalidArgumentError(`WfRun '${state.wfRun.id?.id}' has no thread ${number}`);
   return thread;
 }
 

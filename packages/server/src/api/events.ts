@@ -3,8 +3,8 @@
  * AwaitWorkflowEvent.
  */
 import { randomUUID } from "node:crypto";
-import { create, equals } from "@bufbuild/protobuf";
-import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import { clone, create, equals } from "@bufbuild/protobuf";
+import { timestampFromMs, type Timestamp } from "@bufbuild/protobuf/wkt";
 import {
   ExternalEventIdSchema,
   ExternalEventListSchema,
@@ -37,12 +37,37 @@ const MAX_AWAIT_MS = 60 * 60 * 1000;
 
 const GUID = /^[a-zA-Z0-9._-]{1,128}$/;
 
+function timeOrder(a: Timestamp | undefined, b: Timestamp | undefined): number {
+  if (!a || !b) return 0;
+  return a.seconds === b.seconds ? a.nanos - b.nanos : a.seconds < b.seconds ? -1 : 1;
+}
+
 export function eventHandlers(rt: Runtime) {
-  /** Recently posted events, so a repeated PutExternalEvent with the same guid returns the first. */
-  const recent = new Map<string, ExternalEvent>();
-  const remember = (k: string, e: ExternalEvent) => {
-    recent.set(k, e);
+  /**
+   * Events posted by batches that may not be committed yet, so that a repeated PutExternalEvent with the
+   * same guid racing the first one still returns the first (the store answers once it is committed). An
+   * entry counts only while its WfRun is the same in-memory run and the event was claimed or is still
+   * there: a WfRun deleted (and maybe run again under its id) or an event dropped by its retention policy
+   * frees the guid.
+   */
+  const recent = new Map<string, { event: ExternalEvent; run: object }>();
+  const remember = (k: string, event: ExternalEvent, run: object) => {
+    recent.set(k, { event, run });
     if (recent.size > 10_000) recent.delete(recent.keys().next().value!);
+  };
+  /**
+   * An event's `created_at`: events posted in the same millisecond get increasing sub-millisecond nanos, so
+   * "oldest first" (B-EVT-1) and ListExternalEvents keep the order they were posted in, also once reloaded.
+   */
+  let lastMs = 0;
+  let sameMs = 0;
+  const postTime = (): Timestamp => {
+    const now = rt.now();
+    sameMs = now === lastMs ? sameMs + 1 : 0;
+    lastMs = now;
+    const t = timestampFromMs(now);
+    t.nanos += Math.min(sameMs, 999_999);
+    return t;
   };
 
   return {
@@ -58,6 +83,9 @@ export function eventHandlers(rt: Runtime) {
           `invalid guid '${req.guid}': use 1 to 128 letters, digits, '.', '_' or '-'`,
         );
       }
+      if (req.nodeRunPosition !== undefined && req.threadRunNumber === undefined) {
+        throw new InvalidArgumentError("node_run_position can only be set together with thread_run_number");
+      }
       const content = req.content ?? create(VariableValueSchema, {});
       const type = valueType(content);
       if (type !== undefined) {
@@ -69,10 +97,10 @@ export function eventHandlers(rt: Runtime) {
         }
       }
       const guid = req.guid ?? randomUUID().replaceAll("-", "");
-      const recentKey = `${ctx.tenant}\u0000${key}\u0000${eventKey(defName, guid)}`;
+      const k = eventKey(defName, guid);
+      const recentKey = `${ctx.tenant}\u0000${key}\u0000${k}`;
       if (req.guid !== undefined) {
-        const known =
-          recent.get(recentKey) ?? (await rt.store.getExternalEvent(ctx.tenant, key, defName, guid));
+        const known = await rt.store.getExternalEvent(ctx.tenant, key, defName, guid);
         if (known) return known; // idempotent by guid (B-EVT-2)
       }
       const retention = def.retentionPolicy?.extEvtGcPolicy;
@@ -81,11 +109,15 @@ export function eventHandlers(rt: Runtime) {
         apply: (tx) => {
           const state = rt.cached(ctx.tenant, key);
           if (!state) throw new NotFoundError(`WfRun '${key}' not found`);
-          const already = recent.get(recentKey) ?? state.externalEvents.get(eventKey(defName, guid));
-          if (already && req.guid !== undefined) return already;
+          if (req.guid !== undefined) {
+            const unclaimed = state.externalEvents.get(k);
+            if (unclaimed) return clone(ExternalEventSchema, unclaimed);
+            const r = recent.get(recentKey);
+            if (r && r.run === state && r.event.claimed) return clone(ExternalEventSchema, r.event);
+          }
           const event = create(ExternalEventSchema, {
             id: create(ExternalEventIdSchema, { wfRunId: id, externalEventDefId: { name: defName }, guid }),
-            createdAt: timestampFromMs(rt.now()),
+            createdAt: postTime(),
             content,
             threadRunNumber: req.threadRunNumber,
             nodeRunPosition: req.nodeRunPosition,
@@ -98,8 +130,9 @@ export function eventHandlers(rt: Runtime) {
             retentionSeconds: retention?.case === "secondsAfterPut" ? Number(retention.value) : undefined,
           });
           rt.flush(tx, state, engineCtx);
-          remember(recentKey, event);
-          return event;
+          if (req.guid !== undefined) remember(recentKey, event, state);
+          // the engine keeps changing `event` (a claim in a later command): answer with it as committed now
+          return clone(ExternalEventSchema, event);
         },
       });
     },
@@ -116,7 +149,10 @@ export function eventHandlers(rt: Runtime) {
 
     async listExternalEvents(req: ListExternalEventsRequest, ctx: CallContext) {
       const key = wfRunKey(requireWfRunId(req.wfRunId));
-      return create(ExternalEventListSchema, { results: await rt.store.listExternalEvents(ctx.tenant, key) });
+      const events = await rt.store.listExternalEvents(ctx.tenant, key);
+      return create(ExternalEventListSchema, {
+        results: events.sort((a, b) => timeOrder(a.createdAt, b.createdAt)),
+      });
     },
 
     /**
@@ -158,11 +194,10 @@ export function eventHandlers(rt: Runtime) {
             finish(() => reject(new NotFoundError(`WfRun '${key}' not found`)));
             return;
           }
+          // the first thrown: created_at to the nanosecond orders events of one millisecond (event-nodes.ts)
           const thrown = (await rt.store.listWorkflowEvents(ctx.tenant, key))
             .filter(matches)
-            .sort((a, b) =>
-              a.createdAt && b.createdAt ? timestampMs(a.createdAt) - timestampMs(b.createdAt) : 0,
-            );
+            .sort((a, b) => timeOrder(a.createdAt, b.createdAt));
           if (thrown[0]) finish(() => resolve(thrown[0]!));
         })().catch((e: unknown) => finish(() => reject(e instanceof Error ? e : new Error(String(e)))));
       });

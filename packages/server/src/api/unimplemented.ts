@@ -6,27 +6,10 @@ import { UnimplementedError } from "../grpc/status";
  */
 export const NOT_YET_BUILT: Record<string, string> = {
   migrateWfSpec: "WfSpec migration",
-  getUserTaskRun: "user tasks",
-  assignUserTaskRun: "user tasks",
-  completeUserTaskRun: "user tasks",
-  cancelUserTaskRun: "user tasks",
-  listUserTaskRuns: "user tasks",
-  searchUserTaskRun: "user tasks",
-  searchExternalEvent: "external events / search",
-  searchWfRun: "search",
-  searchNodeRun: "search",
-  searchTaskRun: "search",
-  searchVariable: "search",
-  searchTenant: "tenants and security",
-  searchPrincipal: "tenants and security",
   putTenant: "tenants and security",
   getTenant: "tenants and security",
   putPrincipal: "tenants and security",
   deletePrincipal: "tenants and security",
-  getTaskDefMetricsWindow: "metrics",
-  getWfSpecMetricsWindow: "metrics",
-  listTaskDefMetrics: "metrics",
-  listWfSpecMetrics: "metrics",
 };
 
 export function unimplementedHandlers(): Record<string, () => Promise<object>> {

@@ -9,9 +9,11 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   LHStatus,
   ScheduledTaskSchema,
+  TaskStatus,
   type ReportTaskRun,
   type RunWfRequest,
   type ScheduledTask,
+  type TaskRun,
   type WfRun,
   type WfRunId,
   type Variable,
@@ -43,6 +45,8 @@ import { Processor, type BatchTx, type Job } from "./processor";
 import { TaskQueues, type Poller } from "./task-queues";
 import { TimerWheel } from "./timers";
 import { wfRunKey } from "./ids";
+import { recordMetrics } from "./metrics";
+import { variableIndexInfo } from "./search-index";
 
 export interface RuntimeOptions {
   /** NodeRuns one command may create before the thread fails (tight-loop guard) */
@@ -52,6 +56,16 @@ export interface RuntimeOptions {
   /** WfRuns kept in memory between commands */
   maxCachedWfRuns?: number;
   now?: () => number;
+}
+
+/** A user task reminder TaskRun still to be run or reported: it belongs to no NodeRun but must stay loaded. */
+function isPendingReminder(taskRun: TaskRun): boolean {
+  return (
+    taskRun.source?.taskRunSource.case === "userTaskTrigger" &&
+    (taskRun.status === TaskStatus.TASK_SCHEDULED ||
+      taskRun.status === TaskStatus.TASK_RUNNING ||
+      taskRun.status === TaskStatus.TASK_PENDING)
+  );
 }
 
 interface TimerPayload {
@@ -69,6 +83,8 @@ export class Runtime {
   readonly processor: Processor;
   private readonly timers: TimerWheel<TimerPayload>;
   private readonly cache = new Map<string, WfRunState>();
+  /** per batch, the WfRun states already written in it (see firstWfRunWrite) */
+  private readonly wfRunsWritten = new WeakMap<BatchTx, WeakSet<WfRunState>>();
   private readonly maxNodeRunsPerCommand: number;
   private readonly maxThreadsPerWfRun: number;
   /** AwaitWorkflowEvent callers waiting for an event of a WfRun */
@@ -130,6 +146,7 @@ export class Runtime {
       nowMs: this.now(),
       newGuid: () => randomUUID().replaceAll("-", ""),
       taskDef: (name) => lookup.taskDef(name),
+      userTaskDef: (name, version) => lookup.userTaskDef(name, version),
       effects: [],
       maxNodeRunsPerCommand: this.maxNodeRunsPerCommand,
       maxThreadsPerWfRun: this.maxThreadsPerWfRun,
@@ -407,10 +424,13 @@ export class Runtime {
         }
       }
     }
+    recordMetrics(tx.ops, state, ctx);
     ctx.effects.length = 0;
 
     const ch = state.changes;
-    if (ch.wfRun) tx.ops.push({ op: "putWfRun", tenant, wfRunKey: key, wfRun: state.wfRun });
+    if (ch.wfRun && this.firstWfRunWrite(tx, state)) {
+      tx.ops.push({ op: "putWfRun", tenant, wfRunKey: key, wfRun: state.wfRun });
+    }
     for (const k of ch.nodeRuns) {
       const nodeRun = state.nodeRuns.get(k);
       if (nodeRun) tx.ops.push({ op: "putNodeRun", tenant, wfRunKey: key, nodeRun });
@@ -424,7 +444,10 @@ export class Runtime {
       // a parent's variable changed by a child WfRun is written to the parent's row
       const owner =
         k.startsWith(INHERITED_PREFIX) && variable?.id?.wfRunId ? wfRunKey(variable.id.wfRunId) : key;
-      if (variable) tx.ops.push({ op: "putVariable", tenant, wfRunKey: owner, variable });
+      if (variable) {
+        const index = variableIndexInfo(state, key, variable);
+        tx.ops.push({ op: "putVariable", tenant, wfRunKey: owner, variable, index });
+      }
     }
     for (const k of state.variables.keys()) if (k.startsWith(INHERITED_PREFIX)) state.variables.delete(k);
     for (const k of ch.externalEvents) {
@@ -451,7 +474,23 @@ export class Runtime {
     this.prune(state);
   }
 
-  /** Drops NodeRuns and TaskRuns the engine will not look at again: only current ones stay in memory. */
+  /**
+   * The store encodes a batch's ops once every job of the batch is applied, so one putWfRun of a run's state
+   * carries all its commands of the batch: later commands to the same WfRun in the batch (a fan-out's task
+   * reports) skip re-encoding its every ThreadRun.
+   */
+  private firstWfRunWrite(tx: BatchTx, state: WfRunState): boolean {
+    let written = this.wfRunsWritten.get(tx);
+    if (!written) this.wfRunsWritten.set(tx, (written = new WeakSet()));
+    if (written.has(state)) return false;
+    written.add(state);
+    return true;
+  }
+
+  /**
+   * Drops NodeRuns and TaskRuns the engine will not look at again: only current ones stay in memory, and user
+   * task reminders until they end.
+   */
   private prune(state: WfRunState): void {
     const current = new Set(state.wfRun.threadRuns.map((t) => nodeRunKey(t.number, t.currentNodePosition)));
     const liveTasks = new Set<string>();
@@ -464,7 +503,9 @@ export class Runtime {
         liveTasks.add(nodeRun.nodeType.value.taskRunId.taskGuid);
       }
     }
-    for (const guid of state.taskRuns.keys()) if (!liveTasks.has(guid)) state.taskRuns.delete(guid);
+    for (const [guid, taskRun] of state.taskRuns) {
+      if (!liveTasks.has(guid) && !isPendingReminder(taskRun)) state.taskRuns.delete(guid);
+    }
     const liveEvents = new Set<string>();
     const liveUserTasks = new Set<string>();
     for (const nodeRun of state.nodeRuns.values()) {

@@ -1,8 +1,14 @@
 /**
  * Durable timers, armed in memory. Each timer is a row in the store (written in the same transaction as the
  * command that armed it); this class keeps them in a min-heap by due time with a single Node timeout for
- * the earliest, and hands each one due to `fire`. Re-arming a key replaces it; cancelling drops it.
+ * the earliest (a due time beyond Node's 24.8-day timer range is reached in steps), and hands each one due to
+ * `fire`. Re-arming an id replaces it; cancelling drops it (the heap entry is left behind as stale and skipped;
+ * the heap is rebuilt when stale entries outnumber live ones). An id's group is the part before its last
+ * NUL (the runtime's ids are `tenant NUL wfRun NUL key`), so a deleted WfRun's timers go in one step.
  */
+/** The longest delay a Node timer takes (2^31 - 1 ms, about 24.8 days); longer ones would fire at once. */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
 export interface TimerEntry<T> {
   id: string;
   dueMs: number;
@@ -13,6 +19,8 @@ export class TimerWheel<T> {
   private heap: TimerEntry<T>[] = [];
   /** id → the live entry for that id (heap entries not in here are stale) */
   private live = new Map<string, TimerEntry<T>>();
+  /** group → ids of its live timers */
+  private groups = new Map<string, Set<string>>();
   private handle: NodeJS.Timeout | undefined;
   private handleDue = Infinity;
   private stopped = false;
@@ -28,18 +36,33 @@ export class TimerWheel<T> {
 
   arm(id: string, dueMs: number, payload: T): void {
     const entry = { id, dueMs, payload };
+    const rearmed = this.live.has(id);
+    if (!rearmed) {
+      const group = groupOf(id);
+      let ids = this.groups.get(group);
+      if (!ids) this.groups.set(group, (ids = new Set()));
+      ids.add(id);
+    }
     this.live.set(id, entry);
     this.push(entry);
+    if (rearmed) this.compact();
     this.schedule();
   }
 
   cancel(id: string): void {
-    this.live.delete(id);
+    if (this.drop(id)) this.compact();
   }
 
-  /** Cancels every timer whose id starts with the prefix (a deleted WfRun's timers). */
+  /**
+   * Cancels every timer whose id starts with the prefix (a deleted WfRun's timers). A prefix that ends with
+   * NUL names a group and costs only that group's timers; any other prefix scans every timer.
+   */
   cancelPrefix(prefix: string): void {
-    for (const id of this.live.keys()) if (id.startsWith(prefix)) this.live.delete(id);
+    const ids = prefix.endsWith("\u0000")
+      ? [...(this.groups.get(prefix.slice(0, -1)) ?? [])]
+      : [...this.live.keys()].filter((id) => id.startsWith(prefix));
+    for (const id of ids) this.drop(id);
+    this.compact();
   }
 
   stop(): void {
@@ -55,8 +78,25 @@ export class TimerWheel<T> {
     if (this.handle && this.handleDue <= top.dueMs) return;
     if (this.handle) clearTimeout(this.handle);
     this.handleDue = top.dueMs;
-    const delay = Math.max(0, top.dueMs - this.now());
+    // a timer further away than Node can wait wakes up once at the limit and re-arms for the rest
+    const delay = Math.min(MAX_DELAY_MS, Math.max(0, top.dueMs - this.now()));
     this.handle = setTimeout(() => this.run(), delay);
+  }
+
+  private drop(id: string): boolean {
+    if (!this.live.delete(id)) return false;
+    const group = groupOf(id);
+    const ids = this.groups.get(group);
+    ids?.delete(id);
+    if (ids?.size === 0) this.groups.delete(group);
+    return true;
+  }
+
+  /** Rebuilds the heap from the live timers once stale entries outnumber them (cancelled long timeouts). */
+  private compact(): void {
+    if (this.heap.length < 1024 || this.heap.length < 2 * this.live.size) return;
+    this.heap = [];
+    for (const entry of this.live.values()) this.push(entry);
   }
 
   private run(): void {
@@ -67,7 +107,7 @@ export class TimerWheel<T> {
       const top = this.peekLive();
       if (!top || top.dueMs > now) break;
       this.pop();
-      this.live.delete(top.id);
+      this.drop(top.id);
       this.fire(top);
     }
     this.schedule();
@@ -111,4 +151,9 @@ export class TimerWheel<T> {
       i = m;
     }
   }
+}
+
+function groupOf(id: string): string {
+  const i = id.lastIndexOf("\u0000");
+  return i < 0 ? "" : id.slice(0, i);
 }

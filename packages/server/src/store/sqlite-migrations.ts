@@ -63,4 +63,73 @@ export const SQLITE_MIGRATIONS: { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 3,
+    // SearchUserTaskRun (B-UT-6): results in (scheduled_ms, wf_run_key, guid) order. Each criterion, and each
+    // criterion with a status, has an index ending in that order, so a page is read from one index range
+    // (further criteria filter within it) and a bookmark seeks straight to where the last page ended.
+    sql: `
+      CREATE INDEX user_task_runs_by_time ON user_task_runs (tenant, scheduled_ms, wf_run_key, guid);
+      CREATE INDEX user_task_runs_by_status ON user_task_runs (tenant, status, scheduled_ms, wf_run_key, guid);
+      CREATE INDEX user_task_runs_by_user ON user_task_runs (tenant, user_id, scheduled_ms, wf_run_key, guid);
+      CREATE INDEX user_task_runs_by_user_status
+        ON user_task_runs (tenant, user_id, status, scheduled_ms, wf_run_key, guid);
+      CREATE INDEX user_task_runs_by_group ON user_task_runs (tenant, user_group, scheduled_ms, wf_run_key, guid);
+      CREATE INDEX user_task_runs_by_group_status
+        ON user_task_runs (tenant, user_group, status, scheduled_ms, wf_run_key, guid);
+      CREATE INDEX user_task_runs_by_def ON user_task_runs (tenant, def_name, scheduled_ms, wf_run_key, guid);
+      CREATE INDEX user_task_runs_by_def_status
+        ON user_task_runs (tenant, def_name, status, scheduled_ms, wf_run_key, guid);
+    `,
+  },
+  {
+    version: 4,
+    // Search (B-SRCH-1…4): one index per combination of equality filters, each ending in the search's sort
+    // order (time, then the object's key), so a page is one index range and a bookmark seeks into it.
+    // variable_index holds one row per indexed field of a searchable variable (or json_indexes entry),
+    // written and deleted with the variable; searches read it by value, in WfRun start-time order.
+    sql: `
+      ALTER TABLE node_runs ADD COLUMN node_type TEXT;
+      CREATE INDEX wf_runs_by_spec ON wf_runs (tenant, wf_spec_name, start_ms, wf_run_key);
+      CREATE INDEX wf_runs_by_spec_status ON wf_runs (tenant, wf_spec_name, status, start_ms, wf_run_key);
+      CREATE INDEX wf_runs_by_spec_major
+        ON wf_runs (tenant, wf_spec_name, wf_spec_major, start_ms, wf_run_key, wf_spec_revision);
+      CREATE INDEX wf_runs_by_spec_major_status
+        ON wf_runs (tenant, wf_spec_name, wf_spec_major, status, start_ms, wf_run_key, wf_spec_revision);
+      CREATE INDEX node_runs_by_type_status
+        ON node_runs (tenant, node_type, status, arrival_ms, wf_run_key, thread, position);
+      CREATE INDEX task_runs_by_def ON task_runs (tenant, task_def_name, scheduled_ms, wf_run_key, task_guid);
+      CREATE INDEX task_runs_by_def_status
+        ON task_runs (tenant, task_def_name, status, scheduled_ms, wf_run_key, task_guid);
+      CREATE INDEX external_events_by_def ON external_events (tenant, def_name, created_ms, wf_run_key, guid);
+      CREATE INDEX external_events_by_def_claimed
+        ON external_events (tenant, def_name, claimed, created_ms, wf_run_key, guid);
+      CREATE TABLE variable_index (
+        tenant TEXT NOT NULL, wf_run_key TEXT NOT NULL, thread INTEGER NOT NULL, field TEXT NOT NULL,
+        var_name TEXT NOT NULL, value_key TEXT NOT NULL,
+        wf_spec_name TEXT NOT NULL, wf_spec_major INTEGER NOT NULL, wf_spec_revision INTEGER NOT NULL,
+        start_ms INTEGER NOT NULL,
+        PRIMARY KEY (tenant, wf_run_key, thread, field)
+      ) WITHOUT ROWID;
+      CREATE INDEX variable_index_by_value ON variable_index
+        (tenant, wf_spec_name, field, value_key, start_ms, wf_run_key, thread, wf_spec_major, wf_spec_revision,
+         var_name);
+    `,
+  },
+  {
+    version: 5,
+    // Metrics windows (B-SRCH-5): counters and duration sums / maxima (ms) per TaskDef ('task') or WfSpec
+    // version ('wf'), window length (MetricsWindowLength) and window start (epoch ms).
+    sql: `
+      CREATE TABLE metrics_windows (
+        tenant TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, major INTEGER NOT NULL,
+        revision INTEGER NOT NULL, window_type INTEGER NOT NULL, window_start INTEGER NOT NULL,
+        scheduled INTEGER NOT NULL, started INTEGER NOT NULL, completed INTEGER NOT NULL,
+        errored INTEGER NOT NULL, schedule_to_start_total INTEGER NOT NULL,
+        schedule_to_start_max INTEGER NOT NULL, start_to_complete_total INTEGER NOT NULL,
+        start_to_complete_max INTEGER NOT NULL,
+        PRIMARY KEY (tenant, kind, name, major, revision, window_type, window_start)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -11,6 +11,7 @@ import {
   type WorkflowEvent,
   NodeRunSchema,
   TaskRunSchema,
+  TaskStatus,
   VariableSchema,
   WfRunSchema,
   type NodeRun,
@@ -21,6 +22,21 @@ import {
 import type { TimerCommand } from "@pony/engine";
 import { SQLITE_MIGRATIONS } from "./sqlite-migrations";
 import { SqliteWriter } from "./sqlite-writer";
+import { DELETE_VARIABLE_INDEX_OF_RUN, SqliteSearchReads, encodeVariableIndex } from "./sqlite-search";
+import { SqliteMetricsReads, encodeMetrics } from "./sqlite-metrics";
+import type { MetricsQuery, MetricsWindowRow } from "./metrics-types";
+import type {
+  ExternalEventHit,
+  ExternalEventQuery,
+  NodeRunHit,
+  NodeRunQuery,
+  TaskRunHit,
+  TaskRunQuery,
+  VariableHit,
+  VariableQuery,
+  WfRunHit,
+  WfRunQuery,
+} from "./search-types";
 import type {
   ActiveWfRunRows,
   MetadataKind,
@@ -28,6 +44,8 @@ import type {
   QueuedTask,
   Store,
   StoredTimer,
+  UserTaskRunPosition,
+  UserTaskRunSearch,
   WriteOp,
 } from "./store";
 
@@ -56,7 +74,7 @@ const SQL = {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (tenant, wf_run_key) DO UPDATE SET status = excluded.status, end_ms = excluded.end_ms, bytes = excluded.bytes`,
   getWfRun: `SELECT bytes FROM wf_runs WHERE tenant = ? AND wf_run_key = ?`,
-  putNodeRun: `INSERT INTO node_runs (tenant, wf_run_key, thread, position, status, arrival_ms, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)
+  putNodeRun: `INSERT INTO node_runs (tenant, wf_run_key, thread, position, status, arrival_ms, bytes, node_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (tenant, wf_run_key, thread, position) DO UPDATE SET status = excluded.status, bytes = excluded.bytes`,
   getNodeRun: `SELECT bytes FROM node_runs WHERE tenant = ? AND wf_run_key = ? AND thread = ? AND position = ?`,
   listNodeRuns: `SELECT bytes FROM node_runs WHERE tenant = ? AND wf_run_key = ? ORDER BY thread, position`,
@@ -86,6 +104,15 @@ const SQL = {
 
 type Statement = [string, unknown[]];
 
+const FINISHED_TASK = new Set([
+  TaskStatus.TASK_SUCCESS,
+  TaskStatus.TASK_FAILED,
+  TaskStatus.TASK_TIMEOUT,
+  TaskStatus.TASK_EXCEPTION,
+  TaskStatus.TASK_OUTPUT_SERIALIZING_ERROR,
+  TaskStatus.TASK_INPUT_VAR_SUB_ERROR,
+]);
+
 const ms = (t: { seconds: bigint; nanos: number } | undefined): number | null =>
   t ? Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6) : null;
 
@@ -98,6 +125,10 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly reads;
   private readonly writer: SqliteWriter;
+  private readonly search: SqliteSearchReads;
+  private readonly metrics: SqliteMetricsReads;
+  /** prepared SearchUserTaskRun statements, one per combination of criteria */
+  private readonly searches = new Map<string, Database.Statement>();
 
   constructor(dataDir: string) {
     fs.mkdirSync(dataDir, { recursive: true });
@@ -128,6 +159,8 @@ export class SqliteStore implements Store {
       getUserTaskRun: db.prepare(SQL.getUserTaskRun),
       listUserTaskRuns: db.prepare(SQL.listUserTaskRuns),
     };
+    this.search = new SqliteSearchReads(db);
+    this.metrics = new SqliteMetricsReads(db);
     this.writer = new SqliteWriter(file);
   }
 
@@ -188,6 +221,7 @@ export class SqliteStore implements Store {
             n.status,
             ms(n.arrivalTime),
             toBinary(NodeRunSchema, n),
+            n.nodeType.case ?? null,
           ],
         ]);
         return;
@@ -214,6 +248,8 @@ export class SqliteStore implements Store {
           SQL.putVariable,
           [op.tenant, op.wfRunKey, v.id!.threadRunNumber, v.id!.name, toBinary(VariableSchema, v)],
         ]);
+        if (op.index)
+          encodeVariableIndex(op.tenant, op.wfRunKey, v.id!.threadRunNumber, v.id!.name, op.index, out);
         return;
       }
       case "putExternalEvent": {
@@ -279,6 +315,7 @@ export class SqliteStore implements Store {
           SQL.deleteExternalEventsOfRun,
           SQL.deleteWorkflowEventsOfRun,
           SQL.deleteUserTaskRunsOfRun,
+          DELETE_VARIABLE_INDEX_OF_RUN,
         ]) {
           out.push([sql, [op.tenant, op.wfRunKey]]);
         }
@@ -299,6 +336,8 @@ export class SqliteStore implements Store {
       case "deleteTimer":
         out.push([SQL.deleteTimer, [op.tenant, op.wfRunKey, op.key]]);
         return;
+      case "addMetrics":
+        return; // summed over the whole batch in commit
     }
   }
 
@@ -306,6 +345,10 @@ export class SqliteStore implements Store {
     if (ops.length === 0) return this.writer.flushed();
     const statements: Statement[] = [];
     for (const op of ops) this.encode(op, statements);
+    encodeMetrics(
+      ops.flatMap((op) => (op.op === "addMetrics" ? op.deltas : [])),
+      statements,
+    );
     return this.writer.commit(statements);
   }
 
@@ -358,6 +401,15 @@ export class SqliteStore implements Store {
       if (n.nodeType.case === "userTask" && n.nodeType.value.userTaskRunId) {
         const u = await this.getUserTaskRun(tenant, wfRunKey, n.nodeType.value.userTaskRunId.userTaskGuid);
         if (u) userTaskRuns.push(u);
+      }
+    }
+    // user task reminders still to be run or reported belong to no current NodeRun: load them too
+    for (const u of await this.listUserTaskRuns(tenant, wfRunKey)) {
+      for (const e of u.events) {
+        const guid = e.event.case === "taskExecuted" ? e.event.value.taskRun?.taskGuid : undefined;
+        if (guid === undefined || taskRuns.some((t) => t.id?.taskGuid === guid)) continue;
+        const taskRun = await this.getTaskRun(tenant, wfRunKey, guid);
+        if (taskRun && !FINISHED_TASK.has(taskRun.status)) taskRuns.push(taskRun);
       }
     }
     const workflowEventCounts = new Map(
@@ -445,6 +497,74 @@ export class SqliteStore implements Store {
     return rows.map((r) => fromBinary(UserTaskRunSchema, r.bytes));
   }
 
+  async searchUserTaskRuns(
+    tenant: string,
+    search: UserTaskRunSearch,
+  ): Promise<{ run: UserTaskRun; position: UserTaskRunPosition }[]> {
+    const where = ["tenant = ?"];
+    const args: unknown[] = [tenant];
+    const eq = (column: string, value: unknown) => {
+      if (value === undefined) return;
+      where.push(`${column} = ?`);
+      args.push(value);
+    };
+    eq("user_id", search.userId);
+    eq("user_group", search.userGroup);
+    eq("def_name", search.defName);
+    eq("status", search.status);
+    // A bookmark and a lower time bound are both lower bounds: keep the higher one only, so the index seek
+    // uses it (SQLite would seek by the time bound and skip the earlier pages row by row).
+    let after = search.after;
+    let earliestMs = search.earliestMs;
+    if (after && earliestMs !== undefined) {
+      if (earliestMs > after.scheduledMs) after = undefined;
+      else earliestMs = undefined;
+    }
+    if (earliestMs !== undefined) {
+      where.push("scheduled_ms >= ?");
+      args.push(earliestMs);
+    }
+    if (search.latestMs !== undefined) {
+      where.push("scheduled_ms <= ?");
+      args.push(search.latestMs);
+    }
+    if (after) {
+      where.push("(scheduled_ms, wf_run_key, guid) > (?, ?, ?)");
+      args.push(after.scheduledMs, after.wfRunKey, after.guid);
+    }
+    // The index of the most selective criterion (user, group, def, status; with the status when given): the
+    // planner alone would rather take a time range over an equality and scan every run in that range.
+    const lead =
+      search.userId !== undefined
+        ? "user"
+        : search.userGroup !== undefined
+          ? "group"
+          : search.defName !== undefined
+            ? "def"
+            : undefined;
+    const index =
+      lead === undefined
+        ? search.status === undefined
+          ? "user_task_runs_by_time"
+          : "user_task_runs_by_status"
+        : `user_task_runs_by_${lead}${search.status === undefined ? "" : "_status"}`;
+    const sql =
+      `SELECT wf_run_key, guid, scheduled_ms, bytes FROM user_task_runs INDEXED BY ${index} ` +
+      `WHERE ${where.join(" AND ")} ORDER BY scheduled_ms, wf_run_key, guid LIMIT ?`;
+    let stmt = this.searches.get(sql);
+    if (!stmt) this.searches.set(sql, (stmt = this.db.prepare(sql)));
+    const rows = stmt.all(...args, search.limit) as {
+      wf_run_key: string;
+      guid: string;
+      scheduled_ms: number;
+      bytes: Buffer;
+    }[];
+    return rows.map((r) => ({
+      run: fromBinary(UserTaskRunSchema, r.bytes),
+      position: { scheduledMs: r.scheduled_ms, wfRunKey: r.wf_run_key, guid: r.guid },
+    }));
+  }
+
   async loadTaskQueue(): Promise<QueuedTask[]> {
     const rows = this.reads.loadQueue.all() as {
       tenant: string;
@@ -477,6 +597,36 @@ export class SqliteStore implements Store {
       dueMs: r.due_ms,
       command: JSON.parse(r.command) as TimerCommand,
     }));
+  }
+
+  // ---- search and metrics (B-SRCH-1…5): sqlite-search.ts, sqlite-metrics.ts ----------------------------------
+
+  async searchWfRuns(q: WfRunQuery): Promise<WfRunHit[]> {
+    return this.search.wfRuns(q);
+  }
+
+  async searchVariables(q: VariableQuery): Promise<VariableHit[]> {
+    return this.search.variables(q);
+  }
+
+  async searchNodeRuns(q: NodeRunQuery): Promise<NodeRunHit[]> {
+    return this.search.nodeRuns(q);
+  }
+
+  async searchTaskRuns(q: TaskRunQuery): Promise<TaskRunHit[]> {
+    return this.search.taskRuns(q);
+  }
+
+  async searchExternalEvents(q: ExternalEventQuery): Promise<ExternalEventHit[]> {
+    return this.search.externalEvents(q);
+  }
+
+  async searchTenants(always: string, after: string | undefined, limit: number): Promise<string[]> {
+    return this.search.tenants(always, after, limit);
+  }
+
+  async metricsWindows(q: MetricsQuery): Promise<MetricsWindowRow[]> {
+    return this.metrics.windows(q);
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,8 @@ import type {
   WorkflowEvent,
 } from "@pony/proto";
 import type { TimerCommand } from "@pony/engine";
+import type { MetricsDelta, MetricsStore } from "./metrics-types";
+import type { SearchStore, VariableIndexInfo } from "./search-types";
 
 /** The kinds of metadata objects, as stored. */
 export type MetadataKind =
@@ -49,7 +51,14 @@ export type WriteOp =
   | { op: "putWfRun"; tenant: string; wfRunKey: string; wfRun: WfRun }
   | { op: "putNodeRun"; tenant: string; wfRunKey: string; nodeRun: NodeRun }
   | { op: "putTaskRun"; tenant: string; wfRunKey: string; taskRun: TaskRun }
-  | { op: "putVariable"; tenant: string; wfRunKey: string; variable: Variable }
+  | {
+      op: "putVariable";
+      tenant: string;
+      wfRunKey: string;
+      variable: Variable;
+      /** set for a searchable variable (or one with json_indexes): its index entries, same transaction */
+      index?: VariableIndexInfo;
+    }
   | { op: "putExternalEvent"; tenant: string; wfRunKey: string; event: ExternalEvent }
   | { op: "deleteExternalEvent"; tenant: string; wfRunKey: string; defName: string; guid: string }
   | { op: "putWorkflowEvent"; tenant: string; wfRunKey: string; event: WorkflowEvent }
@@ -58,7 +67,31 @@ export type WriteOp =
   | { op: "enqueueTask"; task: QueuedTask }
   | { op: "dequeueTask"; tenant: string; wfRunKey: string; taskGuid: string; attemptNumber: number }
   | { op: "putTimer"; timer: StoredTimer }
-  | { op: "deleteTimer"; tenant: string; wfRunKey: string; key: string };
+  | { op: "deleteTimer"; tenant: string; wfRunKey: string; key: string }
+  /** metrics windows to add to (the store sums those of one batch) */
+  | { op: "addMetrics"; deltas: MetricsDelta[] };
+
+/** Where a UserTaskRun sits in SearchUserTaskRun's order: scheduled time, then WfRun key, then guid. */
+export interface UserTaskRunPosition {
+  scheduledMs: number;
+  wfRunKey: string;
+  guid: string;
+}
+
+/** SearchUserTaskRun criteria; every one that is set must match. */
+export interface UserTaskRunSearch {
+  status?: number;
+  defName?: string;
+  userId?: string;
+  userGroup?: string;
+  /** scheduled at or after (epoch ms) */
+  earliestMs?: number;
+  /** scheduled at or before (epoch ms) */
+  latestMs?: number;
+  /** resume strictly after this position (a bookmark) */
+  after?: UserTaskRunPosition;
+  limit: number;
+}
 
 /** What the runtime needs to continue a WfRun: see WfRunState in the engine. */
 export interface ActiveWfRunRows {
@@ -77,7 +110,7 @@ export interface ActiveWfRunRows {
  * Everything Pony persists goes through this interface, so the embedded store (SQLite) and the clustered one
  * share the runtime and one conformance suite.
  */
-export interface Store {
+export interface Store extends SearchStore, MetricsStore {
   /**
    * Commits a batch atomically. Batches commit in the order they are given, and a batch may be handed in
    * before the previous one is committed (pipelining); after a failed batch every later one fails too,
@@ -113,6 +146,14 @@ export interface Store {
   listWorkflowEvents(tenant: string, wfRunKey: string): Promise<WorkflowEvent[]>;
   getUserTaskRun(tenant: string, wfRunKey: string, guid: string): Promise<UserTaskRun | undefined>;
   listUserTaskRuns(tenant: string, wfRunKey: string): Promise<UserTaskRun[]>;
+  /**
+   * One page of UserTaskRuns of a tenant matching the criteria, in (scheduled time, WfRun key, guid) order,
+   * read from an index (no table scan), at most `limit` of them.
+   */
+  searchUserTaskRuns(
+    tenant: string,
+    search: UserTaskRunSearch,
+  ): Promise<{ run: UserTaskRun; position: UserTaskRunPosition }[]>;
 
   loadTaskQueue(): Promise<QueuedTask[]>;
   loadTimers(): Promise<StoredTimer[]>;

@@ -1,0 +1,415 @@
+/**
+ * `npm run bench:search [-- --runs N --samples N --json FILE]`
+ *
+ * Search cost with a big store (issue 6, B-SRCH-1…3): a page of a search must be read through an index,
+ * never by scanning the table. The store is seeded directly (SqliteStore.commit with the same write ops the
+ * runtime produces: WfRun rows, Variable rows and their index entries) with `--runs` WfRuns (default
+ * 1,000,000) of one WfSpec in a fresh temp data dir; then a Pony server (bench/server-child.ts) starts on
+ * it and this process times the RPCs over gRPC on loopback, `--samples` calls each after a warm-up.
+ *
+ * The seeded WfSpec `bench-search` has a searchable STR variable `customer` (runs / 10 distinct values, so
+ * 10 WfRuns each) and a non-searchable INT `amount`. Statuses: 70% COMPLETED, 20% RUNNING, 10% ERROR; start
+ * times 10 ms apart, ending now. The target: a filtered SearchWfRun page of 100 and a SearchVariable lookup
+ * each answer in under 50 ms.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import {
+  LHStatus,
+  LittleHorse,
+  PutWfSpecRequestSchema,
+  RunWfRequestSchema,
+  SearchVariableRequestSchema,
+  SearchWfRunRequestSchema,
+  VariableSchema,
+  VariableType,
+  WfRunSchema,
+  type WfSpecId,
+} from "@pony/proto";
+import { PonyServer, loadSettings } from "@pony/server";
+import { valueKey } from "../packages/server/src/runtime/index-keys";
+import { monoMs, percentile, round, type Event } from "./common";
+import { LhClient } from "./grpc";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+const { values: opt } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    runs: { type: "string", default: "1000000" },
+    samples: { type: "string", default: "40" },
+    json: { type: "string" },
+    help: { type: "boolean", short: "h", default: false },
+  },
+  strict: true,
+  allowPositionals: false,
+});
+if (opt.help) {
+  console.log(`Usage: npm run bench:search -- [options]
+  --runs N      WfRuns seeded into the store (default 1000000)
+  --samples N   timed calls per search (default 40, after 10 warm-up calls of each search)
+  --json FILE   also write the JSON results to FILE`);
+  process.exit(0);
+}
+const RUNS = Math.max(100, Math.round(Number(opt.runs)));
+const SAMPLES = Math.max(1, Math.round(Number(opt.samples)));
+const WARMUP = 10;
+const TARGET_MS = 50;
+const SPEC = "bench-search";
+const CUSTOMERS = Math.max(1, Math.floor(RUNS / 10) + 1);
+const STEP_MS = 10;
+const BATCH = 5000;
+const invokedFrom = process.env.INIT_CWD ?? process.cwd();
+const log = (msg: string) => process.stderr.write(`bench:search: ${msg}\n`);
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "pony-bench-search-"));
+let child: ChildProcess | undefined;
+function cleanupSync(): void {
+  child?.kill("SIGKILL");
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}
+process.on("exit", cleanupSync);
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    cleanupSync();
+    process.exit(130);
+  });
+}
+
+const STATUS_BY_DECILE = [
+  ...Array<LHStatus>(7).fill(LHStatus.COMPLETED),
+  LHStatus.RUNNING,
+  LHStatus.RUNNING,
+  LHStatus.ERROR,
+];
+const runId = (i: number) => `seed-${i.toString(36).padStart(4, "0")}`;
+const customer = (i: number) => `cust-${i % CUSTOMERS}`;
+
+/** Puts the WfSpec and writes RUNS WfRuns, each with its two variables, straight into the store. */
+async function seed(): Promise<{ baseMs: number; seedSeconds: number }> {
+  const settings = loadSettings(
+    ["--grpc-port", "0", "--grpc-host", "127.0.0.1", "--data-dir", dataDir, "--log-level", "warn"],
+    {},
+  );
+  const server = await PonyServer.start(settings);
+  const client = new LhClient(`127.0.0.1:${server.grpcPort}`);
+  const wfSpec = await client.unary(
+    LittleHorse.method.putWfSpec,
+    create(PutWfSpecRequestSchema, {
+      name: SPEC,
+      entrypointThreadName: "entrypoint",
+      threadSpecs: {
+        entrypoint: {
+          nodes: {
+            "0-entrypoint-ENTRYPOINT": {
+              node: { case: "entrypoint", value: {} },
+              outgoingEdges: [{ sinkNodeName: "1-exit-EXIT" }],
+            },
+            "1-exit-EXIT": { node: { case: "exit", value: {} } },
+          },
+          variableDefs: [
+            { varDef: { name: "customer", type: VariableType.STR }, searchable: true },
+            { varDef: { name: "amount", type: VariableType.INT } },
+          ],
+        },
+      },
+    }),
+  );
+  const specId = wfSpec.id as WfSpecId;
+  const store = server.runtime.store;
+  const t0 = monoMs();
+  const baseMs = Date.now() - RUNS * STEP_MS;
+  for (let from = 0; from < RUNS; from += BATCH) {
+    const ops: Parameters<typeof store.commit>[0] = [];
+    for (let i = from; i < Math.min(RUNS, from + BATCH); i++) {
+      const id = runId(i);
+      const startMs = baseMs + i * STEP_MS;
+      const status = STATUS_BY_DECILE[i % 10]!;
+      const startTime = timestampFromMs(startMs);
+      const endTime = status === LHStatus.RUNNING ? undefined : timestampFromMs(startMs + 5);
+      const wfRun = create(WfRunSchema, {
+        id: { id },
+        wfSpecId: specId,
+        status,
+        startTime,
+        endTime,
+        threadRuns: [
+          {
+            wfSpecId: specId,
+            number: 0,
+            status,
+            threadSpecName: "entrypoint",
+            startTime,
+            endTime,
+            currentNodePosition: 1,
+          },
+        ],
+      });
+      ops.push({ op: "putWfRun", tenant: "default", wfRunKey: id, wfRun });
+      const value = { value: { case: "str" as const, value: customer(i) } };
+      const cust = create(VariableSchema, {
+        id: { wfRunId: { id }, threadRunNumber: 0, name: "customer" },
+        value,
+        createdAt: startTime,
+        wfSpecId: specId,
+      });
+      ops.push({
+        op: "putVariable",
+        tenant: "default",
+        wfRunKey: id,
+        variable: cust,
+        index: {
+          wfSpecName: SPEC,
+          wfSpecMajor: specId.majorVersion,
+          wfSpecRevision: specId.revision,
+          wfRunStartMs: startMs,
+          entries: [{ field: "customer", key: valueKey(cust.value) }],
+        },
+      });
+      const amount = create(VariableSchema, {
+        id: { wfRunId: { id }, threadRunNumber: 0, name: "amount" },
+        value: { value: { case: "int", value: BigInt(i % 1000) } },
+        createdAt: startTime,
+        wfSpecId: specId,
+      });
+      ops.push({ op: "putVariable", tenant: "default", wfRunKey: id, variable: amount });
+    }
+    await store.commit(ops);
+    if ((from / BATCH) % 20 === 19)
+      log(`seeded ${from + BATCH} WfRuns (${round((monoMs() - t0) / 1000, 1)} s)`);
+  }
+  // one real WfRun, through RunWf, to check the seeded rows and the server's own agree
+  await client.unary(
+    LittleHorse.method.runWf,
+    create(RunWfRequestSchema, {
+      wfSpecName: SPEC,
+      id: "real-run",
+      variables: { customer: { value: { case: "str", value: "real-customer" } } },
+    }),
+  );
+  const seedSeconds = round((monoMs() - t0) / 1000, 1);
+  client.close();
+  await server.stop();
+  return { baseMs, seedSeconds };
+}
+
+/** Starts bench/server-child.ts on the seeded data dir; resolves to its address. */
+function startServer(): Promise<string> {
+  child = fork(path.join(here, "server-child.ts"), [dataDir], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", 2, 2, "ipc"],
+  });
+  return new Promise((resolve, reject) => {
+    child!.on("message", (m: unknown) => {
+      const e = m as Partial<Event>;
+      if (e.ev === "ready") resolve(String(e.address));
+    });
+    child!.once("exit", (code) => reject(new Error(`server exited (${code}) before it was ready`)));
+  });
+}
+
+interface Case {
+  name: string;
+  rpc: "SearchWfRun" | "SearchVariable";
+  /** untimed: what the calls need (bookmarks to resume from) */
+  prepare?(i: number): Promise<void>;
+  /** one call, with a different argument each time; resolves to the number of results */
+  call(i: number): Promise<number>;
+}
+
+interface Figure {
+  search: string;
+  rpc: string;
+  results_per_call: number;
+  p50_ms: number;
+  p95_ms: number;
+  max_ms: number;
+  under_target: boolean;
+}
+
+/** Untimed calls of a case (the server's and this client's code paths get compiled, caches filled). */
+async function warmUp(c: Case): Promise<void> {
+  for (let i = 0; i < WARMUP; i++) {
+    await c.prepare?.(1_000_003 + i);
+    await c.call(1_000_003 + i);
+  }
+}
+
+async function measure(c: Case): Promise<Figure> {
+  const ms: number[] = [];
+  let results = 0;
+  for (let i = 0; i < SAMPLES; i++) {
+    await c.prepare?.(i);
+    const t = monoMs();
+    results += await c.call(i);
+    ms.push(monoMs() - t);
+  }
+  const fig = {
+    search: c.name,
+    rpc: c.rpc,
+    results_per_call: round(results / SAMPLES, 1),
+    p50_ms: round(percentile(ms, 50), 2),
+    p95_ms: round(percentile(ms, 95), 2),
+    max_ms: round(Math.max(...ms), 2),
+    under_target: Math.max(...ms) < TARGET_MS,
+  };
+  log(`${c.name}: p50 ${fig.p50_ms} ms, max ${fig.max_ms} ms, ${fig.results_per_call} results`);
+  return fig;
+}
+
+function cases(client: LhClient, baseMs: number): Case[] {
+  // a deterministic spread of positions over the whole store
+  const pos = (i: number) => Math.floor((((i * 7919) % 1000) / 1000) * RUNS);
+  const timeAt = (i: number) => timestampFromMs(baseMs + pos(i) * STEP_MS);
+  const bookmarks = new Map<number, Uint8Array | undefined>();
+  const wf = async (req: MessageInitShape<typeof SearchWfRunRequestSchema>) =>
+    client.unary(
+      LittleHorse.method.searchWfRun,
+      create(SearchWfRunRequestSchema, { wfSpecName: SPEC, ...req }),
+    );
+  return [
+    {
+      name: "WfSpec name + status ERROR, first page of 100",
+      rpc: "SearchWfRun",
+      call: async () => (await wf({ status: LHStatus.ERROR, limit: 100 })).results.length,
+    },
+    {
+      name: "WfSpec name + status RUNNING + 1 h start-time range, page of 100",
+      rpc: "SearchWfRun",
+      call: async (i) =>
+        (
+          await wf({
+            status: LHStatus.RUNNING,
+            earliestStart: timeAt(i),
+            latestStart: timestampFromMs(baseMs + pos(i) * STEP_MS + 3_600_000),
+            limit: 100,
+          })
+        ).results.length,
+    },
+    {
+      name: "WfSpec name + status COMPLETED, next page of 100 from a bookmark deep in the store",
+      rpc: "SearchWfRun",
+      prepare: async (i) => {
+        const first = await wf({ status: LHStatus.COMPLETED, earliestStart: timeAt(i), limit: 1 });
+        bookmarks.set(i, first.bookmark);
+      },
+      call: async (i) =>
+        (await wf({ status: LHStatus.COMPLETED, bookmark: bookmarks.get(i), limit: 100 })).results.length,
+    },
+    {
+      name: "WfSpec name + major version + revision, page of 100",
+      rpc: "SearchWfRun",
+      call: async (i) =>
+        (await wf({ wfSpecMajorVersion: 0, wfSpecRevision: 0, earliestStart: timeAt(i), limit: 100 })).results
+          .length,
+    },
+    {
+      name: "WfSpec name + variable filter (customer) + status COMPLETED",
+      rpc: "SearchWfRun",
+      call: async (i) =>
+        (
+          await wf({
+            status: LHStatus.COMPLETED,
+            variableFilters: [
+              { varName: "customer", value: { value: { case: "str", value: customer(pos(i)) } } },
+            ],
+            limit: 100,
+          })
+        ).results.length,
+    },
+    {
+      name: "exact value of a searchable variable (customer)",
+      rpc: "SearchVariable",
+      call: async (i) =>
+        (
+          await client.unary(
+            LittleHorse.method.searchVariable,
+            create(SearchVariableRequestSchema, {
+              wfSpecName: SPEC,
+              varName: "customer",
+              value: { value: { case: "str", value: customer(pos(i)) } },
+              limit: 100,
+            }),
+          )
+        ).results.length,
+    },
+  ];
+}
+
+function table(figures: Figure[], seeded: { runs: number; seedSeconds: number; dbMb: number }): string {
+  const lines = [
+    `Search cost with ${seeded.runs.toLocaleString("en")} WfRuns in the store ` +
+      `(seeded in ${seeded.seedSeconds} s, database ${seeded.dbMb} MB); ${SAMPLES} calls each over gRPC; target < ${TARGET_MS} ms`,
+    "",
+    "| search | rpc | results/call | p50 ms | p95 ms | max ms | < 50 ms |",
+    "| --- | --- | ---: | ---: | ---: | ---: | :---: |",
+  ];
+  for (const f of figures) {
+    lines.push(
+      `| ${f.search} | ${f.rpc} | ${f.results_per_call} | ${f.p50_ms} | ${f.p95_ms} | ${f.max_ms} | ${f.under_target ? "yes" : "NO"} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+async function run() {
+  log(`seeding ${RUNS} WfRuns into ${dataDir}`);
+  const { baseMs, seedSeconds } = await seed();
+  const dbMb = round(
+    fs
+      .readdirSync(dataDir)
+      .filter((f) => f.startsWith("pony.db"))
+      .reduce((n, f) => n + fs.statSync(path.join(dataDir, f)).size, 0) / 1e6,
+    0,
+  );
+  log(`seeded in ${seedSeconds} s (${dbMb} MB); starting the server`);
+  const address = await startServer();
+  const client = new LhClient(address);
+  // sanity: the server's own run and a seeded one are both found
+  const real = await client.unary(
+    LittleHorse.method.searchVariable,
+    create(SearchVariableRequestSchema, {
+      wfSpecName: SPEC,
+      varName: "customer",
+      value: { value: { case: "str", value: "real-customer" } },
+    }),
+  );
+  if (real.results[0]?.wfRunId?.id !== "real-run")
+    throw new Error("the WfRun run through RunWf was not found");
+  const figures: Figure[] = [];
+  const all = cases(client, baseMs);
+  // every case warms up before any is timed: the first one timed would otherwise pay for a cold server
+  for (const c of all) await warmUp(c);
+  for (const c of all) figures.push(await measure(c));
+  client.close();
+  child?.send({ id: 1, cmd: "stop" });
+  await new Promise((r) => child?.once("exit", r));
+  child = undefined;
+  return { seeded: { runs: RUNS, seedSeconds, dbMb }, figures };
+}
+
+try {
+  const results = await run();
+  console.log(table(results.figures, results.seeded));
+  const json = {
+    ...results,
+    samples: SAMPLES,
+    target_ms: TARGET_MS,
+    cpus: os.cpus().length,
+    node: process.version,
+  };
+  console.log(JSON.stringify(json, null, 2));
+  if (opt.json) fs.writeFileSync(path.resolve(invokedFrom, opt.json), JSON.stringify(json, null, 2) + "\n");
+  process.exitCode = results.figures.every((f) => f.under_target) ? 0 : 1;
+} catch (e) {
+  log(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  process.exitCode = 1;
+} finally {
+  cleanupSync();
+}

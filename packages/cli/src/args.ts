@@ -1,0 +1,72 @@
+/** Parsing of command-line arguments: ids, numbers, enum names, bookmarks. */
+import type { DescEnum, MessageInitShape } from "@bufbuild/protobuf";
+import type { WfRunIdSchema } from "@pony/proto";
+import { InvalidArgumentError } from "commander";
+
+export type WfRunIdInit = MessageInitShape<typeof WfRunIdSchema>;
+
+/**
+ * A WfRun id as LittleHorse prints it: a child WfRun is `<parent>_<child>` (as in lhctl). Text with empty
+ * parts ("a__b", "_a") is taken as one id.
+ */
+export function parseWfRunId(text: string): WfRunIdInit {
+  const parts = text.split("_");
+  if (parts.some((p) => p === "")) return { id: text };
+  let id: WfRunIdInit | undefined;
+  for (const part of parts) id = id === undefined ? { id: part } : { id: part, parentWfRunId: id };
+  return id ?? { id: text };
+}
+
+/** A commander argument parser for a whole number from 0 to 2^31 - 1 (thread numbers, versions, …). */
+export function int32(value: string): number {
+  const n = /^\+?\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n > 2 ** 31 - 1) {
+    throw new InvalidArgumentError("expected a whole number from 0 to 2147483647.");
+  }
+  return n;
+}
+
+/** A commander argument parser for a whole number from 1 to 2^31 - 1 (page sizes). */
+export function positiveInt32(value: string): number {
+  const n = int32(value);
+  if (n === 0) throw new InvalidArgumentError("expected a whole number from 1 to 2147483647.");
+  return n;
+}
+
+/** A commander argument parser for a positive number of seconds. */
+export function seconds(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0) {
+    throw new InvalidArgumentError("expected a positive number of seconds.");
+  }
+  return n;
+}
+
+/** A commander argument parser for true / false (any case). */
+export function boolean(value: string): boolean {
+  const t = value.trim().toLowerCase();
+  if (t !== "true" && t !== "false") throw new InvalidArgumentError("expected true or false.");
+  return t === "true";
+}
+
+/** A commander argument parser for an opaque bookmark printed by an earlier search (base64). */
+export function bookmark(value: string): Uint8Array {
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(value)) {
+    throw new InvalidArgumentError("expected the base64 bookmark printed by the previous page.");
+  }
+  return new Uint8Array(Buffer.from(value, "base64"));
+}
+
+/** The names of an enum, as the CLI accepts them. */
+export function enumNames(desc: DescEnum): string[] {
+  return desc.values.map((v) => v.name);
+}
+
+/** A commander argument parser for a value of a protobuf enum, by name (case-insensitive). */
+export function enumValue(desc: DescEnum): (value: string) => number {
+  return (value: string) => {
+    const v = desc.values.find((e) => e.name.toUpperCase() === value.trim().toUpperCase());
+    if (v === undefined) throw new InvalidArgumentError(`expected one of ${enumNames(desc).join(", ")}.`);
+    return v.number;
+  };
+}

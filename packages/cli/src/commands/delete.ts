@@ -1,0 +1,51 @@
+/** `pony delete <kind> <id…>`: deletes one object; prints `{}` (the RPC's empty answer) when done. */
+import type { Command } from "commander";
+import { int32, parseWfRunId } from "../args";
+import type { CliContext } from "../context";
+
+export function registerDeleteCommand(program: Command, ctx: CliContext): void {
+  const del = program.command("delete").description("delete one object by its id");
+
+  del
+    .command("wfRun")
+    .description("a WfRun and everything in it (DeleteWfRun)")
+    .argument("<wfRunId>", "the WfRun's id (a child WfRun: <parent>_<child>)")
+    .action(async (wfRunId: string) => {
+      await ctx.show("deleteWfRun", { id: parseWfRunId(wfRunId) });
+    });
+
+  del
+    .command("taskDef")
+    .description("a TaskDef (DeleteTaskDef)")
+    .argument("<name>", "the TaskDef's name")
+    .action(async (name: string) => {
+      await ctx.show("deleteTaskDef", { id: { name } });
+    });
+
+  del
+    .command("wfSpec")
+    .description("one version of a WfSpec (DeleteWfSpec)")
+    .argument("<name>", "the WfSpec's name")
+    .argument("<majorVersion>", "its major version", int32)
+    .argument("<revision>", "its revision", int32)
+    .action(async (name: string, majorVersion: number, revision: number) => {
+      await ctx.show("deleteWfSpec", { id: { name, majorVersion, revision } });
+    });
+
+  del
+    .command("externalEventDef")
+    .description("an ExternalEventDef (DeleteExternalEventDef)")
+    .argument("<name>", "the ExternalEventDef's name")
+    .action(async (name: string) => {
+      await ctx.show("deleteExternalEventDef", { id: { name } });
+    });
+
+  del
+    .command("userTaskDef")
+    .description("one version of a UserTaskDef (DeleteUserTaskDef)")
+    .argument("<name>", "the UserTaskDef's name")
+    .argument("<version>", "its version", int32)
+    .action(async (name: string, version: number) => {
+      await ctx.show("deleteUserTaskDef", { id: { name, version } });
+    });
+}

@@ -1,0 +1,120 @@
+/** `pony get <kind> <id…>`: one object by its id, printed as protobuf JSON. */
+import type { Command } from "commander";
+import { int32, parseWfRunId } from "../args";
+import type { CliContext } from "../context";
+
+const WF_RUN_ID_HELP = "the WfRun's id (a child WfRun: <parent>_<child>)";
+
+export function registerGetCommand(program: Command, ctx: CliContext): void {
+  const get = program.command("get").description("print one object by its id");
+
+  get
+    .command("wfRun")
+    .description("a WfRun (GetWfRun)")
+    .argument("<wfRunId>", WF_RUN_ID_HELP)
+    .action(async (wfRunId: string) => {
+      await ctx.show("getWfRun", parseWfRunId(wfRunId));
+    });
+
+  get
+    .command("nodeRun")
+    .description("a NodeRun (GetNodeRun)")
+    .argument("<wfRunId>", WF_RUN_ID_HELP)
+    .argument("<threadRunNumber>", "the ThreadRun's number (0 is the entrypoint thread)", int32)
+    .argument("<position>", "the NodeRun's position in its thread", int32)
+    .action(async (wfRunId: string, threadRunNumber: number, position: number) => {
+      await ctx.show("getNodeRun", { wfRunId: parseWfRunId(wfRunId), threadRunNumber, position });
+    });
+
+  get
+    .command("taskRun")
+    .description("a TaskRun (GetTaskRun)")
+    .argument("<wfRunId>", WF_RUN_ID_HELP)
+    .argument("<taskGuid>", "the TaskRun's guid (see `pony list taskRun <wfRunId>`)")
+    .action(async (wfRunId: string, taskGuid: string) => {
+      await ctx.show("getTaskRun", { wfRunId: parseWfRunId(wfRunId), taskGuid });
+    });
+
+  get
+    .command("variable")
+    .description("a Variable of a ThreadRun (GetVariable)")
+    .argument("<wfRunId>", WF_RUN_ID_HELP)
+    .argument("<threadRunNumber>", "the ThreadRun's number (0 is the entrypoint thread)", int32)
+    .argument("<name>", "the variable's name")
+    .action(async (wfRunId: string, threadRunNumber: number, name: string) => {
+      await ctx.show("getVariable", { wfRunId: parseWfRunId(wfRunId), threadRunNumber, name });
+    });
+
+  get
+    .command("wfSpec")
+    .description(
+      "a WfSpec: the latest version, the latest of a major version (GetLatestWfSpec), or one version (GetWfSpec)",
+    )
+    .argument("<name>", "the WfSpec's name")
+    .argument("[majorVersion]", "a major version", int32)
+    .argument("[revision]", "a revision of that major version", int32)
+    .action(async (name: string, majorVersion: number | undefined, revision: number | undefined) => {
+      if (majorVersion !== undefined && revision !== undefined) {
+        await ctx.show("getWfSpec", { name, majorVersion, revision });
+      } else {
+        await ctx.show("getLatestWfSpec", { name, majorVersion });
+      }
+    });
+
+  get
+    .command("taskDef")
+    .description("a TaskDef (GetTaskDef)")
+    .argument("<name>", "the TaskDef's name")
+    .action(async (name: string) => {
+      await ctx.show("getTaskDef", { name });
+    });
+
+  get
+    .command("externalEventDef")
+    .description("an ExternalEventDef (GetExternalEventDef)")
+    .argument("<name>", "the ExternalEventDef's name")
+    .action(async (name: string) => {
+      await ctx.show("getExternalEventDef", { name });
+    });
+
+  get
+    .command("userTaskDef")
+    .description("a UserTaskDef: the latest version (GetLatestUserTaskDef) or one version (GetUserTaskDef)")
+    .argument("<name>", "the UserTaskDef's name")
+    .argument("[version]", "a version", int32)
+    .action(async (name: string, version: number | undefined) => {
+      if (version !== undefined) await ctx.show("getUserTaskDef", { name, version });
+      else await ctx.show("getLatestUserTaskDef", { name });
+    });
+
+  get
+    .command("externalEvent")
+    .description("an ExternalEvent (GetExternalEvent)")
+    .argument("<wfRunId>", WF_RUN_ID_HELP)
+    .argument("<externalEventDefName>", "the ExternalEventDef's name")
+    .argument("<guid>", "the ExternalEvent's guid")
+    .action(async (wfRunId: string, externalEventDefName: string, guid: string) => {
+      await ctx.show("getExternalEvent", {
+        wfRunId: parseWfRunId(wfRunId),
+        externalEventDefId: { name: externalEventDefName },
+        guid,
+      });
+    });
+
+  get
+    .command("userTaskRun")
+    .description("a UserTaskRun (GetUserTaskRun)")
+    .argument("<wfRunId>", WF_RUN_ID_HELP)
+    .argument("<userTaskGuid>", "the UserTaskRun's guid")
+    .action(async (wfRunId: string, userTaskGuid: string) => {
+      await ctx.show("getUserTaskRun", { wfRunId: parseWfRunId(wfRunId), userTaskGuid });
+    });
+
+  get
+    .command("taskWorkerGroup")
+    .description("the task workers polling a TaskDef (GetTaskWorkerGroup)")
+    .argument("<taskDefName>", "the TaskDef's name")
+    .action(async (taskDefName: string) => {
+      await ctx.show("getTaskWorkerGroup", { name: taskDefName });
+    });
+}

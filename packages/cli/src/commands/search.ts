@@ -1,0 +1,229 @@
+/**
+ * `pony search <kind> [filters] [--limit n] [--bookmark b]`: ids of the objects that match, one page at a
+ * time. The output's `bookmark` (base64) is what `--bookmark` takes to get the next page.
+ */
+import type { Command } from "commander";
+import { LHStatusSchema, TaskStatusSchema, UserTaskRunStatusSchema } from "@pony/proto";
+import { bookmark, boolean, enumNames, enumValue, int32, positiveInt32 } from "../args";
+import { CliUsageError, type CliContext } from "../context";
+import { parseTypeName, parseValue, ValueError } from "../values";
+
+interface Paging {
+  limit?: number;
+  bookmark?: Uint8Array;
+}
+
+function paged(cmd: Command): Command {
+  return cmd
+    .option("--limit <n>", "at most this many results (the server's default is 100)", positiveInt32)
+    .option("--bookmark <bookmark>", "the next page: the bookmark printed by the previous one", bookmark);
+}
+
+/** The one criterion given among several exclusive options (a oneof of the request). */
+function oneOf<K extends string, C extends string>(
+  opts: Partial<Record<K, string>>,
+  names: readonly K[],
+  fields: Readonly<Record<K, C>>,
+): { case: C; value: string } | undefined {
+  const given = names.filter((n) => opts[n] !== undefined);
+  if (given.length > 1) {
+    throw new CliUsageError(`give at most one of ${names.map((n) => `--${n}`).join(", ")}`);
+  }
+  const n = given[0];
+  return n === undefined ? undefined : { case: fields[n], value: opts[n]! };
+}
+
+export function registerSearchCommand(program: Command, ctx: CliContext): void {
+  const search = program.command("search").description("print the ids of the objects matching filters");
+
+  paged(
+    search
+      .command("wfRun")
+      .description("WfRuns of a WfSpec (SearchWfRun)")
+      .requiredOption("--wfSpecName <name>", "the WfSpec's name")
+      .option(
+        "--status <status>",
+        `one of ${enumNames(LHStatusSchema).join(", ")}`,
+        enumValue(LHStatusSchema),
+      )
+      .option("--majorVersion <n>", "the WfSpec's major version", int32)
+      .option("--revision <n>", "the WfSpec's revision (with --majorVersion)", int32),
+  ).action(
+    async (
+      opts: Paging & { wfSpecName: string; status?: number; majorVersion?: number; revision?: number },
+    ) => {
+      await ctx.show("searchWfRun", {
+        wfSpecName: opts.wfSpecName,
+        status: opts.status,
+        wfSpecMajorVersion: opts.majorVersion,
+        wfSpecRevision: opts.revision,
+        limit: opts.limit,
+        bookmark: opts.bookmark,
+      });
+    },
+  );
+
+  paged(
+    search
+      .command("taskDef")
+      .description("TaskDefs (SearchTaskDef)")
+      .option("--prefix <prefix>", "names starting with this"),
+  ).action(async (opts: Paging & { prefix?: string }) => {
+    await ctx.show("searchTaskDef", { prefix: opts.prefix, limit: opts.limit, bookmark: opts.bookmark });
+  });
+
+  paged(
+    search
+      .command("wfSpec")
+      .description("WfSpecs, every version (SearchWfSpec)")
+      .option("--prefix <prefix>", "names starting with this")
+      .option("--name <name>", "the versions of the WfSpec of this name")
+      .option("--taskDef <name>", "WfSpecs that use this TaskDef"),
+  ).action(async (opts: Paging & { prefix?: string; name?: string; taskDef?: string }) => {
+    const criteria = oneOf(opts, ["prefix", "name", "taskDef"] as const, {
+      prefix: "prefix",
+      name: "name",
+      taskDef: "taskDefName",
+    });
+    await ctx.show("searchWfSpec", {
+      wfSpecCriteria: criteria,
+      limit: opts.limit,
+      bookmark: opts.bookmark,
+    });
+  });
+
+  paged(
+    search
+      .command("externalEventDef")
+      .description("ExternalEventDefs (SearchExternalEventDef)")
+      .option("--prefix <prefix>", "names starting with this"),
+  ).action(async (opts: Paging & { prefix?: string }) => {
+    await ctx.show("searchExternalEventDef", {
+      prefix: opts.prefix,
+      limit: opts.limit,
+      bookmark: opts.bookmark,
+    });
+  });
+
+  paged(
+    search
+      .command("userTaskDef")
+      .description("UserTaskDefs, every version (SearchUserTaskDef)")
+      .option("--prefix <prefix>", "names starting with this")
+      .option("--name <name>", "the versions of the UserTaskDef of this name"),
+  ).action(async (opts: Paging & { prefix?: string; name?: string }) => {
+    const criteria = oneOf(opts, ["prefix", "name"] as const, { prefix: "prefix", name: "name" });
+    await ctx.show("searchUserTaskDef", {
+      userTaskDefCriteria: criteria,
+      limit: opts.limit,
+      bookmark: opts.bookmark,
+    });
+  });
+
+  paged(
+    search
+      .command("taskRun")
+      .description("TaskRuns of a TaskDef (SearchTaskRun)")
+      .requiredOption("--taskDefName <name>", "the TaskDef's name")
+      .option(
+        "--status <status>",
+        `one of ${enumNames(TaskStatusSchema).join(", ")}`,
+        enumValue(TaskStatusSchema),
+      ),
+  ).action(async (opts: Paging & { taskDefName: string; status?: number }) => {
+    await ctx.show("searchTaskRun", {
+      taskDefName: opts.taskDefName,
+      status: opts.status,
+      limit: opts.limit,
+      bookmark: opts.bookmark,
+    });
+  });
+
+  paged(
+    search
+      .command("variable")
+      .description("Variables of a WfSpec's runs that have a value (SearchVariable)")
+      .requiredOption("--wfSpecName <name>", "the WfSpec's name")
+      .requiredOption("--name <name>", "the variable's name")
+      .requiredOption("--value <value>", "the value, read as --type")
+      .option(
+        "--type <type>",
+        "the variable's type: STR, INT, DOUBLE, BOOL, JSON_OBJ, JSON_ARR, BYTES",
+        "STR",
+      )
+      .option("--majorVersion <n>", "the WfSpec's major version", int32)
+      .option("--revision <n>", "the WfSpec's revision", int32),
+  ).action(
+    async (
+      opts: Paging & {
+        wfSpecName: string;
+        name: string;
+        value: string;
+        type: string;
+        majorVersion?: number;
+        revision?: number;
+      },
+    ) => {
+      const type = parseTypeName(opts.type);
+      if (type === undefined) throw new CliUsageError(`--type: unknown variable type '${opts.type}'`);
+      let value;
+      try {
+        value = parseValue(opts.value, type);
+      } catch (e) {
+        if (e instanceof ValueError) throw new CliUsageError(`--value: ${e.message}`);
+        throw e;
+      }
+      await ctx.show("searchVariable", {
+        wfSpecName: opts.wfSpecName,
+        varName: opts.name,
+        value,
+        wfSpecMajorVersion: opts.majorVersion,
+        wfSpecRevision: opts.revision,
+        limit: opts.limit,
+        bookmark: opts.bookmark,
+      });
+    },
+  );
+
+  paged(
+    search
+      .command("userTaskRun")
+      .description("UserTaskRuns (SearchUserTaskRun)")
+      .option("--userId <id>", "assigned to this user")
+      .option("--userGroup <group>", "assigned to this group")
+      .option(
+        "--status <status>",
+        `one of ${enumNames(UserTaskRunStatusSchema).join(", ")}`,
+        enumValue(UserTaskRunStatusSchema),
+      )
+      .option("--userTaskDefName <name>", "of this UserTaskDef"),
+  ).action(
+    async (
+      opts: Paging & { userId?: string; userGroup?: string; status?: number; userTaskDefName?: string },
+    ) => {
+      await ctx.show("searchUserTaskRun", {
+        userId: opts.userId,
+        userGroup: opts.userGroup,
+        status: opts.status,
+        userTaskDefName: opts.userTaskDefName,
+        limit: opts.limit,
+        bookmark: opts.bookmark,
+      });
+    },
+  );
+
+  paged(
+    search
+      .command("externalEvent")
+      .description("ExternalEvents of an ExternalEventDef (SearchExternalEvent)")
+      .requiredOption("--externalEventDefName <name>", "the ExternalEventDef's name")
+      .option("--claimed <bool>", "only claimed (true) or unclaimed (false) events", boolean),
+  ).action(async (opts: Paging & { externalEventDefName: string; claimed?: boolean }) => {
+    await ctx.show("searchExternalEvent", {
+      externalEventDefId: { name: opts.externalEventDefName },
+      isClaimed: opts.claimed,
+      limit: opts.limit,
+      bookmark: opts.bookmark,
+    });
+  });
+}

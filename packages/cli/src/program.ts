@@ -1,0 +1,131 @@
+/**
+ * The `pony` command line: commander 14, lhctl's verbs and shapes. `runCli(argv, io)` parses and runs one
+ * command and returns the exit code:
+ *
+ *   0  done (the result, if any, is on stdout as pretty protobuf JSON)
+ *   1  the server answered with an error (`error: <STATUS_CODE>: <message>` on stderr) or the command failed
+ *   2  the command was called wrongly (unknown command or option, a value that does not fit its type, …)
+ */
+import { Command, CommanderError } from "commander";
+import { LHApiError, LHConfigError } from "@pony/sdk";
+import { seconds } from "./args";
+import { CliContext, CliUsageError, type CliIO, type GlobalOptions } from "./context";
+import { registerDeleteCommand } from "./commands/delete";
+import { registerDeployCommand } from "./commands/deploy";
+import { registerGetCommand } from "./commands/get";
+import { clientVersion, registerInfoCommands } from "./commands/info";
+import { registerListCommand } from "./commands/list";
+import { registerRunCommand } from "./commands/run";
+import { registerSearchCommand } from "./commands/search";
+import { registerServerCommand } from "./commands/server";
+import { registerUserTaskCommands } from "./commands/user-tasks";
+import { registerWfRunCommands } from "./commands/wf-run";
+
+export const DEFAULT_TIMEOUT_SECONDS = 30;
+
+/** Builds the program; its actions print through `ctx`. */
+export function buildProgram(ctx: CliContext, io: CliIO): Command {
+  const program = new Command("pony")
+    .description("Pony's command line: start a server, or talk to one with lhctl's verbs.")
+    .version(clientVersion(), "-V, --cli-version", "print the version of this CLI")
+    .option("-c, --config <file>", "a littlehorse.config properties file")
+    .option("--timeout <seconds>", "give up on a call after this long", seconds, DEFAULT_TIMEOUT_SECONDS)
+    .enablePositionalOptions()
+    .showHelpAfterError("(add --help for usage)")
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .exitOverride();
+  program.addHelpText(
+    "after",
+    `
+Global options go before the command: pony --timeout 5 get wfRun my-run
+Every command has --help, e.g. pony get --help, pony get wfRun --help.
+
+The server is localhost:2023 unless LittleHorse's client settings say otherwise: LHC_API_HOST,
+LHC_API_PORT, LHC_API_PROTOCOL, LHC_TENANT_ID, LHC_CA_CERT, LHC_CLIENT_CERT, LHC_CLIENT_KEY and
+LHC_OAUTH_*, from the environment or ~/.config/littlehorse.config (or --config).`,
+  );
+
+  registerServerCommand(program);
+  registerInfoCommands(program, ctx);
+  registerDeployCommand(program, ctx);
+  registerGetCommand(program, ctx);
+  registerListCommand(program, ctx);
+  registerSearchCommand(program, ctx);
+  registerRunCommand(program, ctx);
+  registerWfRunCommands(program, ctx);
+  registerDeleteCommand(program, ctx);
+  registerUserTaskCommands(program, ctx);
+  return program;
+}
+
+/** lhctl writes `stop wfRun <id>` and `execute userTaskRun <id> <guid>`: accept its noun, too. */
+const LHCTL_NOUNS: Record<string, string> = {
+  stop: "wfRun",
+  resume: "wfRun",
+  rescue: "wfRun",
+  assign: "userTaskRun",
+  execute: "userTaskRun",
+  cancel: "userTaskRun",
+};
+
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(["-c", "--config", "--timeout"]);
+
+/** Drops lhctl's noun after the verbs that have none here (`stop wfRun x` → `stop x`). */
+export function normalizeArgv(argv: readonly string[]): string[] {
+  const out = [...argv];
+  let i = 0;
+  while (i < out.length && out[i]!.startsWith("-")) i += GLOBAL_OPTIONS_WITH_VALUE.has(out[i]!) ? 2 : 1;
+  const verb = out[i];
+  if (verb !== undefined && LHCTL_NOUNS[verb] !== undefined && out[i + 1] === LHCTL_NOUNS[verb]) {
+    const rest = out.slice(i + 2);
+    if (rest.some((a) => !a.startsWith("-"))) out.splice(i + 1, 1);
+  }
+  return out;
+}
+
+/** The text printed for a failed command (stderr), and its exit code. */
+export function describeError(e: unknown, apiAddress: string | undefined): { text: string; code: number } {
+  if (e instanceof LHApiError) {
+    let text = `error: ${e.code}: ${e.details}`;
+    if (e.code === "UNAVAILABLE") {
+      text +=
+        `\n(no Pony server answered at ${apiAddress ?? "the configured address"}: start one with \`pony server\`` +
+        ` or \`npm start\`, or set LHC_API_HOST / LHC_API_PORT)`;
+    }
+    return { text, code: 1 };
+  }
+  if (e instanceof CliUsageError) return { text: `error: ${e.message}`, code: 2 };
+  if (e instanceof LHConfigError) return { text: `error: settings: ${e.message}`, code: 2 };
+  return { text: `error: ${e instanceof Error ? e.message : String(e)}`, code: 1 };
+}
+
+/** Runs one command line (without `node pony`); resolves with the exit code. */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  // the global options are read when a command first needs the settings, after parsing
+  const ctx = new CliContext(io, () => {
+    const opts = program.opts<GlobalOptions>();
+    return { config: opts.config, timeout: opts.timeout };
+  });
+  const program = buildProgram(ctx, io);
+  try {
+    await program.parseAsync(normalizeArgv(argv), { from: "user" });
+    return 0;
+  } catch (e) {
+    // commander printed its own message (usage errors) or the help / version text
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    let address: string | undefined;
+    try {
+      address = ctx.config().apiAddress;
+    } catch {
+      address = undefined;
+    }
+    const { text, code } = describeError(e, address);
+    io.stderr.write(`${text}\n`);
+    return code;
+  } finally {
+    ctx.close();
+  }
+}
