@@ -1,5 +1,6 @@
 import { clone } from "@bufbuild/protobuf";
 import { VariableDefSchema, VariableType, type VariableDef, type VariableValue } from "@pony/proto";
+import { valueType } from "../variables";
 import { InvalidArgumentError } from "../errors";
 
 /** Whether `t` is one of the VariableType enum values (an unknown number may come off the wire). */
@@ -22,28 +23,6 @@ export function declaredType(def: VariableDef): VariableType {
   if (def.type !== undefined) return def.type;
   const defined = def.typeDef?.definedType;
   return defined?.case === "primitiveType" ? defined.value : VariableType.JSON_OBJ;
-}
-
-/** The type of a value; undefined for an empty (null) value. */
-export function valueType(value: VariableValue): VariableType | undefined {
-  switch (value.value.case) {
-    case "jsonObj":
-      return VariableType.JSON_OBJ;
-    case "jsonArr":
-      return VariableType.JSON_ARR;
-    case "double":
-      return VariableType.DOUBLE;
-    case "bool":
-      return VariableType.BOOL;
-    case "str":
-      return VariableType.STR;
-    case "int":
-      return VariableType.INT;
-    case "bytes":
-      return VariableType.BYTES;
-    case undefined:
-      return undefined;
-  }
 }
 
 /**

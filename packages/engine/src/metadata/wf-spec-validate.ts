@@ -22,13 +22,13 @@ import {
   type WorkflowEventDef,
 } from "@pony/proto";
 import { InvalidArgumentError } from "../errors";
+import { valueType } from "../variables";
 import { validateName } from "./names";
 import {
   canFeed,
   checkJsonLiteral,
   declaredType,
   normaliseVariableDef,
-  valueType,
   variableTypeName,
 } from "./variable-defs";
 import { variableScope, type VariableScope } from "./wf-spec-scope";
