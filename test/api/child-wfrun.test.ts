@@ -26,7 +26,7 @@ beforeAll(async () => {
           exit("2-exit-EXIT"),
         ],
         [
-          varDef("counter", "INT", { default_value: int(10), access_level: "PUBLIC_VAR" }),
+          varDef("counter", "INT", { default_value: int(10), access_level: "PUBLIC_VAR", searchable: true }),
           varDef("secret", "STR", { default_value: str("hush"), access_level: "PRIVATE_VAR" }),
         ],
       ),
@@ -83,6 +83,9 @@ describe("child WfRuns", () => {
     // the inherited variable is the parent's: the child has no copy of its own
     const childVars = await c.call("ListVariables", { wf_run_id: child.id });
     expect(childVars.results.map((v: Msg) => v.id.name)).toEqual(["seen"]);
+    // the parent's search index follows the change the child made (B-SRCH-3)
+    const found = await c.call("SearchVariable", { wf_spec_name: "family-parent", var_name: "counter", value: int(15) });
+    expect(found.results).toEqual([expect.objectContaining({ wf_run_id: expect.objectContaining({ id: "fam-1" }) })]);
     // the child is found under its full id
     const again = await c.call("GetWfRun", child.id);
     expect(again.status).toBe("COMPLETED");

@@ -445,7 +445,9 @@ export class Runtime {
       const owner =
         k.startsWith(INHERITED_PREFIX) && variable?.id?.wfRunId ? wfRunKey(variable.id.wfRunId) : key;
       if (variable) {
-        const index = variableIndexInfo(state, key, variable);
+        // an inherited variable is the parent's: indexed as the parent's WfSpec says
+        const ownerState = owner === key ? state : this.cache.get(cacheKey(tenant, owner));
+        const index = ownerState ? variableIndexInfo(ownerState, owner, variable) : undefined;
         tx.ops.push({ op: "putVariable", tenant, wfRunKey: owner, variable, index });
       }
     }
