@@ -84,8 +84,14 @@ describe("child WfRuns", () => {
     const childVars = await c.call("ListVariables", { wf_run_id: child.id });
     expect(childVars.results.map((v: Msg) => v.id.name)).toEqual(["seen"]);
     // the parent's search index follows the change the child made (B-SRCH-3)
-    const found = await c.call("SearchVariable", { wf_spec_name: "family-parent", var_name: "counter", value: int(15) });
-    expect(found.results).toEqual([expect.objectContaining({ wf_run_id: expect.objectContaining({ id: "fam-1" }) })]);
+    const found = await c.call("SearchVariable", {
+      wf_spec_name: "family-parent",
+      var_name: "counter",
+      value: int(15),
+    });
+    expect(found.results).toEqual([
+      expect.objectContaining({ wf_run_id: expect.objectContaining({ id: "fam-1" }) }),
+    ]);
     // the child is found under its full id
     const again = await c.call("GetWfRun", child.id);
     expect(again.status).toBe("COMPLETED");
