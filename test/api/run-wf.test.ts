@@ -25,31 +25,14 @@ import {
 } from "../support/specs";
 import { startRawWorker } from "../support/worker";
 import { waitFor } from "../support/wait";
+import { variablesOf } from "../support/values";
 
 let ts: TestServer;
 let c: TestClient;
 
 const tsMs = (t: Msg | undefined | null): number => Number(t!.seconds) * 1000 + Math.floor(t!.nanos / 1e6);
 
-/** The JS value of a VariableValue message (INT as a number, JSON parsed, null when unset). */
-function js(v: Msg | undefined | null): unknown {
-  if (!v || !v.value) return null;
-  switch (v.value) {
-    case "int":
-      return Number(v.int);
-    case "json_obj":
-      return JSON.parse(v.json_obj);
-    case "json_arr":
-      return JSON.parse(v.json_arr);
-    default:
-      return v[v.value];
-  }
-}
-
-async function variables(wfRunId: Msg): Promise<Record<string, unknown>> {
-  const list = await c.call("ListVariables", { wf_run_id: wfRunId });
-  return Object.fromEntries(list.results.map((v: Msg) => [v.id.name, js(v.value)]));
-}
+const variables = (wfRunId: Msg) => variablesOf(c, wfRunId);
 
 async function nodeRuns(wfRunId: Msg): Promise<Msg[]> {
   return (await c.call("ListNodeRuns", { wf_run_id: wfRunId })).results;
