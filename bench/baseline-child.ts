@@ -11,7 +11,7 @@
  * unconditionally) so the worker does exactly one task per workflow and the client's in-flight limit holds.
  */
 import { create } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { timestampAt } from "@pony/engine";
 import {
   PollTaskResponseSchema,
   ScheduledTaskSchema,
@@ -25,7 +25,7 @@ import {
   type ScheduledTask,
 } from "@pony/proto";
 import { grpc, serviceDefinition } from "./grpc";
-import { serveParent, sendToParent } from "./common";
+import { serveParent, sendToParent, wallMs } from "./common";
 import { TASKS_PER_RUN, TASK_DEF } from "./specs";
 
 type Stream = grpc.ServerDuplexStream<PollTaskRequest, PollTaskResponse>;
@@ -43,7 +43,7 @@ function dispatch(wfRunId: string, variables: ScheduledTask["variables"]): void 
     taskDefId: { name: TASK_DEF },
     attemptNumber: 0,
     variables,
-    createdAt: timestampFromMs(Date.now()),
+    createdAt: timestampAt(wallMs()),
   });
   while (waiting.length > 0) {
     const call = waiting.shift()!;

@@ -12,6 +12,15 @@ export function monoMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
 
+/**
+ * The wall clock to the microsecond, read the way the Pony server reads it for a task attempt's schedule
+ * time (packages/server/src/runtime/clock.ts): `performance.timeOrigin + performance.now()`. Processes of one
+ * machine agree on it within a few µs, so the worker can subtract the server's `created_at` from it.
+ */
+export function wallMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 /** Nearest-rank percentile (p in 0..100) of unsorted samples; NaN when there are none. */
 export function percentile(samples: readonly number[], p: number): number {
   if (samples.length === 0) return Number.NaN;

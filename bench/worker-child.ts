@@ -11,8 +11,8 @@
  * So the client learns about completions without any RPC beyond RunWf + PollTask + ReportTask.
  *
  * Measurements, per task received (all on this machine, so clocks are shared):
- *  - dispatch: Date.now() at receipt − ScheduledTask.created_at (the server's clock when it scheduled the
- *    attempt; millisecond resolution only, as the server sets it with timestampFromMs(Date.now()));
+ *  - dispatch: wallMs() at receipt − ScheduledTask.created_at (the server's clock when it scheduled the
+ *    attempt, to the microsecond; both read the wall clock the same way, see common.ts);
  *  - run→dispatch: when the input variable is "t0:<monoMs>" (the client's monotonic clock just before it sent
  *    RunWf), receipt − t0 on the shared monotonic clock (sub-ms);
  *  - hop: for a WfRun whose previous task this worker reported, receipt − the time just before that
@@ -31,7 +31,7 @@ import {
   type ScheduledTask,
 } from "@pony/proto";
 import { LhClient, grpc } from "./grpc";
-import { errText, monoMs, serveParent, sendToParent, type DoneEvent } from "./common";
+import { errText, monoMs, serveParent, sendToParent, wallMs, type DoneEvent } from "./common";
 import { TASK_DEF } from "./specs";
 
 interface Samples {
@@ -67,7 +67,7 @@ function flushDone(): void {
 
 function onTask(c: LhClient, ask: () => void, task: ScheduledTask): void {
   const receivedMono = monoMs();
-  const receivedWall = Date.now();
+  const receivedWall = wallMs();
   ask();
   samples.tasks++;
   const created = task.createdAt;
@@ -86,7 +86,7 @@ function onTask(c: LhClient, ask: () => void, task: ScheduledTask): void {
     taskRunId: task.taskRunId,
     attemptNumber: task.attemptNumber,
     status: TaskStatus.TASK_SUCCESS,
-    time: timestampFromMs(receivedWall),
+    time: timestampFromMs(Math.floor(receivedWall)),
     result: { case: "output", value: OUTPUT },
   });
   lastReport.set(wfRunId, monoMs());

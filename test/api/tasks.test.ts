@@ -885,7 +885,9 @@ describe("ScheduledTask", () => {
         { var_name: "name", value: { str: "ada", value: "str" } },
         { var_name: "count", value: { int: "3", value: "int" } },
       ]);
-      expect(tsMs(task.created_at)).toBe(tsMs(t!.attempts[0].schedule_time));
+      // created_at is the attempt's schedule time, kept to the microsecond
+      expect(task.created_at).toEqual(t!.attempts[0].schedule_time);
+      expect(Number(task.created_at.nanos) % 1000).toBe(0);
       expect(task.source.task_run_source).toBe("task_node");
       expect(task.source.task_node.node_run_id).toEqual({
         wf_run_id: wf.id,

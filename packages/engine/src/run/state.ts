@@ -69,8 +69,10 @@ export const variableKey = (thread: number, name: string): string => `${thread}/
 
 /** What one command needs from outside the WfRun: the clock, fresh ids and metadata. */
 export interface EngineContext {
-  /** the command's time, in epoch milliseconds */
+  /** the command's time, in whole epoch milliseconds */
   nowMs: number;
+  /** the same instant to the microsecond (nowMs ≤ preciseNowMs < nowMs + 1), when the clock has it */
+  preciseNowMs?: number;
   newGuid(): string;
   taskDef(name: string): TaskDef | undefined;
   /** a UserTaskDef by name: that version, or the latest when no version is given; deleted ones are absent */

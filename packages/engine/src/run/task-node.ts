@@ -6,6 +6,7 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { attemptTime } from "./clock";
 import {
   LHErrorType,
   TaskAttemptSchema,
@@ -143,7 +144,7 @@ export function scheduleTaskRun(
     attempts: [
       create(TaskAttemptSchema, {
         status: TaskStatus.TASK_SCHEDULED,
-        scheduleTime: timestampFromMs(ctx.nowMs),
+        scheduleTime: attemptTime(ctx),
       }),
     ],
     inputVariables: prepared.inputs,

@@ -16,7 +16,7 @@
  * The TaskRun's status is always its newest attempt's status.
  */
 import { create } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { attemptTime } from "./clock";
 import {
   LHErrorType,
   TaskAttemptSchema,
@@ -55,7 +55,7 @@ export function claimTask(
   const attempt = taskRun && newestAttempt(taskRun, attemptNumber);
   if (!taskRun || !attempt || attempt.status !== TaskStatus.TASK_SCHEDULED) return false;
   attempt.status = TaskStatus.TASK_RUNNING;
-  attempt.startTime = timestampFromMs(ctx.nowMs);
+  attempt.startTime = attemptTime(ctx);
   attempt.taskWorkerId = workerId;
   attempt.taskWorkerVersion = workerVersion;
   taskRun.status = TaskStatus.TASK_RUNNING;
@@ -76,7 +76,7 @@ export function reportTask(state: WfRunState, ctx: EngineContext, report: Report
   const attempt = taskRun && newestAttempt(taskRun, report.attemptNumber);
   if (!taskRun || !attempt || attempt.status !== TaskStatus.TASK_RUNNING) return false;
   ctx.effects.push({ kind: "cancelTimer", key: taskTimeoutTimerKey(guid, report.attemptNumber) });
-  attempt.endTime = report.time ?? timestampFromMs(ctx.nowMs);
+  attempt.endTime = report.time ?? attemptTime(ctx);
   attempt.logOutput = report.logOutput;
   attempt.status = report.status;
   switch (report.result.case) {
@@ -115,7 +115,7 @@ export function timeOutTask(
   const attempt = taskRun && newestAttempt(taskRun, attemptNumber);
   if (!taskRun || !attempt || attempt.status !== TaskStatus.TASK_RUNNING) return false;
   attempt.status = TaskStatus.TASK_TIMEOUT;
-  attempt.endTime = timestampFromMs(ctx.nowMs);
+  attempt.endTime = attemptTime(ctx);
   attempt.result = {
     case: "error",
     value: {
@@ -139,7 +139,7 @@ export function endTaskBackoff(
   const attempt = taskRun && newestAttempt(taskRun, attemptNumber);
   if (!taskRun || !attempt || attempt.status !== TaskStatus.TASK_PENDING) return false;
   attempt.status = TaskStatus.TASK_SCHEDULED;
-  attempt.scheduleTime = timestampFromMs(ctx.nowMs);
+  attempt.scheduleTime = attemptTime(ctx);
   taskRun.status = TaskStatus.TASK_SCHEDULED;
   touch(state, taskRun);
   ctx.effects.push({
@@ -188,7 +188,7 @@ function finishAttempt(state: WfRunState, ctx: EngineContext, taskRun: TaskRun, 
       taskRun.attempts.push(
         create(TaskAttemptSchema, {
           status: TaskStatus.TASK_SCHEDULED,
-          scheduleTime: timestampFromMs(ctx.nowMs),
+          scheduleTime: attemptTime(ctx),
         }),
       );
       taskRun.status = TaskStatus.TASK_SCHEDULED;

@@ -43,6 +43,8 @@ import type { ThreadSpec, TaskDef, UserTaskDef } from "@pony/proto";
 
 export class EngineHarness {
   nowMs = 1_700_000_000_000;
+  /** the clock to the microsecond, when a test gives it (the server's runtime always does) */
+  preciseNowMs: number | undefined;
   private guid = 0;
   effects: Effect[] = [];
   readonly taskDefs: TaskDef[];
@@ -61,6 +63,7 @@ export class EngineHarness {
   ctx(maxNodeRunsPerCommand = 1000): EngineContext {
     return {
       nowMs: this.nowMs,
+      preciseNowMs: this.preciseNowMs,
       newGuid: () => `guid${++this.guid}`,
       taskDef: (name) => this.taskDefs.find((t) => t.id?.name === name),
       userTaskDef: (name, version) =>

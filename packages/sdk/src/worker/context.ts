@@ -1,5 +1,5 @@
 import { format } from "node:util";
-import { timestampDate } from "@bufbuild/protobuf/wkt";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type {
   NodeRunId,
   ScheduledTask,
@@ -66,7 +66,7 @@ export class WorkerContext {
     const src = scheduledTask.source?.taskRunSource;
     this.nodeRunId = src?.case === "taskNode" ? src.value.nodeRunId : undefined;
     this.attemptNumber = scheduledTask.attemptNumber;
-    this.scheduledTime = scheduledTask.createdAt ? timestampDate(scheduledTask.createdAt) : new Date();
+    this.scheduledTime = scheduledTask.createdAt ? dateOf(scheduledTask.createdAt) : new Date();
     this.startTime = new Date();
     this.idempotencyKey = `${wfRunIdToString(this.wfRunId)}/${taskRunId.taskGuid}`;
     this.taskWorkerId = taskWorkerId;
@@ -117,4 +117,12 @@ export class WorkerContext {
       throw e;
     }
   }
+}
+
+/**
+ * A Timestamp as a Date, to the millisecond it falls in: the server keeps an attempt's times to the
+ * microsecond, and its other timestamps of the same instant are that whole millisecond.
+ */
+function dateOf(t: Timestamp): Date {
+  return new Date(Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6));
 }

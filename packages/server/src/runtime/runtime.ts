@@ -45,6 +45,7 @@ import { Processor, type BatchTx, type Job } from "./processor";
 import { TaskQueues, type Poller } from "./task-queues";
 import { TimerWheel } from "./timers";
 import { wfRunKey } from "./ids";
+import { preciseNowMs } from "./clock";
 import { recordMetrics } from "./metrics";
 import { variableIndexInfo } from "./search-index";
 
@@ -55,6 +56,7 @@ export interface RuntimeOptions {
   maxThreadsPerWfRun?: number;
   /** WfRuns kept in memory between commands */
   maxCachedWfRuns?: number;
+  /** the clock, in epoch ms (fractions of a ms are kept to the µs for task attempt times) */
   now?: () => number;
 }
 
@@ -90,14 +92,18 @@ export class Runtime {
   /** AwaitWorkflowEvent callers waiting for an event of a WfRun */
   readonly workflowEventWaiters = new Map<string, Set<(event: WorkflowEvent) => boolean>>();
   private readonly maxCachedWfRuns: number;
+  /** whole epoch milliseconds */
   readonly now: () => number;
+  /** the same clock to the microsecond */
+  private readonly preciseNow: () => number;
 
   constructor(
     readonly store: Store,
     private readonly log: Logger,
     opts: RuntimeOptions = {},
   ) {
-    this.now = opts.now ?? Date.now;
+    this.preciseNow = opts.now ?? preciseNowMs;
+    this.now = () => Math.floor(this.preciseNow());
     this.maxNodeRunsPerCommand = opts.maxNodeRunsPerCommand ?? 10_000;
     this.maxThreadsPerWfRun = opts.maxThreadsPerWfRun ?? 5_000;
     this.maxCachedWfRuns = opts.maxCachedWfRuns ?? 20_000;
@@ -142,8 +148,10 @@ export class Runtime {
 
   engineContext(tenant: string): EngineContext {
     const lookup = this.metadata.lookup(tenant);
+    const preciseNowMs = this.preciseNow();
     return {
-      nowMs: this.now(),
+      nowMs: Math.floor(preciseNowMs),
+      preciseNowMs,
       newGuid: () => randomUUID().replaceAll("-", ""),
       taskDef: (name) => lookup.taskDef(name),
       userTaskDef: (name, version) => lookup.userTaskDef(name, version),

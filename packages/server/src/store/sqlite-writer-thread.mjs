@@ -31,6 +31,12 @@ parentPort.on("message", (msg) => {
     parentPort.postMessage({ id: msg.id, ok: true });
     return;
   }
+  if (msg.kind === "checkpoint") {
+    // asked for after commits made on the main connection, which does not checkpoint itself
+    db.pragma("wal_checkpoint(PASSIVE)");
+    parentPort.postMessage({ id: msg.id, ok: true });
+    return;
+  }
   if (msg.kind === "close") {
     db.close();
     parentPort.postMessage({ id: msg.id, ok: true });

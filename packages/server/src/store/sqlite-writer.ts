@@ -18,6 +18,8 @@ export class SqliteWriter {
   private readonly waiting = new Map<number, Waiter>();
   private last: Promise<void> = Promise.resolve();
   private dead: Error | undefined;
+  /** a commit failed: the thread refuses batches until reset */
+  private refusing = false;
 
   constructor(file: string) {
     this.worker = new Worker(new URL("./sqlite-writer-thread.mjs", import.meta.url), {
@@ -28,7 +30,10 @@ export class SqliteWriter {
       if (!w) return;
       this.waiting.delete(msg.id);
       if (msg.ok) w.resolve();
-      else w.reject(new Error(`commit failed: ${msg.error ?? "unknown error"}`));
+      else {
+        this.refusing = true;
+        w.reject(new Error(`commit failed: ${msg.error ?? "unknown error"}`));
+      }
     });
     this.worker.on("error", (e) => this.fail(e));
     this.worker.on("exit", (code) => this.fail(new Error(`the SQLite writer thread exited (${code})`)));
@@ -53,14 +58,32 @@ export class SqliteWriter {
     return this.send({ kind: "commit", ops });
   }
 
+  /**
+   * True when the thread has nothing to write and has not refused a batch: a batch committed elsewhere now
+   * is in order after every batch sent here.
+   */
+  idle(): boolean {
+    return this.waiting.size === 0 && !this.refusing && !this.dead;
+  }
+
+  /**
+   * Asks the thread for a passive WAL checkpoint (commits made elsewhere do not checkpoint). Until it is
+   * done the thread is not idle, so the next batch is written after it, by the thread, which then starts
+   * the WAL file over from its beginning (SQLite does so when a write finds the WAL fully checkpointed).
+   */
+  checkpoint(): void {
+    this.send({ kind: "checkpoint" }).catch(() => undefined);
+  }
+
   /** Resolves once every commit sent so far has been answered. */
   flushed(): Promise<void> {
     return this.last;
   }
 
   /** After a failed commit (and the caches dropped), accept batches again. */
-  reset(): Promise<void> {
-    return this.send({ kind: "reset" });
+  async reset(): Promise<void> {
+    await this.send({ kind: "reset" });
+    this.refusing = false;
   }
 
   async close(): Promise<void> {

@@ -21,7 +21,7 @@ import {
 } from "@pony/proto";
 import type { TimerCommand } from "@pony/engine";
 import { SQLITE_MIGRATIONS } from "./sqlite-migrations";
-import { SqliteWriter } from "./sqlite-writer";
+import { SqliteCommitter, type Statement } from "./sqlite-committer";
 import { DELETE_VARIABLE_INDEX_OF_RUN, SqliteSearchReads, encodeVariableIndex } from "./sqlite-search";
 import { SqliteMetricsReads, encodeMetrics } from "./sqlite-metrics";
 import type { MetricsQuery, MetricsWindowRow } from "./metrics-types";
@@ -102,8 +102,6 @@ const SQL = {
   loadTimers: `SELECT tenant, wf_run_key, key, due_ms, command FROM timers`,
 } as const;
 
-type Statement = [string, unknown[]];
-
 const FINISHED_TASK = new Set([
   TaskStatus.TASK_SUCCESS,
   TaskStatus.TASK_FAILED,
@@ -124,7 +122,7 @@ const ms = (t: { seconds: bigint; nanos: number } | undefined): number | null =>
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly reads;
-  private readonly writer: SqliteWriter;
+  private readonly writer: SqliteCommitter;
   private readonly search: SqliteSearchReads;
   private readonly metrics: SqliteMetricsReads;
   /** prepared SearchUserTaskRun statements, one per combination of criteria */
@@ -161,7 +159,7 @@ export class SqliteStore implements Store {
     };
     this.search = new SqliteSearchReads(db);
     this.metrics = new SqliteMetricsReads(db);
-    this.writer = new SqliteWriter(file);
+    this.writer = new SqliteCommitter(db, file);
   }
 
   private migrate(): void {
@@ -341,14 +339,18 @@ export class SqliteStore implements Store {
     }
   }
 
-  async commit(ops: WriteOp[]): Promise<void> {
+  commit(ops: WriteOp[]): Promise<void> {
     if (ops.length === 0) return this.writer.flushed();
     const statements: Statement[] = [];
-    for (const op of ops) this.encode(op, statements);
-    encodeMetrics(
-      ops.flatMap((op) => (op.op === "addMetrics" ? op.deltas : [])),
-      statements,
-    );
+    try {
+      for (const op of ops) this.encode(op, statements);
+      encodeMetrics(
+        ops.flatMap((op) => (op.op === "addMetrics" ? op.deltas : [])),
+        statements,
+      );
+    } catch (e) {
+      return this.writer.refuse(e);
+    }
     return this.writer.commit(statements);
   }
 

@@ -1,0 +1,125 @@
+import type Database from "better-sqlite3";
+import { SqliteWriter } from "./sqlite-writer";
+
+export type Statement = [string, unknown[]];
+
+/** Sync commits on the main connection between two checkpoints the writer thread runs. */
+const CHECKPOINT_EVERY = 50;
+/** The main thread's busy share (event loop utilization) up to which it commits batches itself. */
+const COMMIT_HERE_UP_TO = 0.5;
+/** How often the busy share is measured (ms). */
+const BUSY_WINDOW_MS = 10;
+
+/**
+ * Where a batch of statements is committed (one transaction, one fsync).
+ *
+ * A lightly loaded server commits a batch right here on the main connection, when nothing is being written
+ * and the main thread was busy less than half of the last few milliseconds: it answers (and hands a task to
+ * a waiting worker) without two hops through the writer thread, and the time it blocks on the disk is time
+ * it had to spare. Otherwise the batch goes to the writer thread (sqlite-writer.ts), queued behind the ones
+ * being written, and the main thread goes on serving calls and preparing the next batch while the disk
+ * works: that is what carries a loaded server. Either way batches commit in the order they are given.
+ *
+ * After a failed batch every later one is refused, wherever it would be written, until reset(): later
+ * batches were computed on top of the failed one.
+ *
+ * Only this server writes the file. Should another process hold the write lock anyway, the main thread does
+ * not wait for it (busy timeout 0 while it takes the lock) and the batch goes to the writer thread instead.
+ * The main connection does not checkpoint the WAL itself; every CHECKPOINT_EVERY commits it asks the writer
+ * thread for a passive checkpoint, which runs beside further commits.
+ */
+export class SqliteCommitter {
+  private readonly writer: SqliteWriter;
+  private failed: Error | undefined;
+  private sinceCheckpoint = 0;
+  private readonly prepared = new Map<string, Database.Statement>();
+  private readonly applyHere: Database.Transaction<(statements: Statement[]) => void>;
+  private readonly busyTimeoutMs: number;
+  private busyMark = performance.eventLoopUtilization();
+  private busyMarkAt = performance.now();
+  private busyShare = 0;
+
+  constructor(
+    private readonly db: Database.Database,
+    file: string,
+  ) {
+    this.writer = new SqliteWriter(file);
+    db.pragma("wal_autocheckpoint = 0");
+    this.busyTimeoutMs = Number(db.pragma("busy_timeout", { simple: true }));
+    this.applyHere = db.transaction((statements: Statement[]) => {
+      for (const [sql, params] of statements) this.statement(sql).run(...params);
+    });
+  }
+
+  private statement(sql: string): Database.Statement {
+    let s = this.prepared.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.prepared.set(sql, s);
+    }
+    return s;
+  }
+
+  commit(statements: Statement[]): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (statements.length === 0) return this.writer.flushed();
+    if (this.writer.idle() && this.mainThreadHasTime()) {
+      try {
+        if (this.commitHere(statements)) return Promise.resolve();
+      } catch (e) {
+        return this.refuse(e);
+      }
+    }
+    return this.writer.commit(statements);
+  }
+
+  /** A batch that could not be written (or encoded): it fails, and so does every later one until reset. */
+  refuse(e: unknown): Promise<never> {
+    this.failed ??= new Error(`commit failed: ${e instanceof Error ? e.message : String(e)}`);
+    return Promise.reject(this.failed);
+  }
+
+  private mainThreadHasTime(): boolean {
+    const at = performance.now();
+    if (at - this.busyMarkAt >= BUSY_WINDOW_MS) {
+      const now = performance.eventLoopUtilization();
+      this.busyShare = performance.eventLoopUtilization(now, this.busyMark).utilization;
+      this.busyMark = now;
+      this.busyMarkAt = at;
+    }
+    return this.busyShare <= COMMIT_HERE_UP_TO;
+  }
+
+  /** Commits on the main connection; false (nothing written) when another connection holds the write lock. */
+  private commitHere(statements: Statement[]): boolean {
+    this.db.pragma("busy_timeout = 0");
+    try {
+      this.applyHere.immediate(statements);
+    } catch (e) {
+      if ((e as { code?: string }).code === "SQLITE_BUSY" && !this.db.inTransaction) return false;
+      throw e;
+    } finally {
+      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+    }
+    if (++this.sinceCheckpoint >= CHECKPOINT_EVERY) {
+      this.sinceCheckpoint = 0;
+      this.writer.checkpoint();
+    }
+    return true;
+  }
+
+  /** Resolves once every batch handed in so far is committed or failed. */
+  flushed(): Promise<void> {
+    return this.writer.flushed();
+  }
+
+  /** After a failed batch (and the caches dropped), accept batches again. */
+  async reset(): Promise<void> {
+    await this.writer.reset();
+    this.failed = undefined;
+  }
+
+  close(): Promise<void> {
+    return this.writer.close();
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The SQLite store's commit paths (store/sqlite-committer.ts): a batch is committed on the main connection when
+ * the server is idle, or by the writer thread when it is busy or another connection holds the write lock; a
+ * failed batch makes every later one fail until resetAfterFailure, and nothing of it is stored.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { SqliteStore } from "../../src/store/sqlite";
+import type { WriteOp } from "../../src/store/store";
+
+let dir: string;
+let store: SqliteStore;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "pony-commit-"));
+  store = new SqliteStore(dir);
+});
+
+afterEach(async () => {
+  await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const timer = (key: string, dueMs = 1000): WriteOp => ({
+  op: "putTimer",
+  timer: { tenant: "default", wfRunKey: "run-1", key, dueMs, command: { kind: "wfRunExpired" } },
+});
+
+const timerKeys = async () => (await store.loadTimers()).map((t) => t.key).sort();
+
+describe("SQLite group commit", () => {
+  it("B-RUN-13: batches commit in the order given, whether on the main connection or the writer thread", async () => {
+    await store.commit([timer("a", 1)]); // idle: on the main connection
+    const other = new Database(path.join(dir, "pony.db"));
+    other.exec("BEGIN IMMEDIATE");
+    // the write lock is taken: these go to the writer thread, which waits for it, in order
+    const queued = [
+      store.commit([timer("a", 2)]),
+      store.commit([timer("b", 2)]),
+      store.commit([timer("a", 3)]),
+    ];
+    await new Promise((r) => setTimeout(r, 20));
+    other.exec("COMMIT");
+    other.close();
+    await Promise.all(queued);
+    await store.commit([timer("c", 4)]);
+    const timers = new Map((await store.loadTimers()).map((t) => [t.key, t.dueMs]));
+    expect(Object.fromEntries(timers)).toEqual({ a: 3, b: 2, c: 4 });
+  });
+
+  it("B-RUN-13: after a failed batch every later batch fails until resetAfterFailure, and none of it is stored", async () => {
+    await store.commit([timer("before")]);
+    const other = new Database(path.join(dir, "pony.db"));
+    other.exec("ALTER TABLE timers RENAME TO timers_gone");
+    await expect(store.commit([timer("x")])).rejects.toThrow(/commit failed: .*timers/);
+    // a later batch was computed on top of the failed one: refused, even though it alone would work
+    await expect(store.commit([{ op: "deleteWfRun", tenant: "default", wfRunKey: "zzz" }])).rejects.toThrow(
+      /commit failed/,
+    );
+    other.exec("ALTER TABLE timers_gone RENAME TO timers");
+    other.close();
+    await expect(store.commit([timer("y")])).rejects.toThrow(/commit failed/);
+    await store.resetAfterFailure();
+    await store.commit([timer("after")]);
+    expect(await timerKeys()).toEqual(["after", "before"]);
+  });
+
+  it("B-RUN-13: while another connection holds the write lock the main thread keeps serving; the batch commits once it is released", async () => {
+    const other = new Database(path.join(dir, "pony.db"));
+    other.exec("BEGIN IMMEDIATE");
+    let committed = false;
+    const commit = store.commit([timer("waited")]).then(() => (committed = true));
+    // the event loop is not blocked by the waiting commit
+    const ticks = await new Promise<number>((resolve) => {
+      let n = 0;
+      const t = setInterval(() => {
+        if (++n === 5) {
+          clearInterval(t);
+          resolve(n);
+        }
+      }, 10);
+    });
+    expect(ticks).toBe(5);
+    expect(committed).toBe(false);
+    other.exec("COMMIT");
+    other.close();
+    await commit;
+    expect(await timerKeys()).toEqual(["waited"]);
+  });
+
+  it("keeps the WAL file bounded while an idle server commits on the main connection", async () => {
+    for (let i = 0; i < 600; i++) await store.commit([timer(`t${i}`)]);
+    await store.flushed();
+    const wal = fs.statSync(path.join(dir, "pony.db-wal")).size;
+    // 600 commits of ~3 pages each, never checkpointed, would be ~7 MB
+    expect(wal).toBeLessThan(2 * 1024 * 1024);
+    expect((await timerKeys()).length).toBe(600);
+  });
+});
