@@ -643,7 +643,7 @@ function table(r: Results): string {
       "",
       "",
     ]);
-    rows.push(["server loop blocked in commits", `${sb.commit_busy_pct}%`, "", ""]);
+    rows.push(["commit time in flight, summed / window", `${sb.commit_busy_pct}%`, "", ""]);
   }
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
   const line = (row: string[]) =>

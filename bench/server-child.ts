@@ -4,9 +4,10 @@
  * from here so that the parent can read the processor's batch statistics over IPC and stop it cleanly (a
  * clean exit is what writes a `--cpu-prof` profile).
  *
- * Diagnostics only (no behaviour change): the store's commit is wrapped to time each group commit. The
- * SQLite store is synchronous, so that time (statements + COMMIT with its fsync, and any WAL checkpoint) is
- * time the server's event loop is blocked.
+ * Diagnostics only (no behaviour change): the store's commit is wrapped to time each group commit, from the
+ * batch handed in (encoding included) to its commit answered: statements + COMMIT with its fsync, any WAL
+ * checkpoint, and the wait behind batches written before it. A loaded server writes on the writer thread, so
+ * the summed time is how long a commit was in flight, not time the event loop was blocked.
  */
 import fs from "node:fs";
 import { PonyServer, loadSettings } from "@pony/server";
