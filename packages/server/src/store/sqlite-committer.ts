@@ -7,26 +7,28 @@ export type Statement = [string, unknown[]];
 const CHECKPOINT_EVERY = 50;
 /** The main thread's busy share (event loop utilization) up to which it commits batches itself. */
 const COMMIT_HERE_UP_TO = 0.5;
+/** Larger batches always go to the writer thread: writing them would hold the main thread too long. */
+const MAX_STATEMENTS_HERE = 200;
 /** How often the busy share is measured (ms). */
 const BUSY_WINDOW_MS = 10;
 
 /**
  * Where a batch of statements is committed (one transaction, one fsync).
  *
- * A lightly loaded server commits a batch right here on the main connection, when nothing is being written
- * and the main thread was busy less than half of the last few milliseconds: it answers (and hands a task to
- * a waiting worker) without two hops through the writer thread, and the time it blocks on the disk is time
- * it had to spare. Otherwise the batch goes to the writer thread (sqlite-writer.ts), queued behind the ones
- * being written, and the main thread goes on serving calls and preparing the next batch while the disk
- * works: that is what carries a loaded server. Either way batches commit in the order they are given.
+ * A lightly loaded server commits a small batch right here on the main connection, when nothing is being
+ * written and the main thread was busy less than half of the last few milliseconds: it answers (and hands a
+ * task to a waiting worker) without two hops through the writer thread, and the time it blocks on the disk
+ * is time it had to spare. Otherwise the batch goes to the writer thread (sqlite-writer.ts), queued behind
+ * the ones being written, and the main thread goes on serving calls and preparing the next batch while the
+ * disk works: that is what carries a loaded server. Either way batches commit in the order they are given.
  *
  * After a failed batch every later one is refused, wherever it would be written, until reset(): later
  * batches were computed on top of the failed one.
  *
  * Only this server writes the file. Should another process hold the write lock anyway, the main thread does
  * not wait for it (busy timeout 0 while it takes the lock) and the batch goes to the writer thread instead.
- * The main connection does not checkpoint the WAL itself; every CHECKPOINT_EVERY commits it asks the writer
- * thread for a passive checkpoint, which runs beside further commits.
+ * The main connection does not checkpoint the WAL itself: every CHECKPOINT_EVERY commits it has the writer
+ * thread run a passive checkpoint, and the next batch is written by the thread after it.
  */
 export class SqliteCommitter {
   private readonly writer: SqliteWriter;
@@ -63,7 +65,7 @@ export class SqliteCommitter {
   commit(statements: Statement[]): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
     if (statements.length === 0) return this.writer.flushed();
-    if (this.writer.idle() && this.mainThreadHasTime()) {
+    if (statements.length <= MAX_STATEMENTS_HERE && this.writer.idle() && this.mainThreadHasTime()) {
       try {
         if (this.commitHere(statements)) return Promise.resolve();
       } catch (e) {
