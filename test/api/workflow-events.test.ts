@@ -292,6 +292,22 @@ describe("AwaitWorkflowEvent", () => {
     );
   });
 
+  it("B-EVT-6 a client that cancels its AwaitWorkflowEvent (no deadline) is let go of at once", async () => {
+    await c.call("RunWf", { wf_spec_name: LATE, id: "we-cancel" });
+    const call = c.raw.AwaitWorkflowEvent({ wf_run_id: { id: "we-cancel" } }, c.metadata(), () => undefined);
+    await waitFor(
+      async () => (ts.server.runtime.workflowEventWaiters.size === 1 ? true : undefined),
+      2000,
+      "the waiter registered",
+    );
+    call.cancel();
+    await waitFor(
+      async () => (ts.server.runtime.workflowEventWaiters.size === 0 ? true : undefined),
+      2000,
+      "no waiter left after the cancel",
+    );
+  });
+
   it("B-EVT-6 AwaitWorkflowEvent on an unknown WfRun is NOT_FOUND", async () => {
     await expectCode(awaitEvent({ wf_run_id: { id: "we-no-such-run" } }, 2000), "NOT_FOUND");
   });

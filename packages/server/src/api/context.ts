@@ -8,6 +8,8 @@ export interface CallContext {
   principal: string;
   /** the client's deadline (epoch ms), if it set one */
   deadlineMs?: number;
+  /** runs `fn` if the client cancels the call or goes away; returns a function that forgets `fn` */
+  onCancel?(fn: () => void): () => void;
 }
 
 export type UnaryHandler = (req: never, ctx: CallContext) => Promise<object>;

@@ -27,7 +27,7 @@ import {
   eventKey,
   valueType,
 } from "@pony/engine";
-import { DeadlineExceededError } from "../grpc/status";
+import { CancelledError, DeadlineExceededError } from "../grpc/status";
 import type { Runtime } from "../runtime/runtime";
 import { requireWfRunId, wfRunKey } from "../runtime/ids";
 import type { CallContext } from "./context";
@@ -174,6 +174,7 @@ export function eventHandlers(rt: Runtime) {
           done = true;
           clearTimeout(timer);
           unregister();
+          forgetCancel?.();
           fn();
         };
         // listen first, then look at what was already thrown, so nothing thrown in between is missed
@@ -187,6 +188,10 @@ export function eventHandlers(rt: Runtime) {
           () =>
             finish(() => reject(new DeadlineExceededError("no matching WorkflowEvent before the deadline"))),
           waitMs,
+        );
+        // a client that gives up (cancels, disconnects) stops the wait at once
+        const forgetCancel = ctx.onCancel?.(() =>
+          finish(() => reject(new CancelledError("the client cancelled AwaitWorkflowEvent"))),
         );
         void (async () => {
           const run = await rt.store.getWfRun(ctx.tenant, key);

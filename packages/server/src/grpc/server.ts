@@ -17,13 +17,23 @@ function deserializer(schema: DescMessage) {
   return (b: Buffer) => fromBinary(schema, b);
 }
 
-function callContext(call: { metadata: grpc.Metadata; getDeadline(): grpc.Deadline }): CallContext {
+function callContext(
+  call: grpc.ServerUnaryCall<object, object> | grpc.ServerDuplexStream<object, object>,
+): CallContext {
   const tenantHeader = call.metadata.get("tenantid")[0];
   const tenant = typeof tenantHeader === "string" && tenantHeader !== "" ? tenantHeader : DEFAULT_TENANT;
   const deadline = call.getDeadline();
   const deadlineMs =
     deadline instanceof Date ? deadline.getTime() : deadline === Infinity ? undefined : deadline;
-  return { tenant, principal: "anonymous", deadlineMs };
+  return {
+    tenant,
+    principal: "anonymous",
+    deadlineMs,
+    onCancel(fn) {
+      call.once("cancelled", fn);
+      return () => call.removeListener("cancelled", fn);
+    },
+  };
 }
 
 export function buildServiceDefinition(): grpc.ServiceDefinition {

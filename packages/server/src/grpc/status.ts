@@ -15,6 +15,9 @@ export class UnimplementedError extends PonyError {}
 /** The caller's deadline passed before what it waited for happened (DEADLINE_EXCEEDED). */
 export class DeadlineExceededError extends PonyError {}
 
+/** The caller cancelled the call or went away (CANCELLED); nobody reads the answer. */
+export class CancelledError extends PonyError {}
+
 /** The one place where an error becomes a gRPC status code. */
 export function grpcStatusOf(e: unknown): status {
   if (e instanceof InvalidArgumentError) return status.INVALID_ARGUMENT;
@@ -24,6 +27,7 @@ export function grpcStatusOf(e: unknown): status {
   if (e instanceof ResourceExhaustedError) return status.RESOURCE_EXHAUSTED;
   if (e instanceof UnimplementedError) return status.UNIMPLEMENTED;
   if (e instanceof DeadlineExceededError) return status.DEADLINE_EXCEEDED;
+  if (e instanceof CancelledError) return status.CANCELLED;
   return status.INTERNAL;
 }
 
