@@ -81,6 +81,11 @@ export class SqliteCommitter {
     return Promise.reject(this.failed);
   }
 
+  /**
+   * Whether the main thread was busy at most COMMIT_HERE_UP_TO of the time since the share was last
+   * measured (at most every BUSY_WINDOW_MS). After an idle spell a burst is committed here for its first
+   * window, until the share is measured again.
+   */
   private mainThreadHasTime(): boolean {
     const at = performance.now();
     if (at - this.busyMarkAt >= BUSY_WINDOW_MS) {
@@ -98,7 +103,8 @@ export class SqliteCommitter {
     try {
       this.applyHere.immediate(statements);
     } catch (e) {
-      if ((e as { code?: string }).code === "SQLITE_BUSY" && !this.db.inTransaction) return false;
+      const code = (e as { code?: unknown }).code;
+      if (typeof code === "string" && code.startsWith("SQLITE_BUSY") && !this.db.inTransaction) return false;
       throw e;
     } finally {
       this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
@@ -117,6 +123,8 @@ export class SqliteCommitter {
 
   /** After a failed batch (and the caches dropped), accept batches again. */
   async reset(): Promise<void> {
+    // a failed ROLLBACK (disk full, I/O error) could have left the main connection's transaction open
+    if (this.db.inTransaction) this.db.exec("ROLLBACK");
     await this.writer.reset();
     this.failed = undefined;
   }

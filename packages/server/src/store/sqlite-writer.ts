@@ -68,8 +68,9 @@ export class SqliteWriter {
 
   /**
    * Asks the thread for a passive WAL checkpoint (commits made elsewhere do not checkpoint). Until it is
-   * done the thread is not idle, so the next batch is written after it, by the thread, which then starts
-   * the WAL file over from its beginning (SQLite does so when a write finds the WAL fully checkpointed).
+   * done the thread is not idle, so batches handed in meanwhile queue behind it; the first write after it
+   * (wherever it is made) starts the WAL file over from its beginning, as SQLite does when a write finds
+   * the WAL fully checkpointed. So the WAL stays within about CHECKPOINT_EVERY commits.
    */
   checkpoint(): void {
     this.send({ kind: "checkpoint" }).catch(() => undefined);
