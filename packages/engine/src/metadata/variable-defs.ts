@@ -1,6 +1,6 @@
 import { clone } from "@bufbuild/protobuf";
 import { VariableDefSchema, VariableType, type VariableDef, type VariableValue } from "@pony/proto";
-import { valueType } from "../variables";
+import { MAX_JSON_DEPTH, jsonDeeperThan, valueType } from "../variables";
 import { InvalidArgumentError } from "../errors";
 
 /** Whether `t` is one of the VariableType enum values (an unknown number may come off the wire). */
@@ -37,6 +37,11 @@ export function canFeed(source: VariableType, target: VariableType): boolean {
 export function checkJsonLiteral(value: VariableValue, where: string): void {
   const v = value.value;
   if (v.case !== "jsonObj" && v.case !== "jsonArr") return;
+  if (jsonDeeperThan(v.value)) {
+    throw new InvalidArgumentError(
+      `${where}: the ${v.case === "jsonObj" ? "JSON_OBJ" : "JSON_ARR"} value is nested deeper than ${MAX_JSON_DEPTH} levels`,
+    );
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(v.value);

@@ -421,6 +421,22 @@ function checkTaskNode(ctx: Context, where: string, task: TaskNode, scope: Varia
   if (task.retries < 0) throw new InvalidArgumentError(`${where}: retries must not be negative`);
   if (task.timeoutSeconds < 0)
     throw new InvalidArgumentError(`${where}: timeout_seconds must not be negative`);
+  const backoff = task.exponentialBackoff;
+  if (backoff) {
+    if (!(backoff.baseIntervalMs > 0)) {
+      throw new InvalidArgumentError(
+        `${where}: exponential_backoff.base_interval_ms must be greater than zero, got ${backoff.baseIntervalMs}`,
+      );
+    }
+    if (!Number.isFinite(backoff.multiplier) || backoff.multiplier < 1) {
+      throw new InvalidArgumentError(
+        `${where}: exponential_backoff.multiplier must be a finite number of at least 1.0, got ${backoff.multiplier}`,
+      );
+    }
+    if (backoff.maxDelayMs < 0n) {
+      throw new InvalidArgumentError(`${where}: exponential_backoff.max_delay_ms must not be negative`);
+    }
+  }
   const given = task.variables.map((v, i) => checkAssignment(`${where} input ${i}`, v, scope));
   const toExecute = task.taskToExecute;
   switch (toExecute.case) {

@@ -21,6 +21,7 @@ export {
 } from "./values";
 export { castForComparison, castTo, checkValueMatchesType } from "./cast";
 export { applyJsonPath, parseJsonPath, type PathSegment } from "./jsonpath";
+export { MAX_JSON_DEPTH, jsonDeeperThan } from "./json";
 export { compareValues } from "./compare";
 export { formatTemplate } from "./format";
 export {

@@ -17,8 +17,32 @@ export function isJsonObject(x: unknown): x is Record<string, unknown> {
 
 export type JsonShape = "object" | "array";
 
+/** JSON values nested deeper than this are refused (as Jackson does by default), so no walk over one can overflow. */
+export const MAX_JSON_DEPTH = 1000;
+
+/** Whether JSON text opens more than `max` arrays/objects inside each other (strings are skipped). */
+export function jsonDeeperThan(text: string, max = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x5b || ch === 0x7b) {
+      if (++depth > max) return true;
+    } else if (ch === 0x5d || ch === 0x7d) depth--;
+  }
+  return false;
+}
+
 /** Parses JSON text that must be an object or an array; anything else is a VarSubError saying "invalid JSON". */
 export function parseJsonText(text: string, shape: JsonShape, what: string): unknown {
+  if (jsonDeeperThan(text)) {
+    throw new VarSubError(`invalid JSON for ${what}: nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -25,6 +25,7 @@ import type { Runtime } from "../runtime/runtime";
 import type { Poller } from "../runtime/task-queues";
 import { requireWfRunId, wfRunKey } from "../runtime/ids";
 import type { CallContext } from "./context";
+import { undecodable } from "../grpc/decode";
 
 export interface TaskHandlerOptions {
   /** host and port workers are told to poll (`your_hosts`); read at each call */
@@ -141,6 +142,12 @@ export function taskHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions)
     };
     call.on("data", (req: PollTaskRequest) => {
       if (ended) return;
+      const bad = undecodable(req);
+      if (bad !== undefined) {
+        fail(call, grpcStatus.INVALID_ARGUMENT, bad);
+        closeAll();
+        return;
+      }
       const name = req.taskDefId?.name;
       if (!name) {
         fail(call, grpcStatus.INVALID_ARGUMENT, "task_def_id is required");

@@ -3,18 +3,16 @@
  * protobuf-es generated schemas; each RPC goes to a transport-neutral handler from ../api.
  */
 import * as grpc from "@grpc/grpc-js";
-import { fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
+import { toBinary, type DescMessage } from "@bufbuild/protobuf";
 import { LittleHorse } from "@pony/proto";
 import type { Logger } from "pino";
 import type { CallContext, ServiceHandlers } from "../api/context";
 import { DEFAULT_TENANT } from "../api/context";
 import { toServiceError } from "./status";
+import { deserializer, undecodable } from "./decode";
 
 function serializer(schema: DescMessage) {
   return (m: object) => Buffer.from(toBinary(schema, m as never));
-}
-function deserializer(schema: DescMessage) {
-  return (b: Buffer) => fromBinary(schema, b);
 }
 
 function callContext(
@@ -67,6 +65,11 @@ export function buildGrpcImplementation(
       ) => {
         if (!handler) {
           callback({ code: grpc.status.UNIMPLEMENTED, details: `${method.name} is not implemented` });
+          return;
+        }
+        const bad = undecodable(call.request);
+        if (bad !== undefined) {
+          callback({ code: grpc.status.INVALID_ARGUMENT, details: bad });
           return;
         }
         let ctx: CallContext;
