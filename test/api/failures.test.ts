@@ -541,6 +541,40 @@ describe("RescueThreadRun", () => {
     expect((await runs.get(viaHandler.id)).status).toBe("EXCEPTION");
   });
 
+  it("B-THR-10 B-THR-4 rescuing a failed failure-handler thread brings back the thread it served, which goes on once the handler ends", async () => {
+    const run = await c.call("RunWf", { wf_spec_name: "fl-handler-fails" });
+    await report(c, await worker.taskOf(run.id, 0), { status: "TASK_FAILED", message: "original" });
+    await runs.status(run.id, "EXCEPTION");
+    // the handler's EXIT threw; skipping it ends the handler, which handles the original failure
+    const rescued = await c.call("RescueThreadRun", {
+      wf_run_id: run.id,
+      thread_run_number: 1,
+      skip_current_node: true,
+    });
+    expect(rescued.status).toBe("COMPLETED");
+    expect(rescued.thread_runs[1]).toMatchObject({ type: "FAILURE_HANDLER", status: "COMPLETED" });
+    expect(rescued.thread_runs[0]).toMatchObject({ status: "COMPLETED", halt_reasons: [] });
+    expect(rescued.thread_runs[0].error_message ?? "").toBe("");
+    const node = await runs.nodeRun(run.id, 0, 1);
+    expect(node.failures[0]).toMatchObject({ failure_handler_threadrun_id: 1, was_properly_handled: true });
+    expect((await runs.nodeRuns(run.id, 0)).map((n) => [n.node_name, n.status])).toEqual([
+      ["0-entrypoint-ENTRYPOINT", "COMPLETED"],
+      ["1-work-TASK", "ERROR"],
+      ["2-exit-EXIT", "COMPLETED"],
+    ]);
+  });
+
+  it("B-THR-10 rescuing a failed failure-handler thread that fails again fails the thread it served again", async () => {
+    const run = await c.call("RunWf", { wf_spec_name: "fl-handler-fails" });
+    await report(c, await worker.taskOf(run.id, 0), { status: "TASK_FAILED" });
+    await runs.status(run.id, "EXCEPTION");
+    // without skipping, the handler's EXIT throws again at once
+    const again = await c.call("RescueThreadRun", { wf_run_id: run.id, thread_run_number: 1 });
+    expect(again.status).toBe("EXCEPTION");
+    expect(again.thread_runs[0]).toMatchObject({ status: "EXCEPTION", error_message: "the handler gave up" });
+    expect(again.thread_runs[1]).toMatchObject({ type: "FAILURE_HANDLER", status: "EXCEPTION" });
+  });
+
   it("B-THR-10 RescueThreadRun on a thread the WfRun never had is INVALID_ARGUMENT; on a missing WfRun NOT_FOUND", async () => {
     const run = await c.call("RunWf", { wf_spec_name: "fl-exit-err" });
     expect((await c.fail("RescueThreadRun", { wf_run_id: run.id, thread_run_number: 7 })).code).toBe(

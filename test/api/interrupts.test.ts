@@ -352,6 +352,23 @@ describe("interrupts", () => {
     expect(done.thread_runs.map((t: Msg) => t.status)).toEqual(["COMPLETED", "COMPLETED", "COMPLETED"]);
   });
 
+  it("B-THR-7 B-THR-10 rescuing a failed interrupt handler brings back the interrupted thread, which resumes once the handler ends", async () => {
+    const run = await c.call("RunWf", { wf_spec_name: "in-broken" });
+    await runs.postEvent(run.id, "in-stop");
+    await runs.status(run.id, "EXCEPTION");
+    const rescued = await c.call("RescueThreadRun", {
+      wf_run_id: run.id,
+      thread_run_number: 1,
+      skip_current_node: true,
+    });
+    expect(rescued.thread_runs[1]).toMatchObject({ type: "INTERRUPT", status: "COMPLETED" });
+    // the interrupted thread is back where it waited (for in-go), running again
+    expect(rescued.thread_runs[0]).toMatchObject({ status: "RUNNING", halt_reasons: [] });
+    expect(rescued.status).toBe("RUNNING");
+    await runs.postEvent(run.id, "in-go");
+    await runs.status(run.id, "COMPLETED");
+  });
+
   it("B-THR-7 B-THR-10 an interrupt handler that fails fails the interrupted thread, which cannot be rescued", async () => {
     const run = await c.call("RunWf", { wf_spec_name: "in-broken" });
     await runs.postEvent(run.id, "in-stop");

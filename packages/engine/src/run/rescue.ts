@@ -5,13 +5,15 @@
  * is INVALID_ARGUMENT, every other refusal FAILED_PRECONDITION. The node runs again (a new NodeRun for the
  * same node), or with `skip_current_node` the thread goes on along the node's edges (without mutations, as
  * after a handled failure; a skipped WAIT_FOR_THREADS or EXIT counts the children it re-threw as handled).
- * Ancestors that failed only because this thread failed (their WAIT_FOR_THREADS or EXIT re-threw its
- * failure) run that node again, so the WfRun continues.
+ * Ancestors that failed only because this thread failed come back too, so the WfRun continues: a parent whose
+ * WAIT_FOR_THREADS or EXIT re-threw the failure runs that node again; the thread a failed failure handler or
+ * interrupt handler served is HALTED again, waiting for the rescued handler, and goes on when it ends.
  */
-import { LHStatus, ThreadType, type ThreadRun } from "@pony/proto";
+import { LHStatus, ThreadType, type ThreadHaltReason, type ThreadRun } from "@pony/proto";
 import { FailedPreconditionError, InvalidArgumentError } from "../errors";
 import { arriveAtNode, childrenReportedBy, markChildFailuresHandled } from "./nodes";
 import type { EngineContext, WfRunState } from "./state";
+import { addHaltReason } from "./halting";
 import { currentNodeRun, findThread, newNodeRun, threadSpecOf, touchNodeRun } from "./thread";
 
 const failed = (t: ThreadRun) => t.status === LHStatus.ERROR || t.status === LHStatus.EXCEPTION;
@@ -52,15 +54,71 @@ export function rescueThread(
     }
   }
   // Ancestors that failed because of this thread, found before it runs again.
-  const ancestors: ThreadRun[] = [];
+  const ancestors: Revival[] = [];
   for (let child = thread, p = parentOf(state, child); p; child = p, p = parentOf(state, p)) {
-    const at = currentNodeRun(state, p);
-    if (!failed(p) || child.type !== ThreadType.CHILD || !at) break;
-    if (!childrenReportedBy(state, p, at).includes(child.number)) break;
-    ancestors.push(p);
+    const revival = failedBecauseOf(state, p, child);
+    if (!revival) break;
+    ancestors.push(revival);
   }
   revive(state, ctx, thread, skipCurrentNode);
-  for (const p of ancestors) revive(state, ctx, p, false);
+  for (const a of ancestors) {
+    if (a.awaits) awaitHandlerAgain(state, a.thread, a.awaits);
+    else revive(state, ctx, a.thread, false);
+  }
+}
+
+/** An ancestor to bring back: it runs its failed node again, or (`awaits`) it waits again for its handler. */
+interface Revival {
+  thread: ThreadRun;
+  awaits?: ThreadHaltReason["reason"];
+}
+
+/**
+ * Whether `p` failed only because `child` failed, and how it comes back: a parent whose WAIT_FOR_THREADS or
+ * EXIT re-threw the child's failure runs that node again; a thread whose failure handler or interrupt
+ * handler failed waits for that handler again, halted as it was while the handler ran.
+ */
+function failedBecauseOf(state: WfRunState, p: ThreadRun, child: ThreadRun): Revival | undefined {
+  const at = currentNodeRun(state, p);
+  if (!failed(p) || !at) return undefined;
+  switch (child.type) {
+    case ThreadType.CHILD:
+      return childrenReportedBy(state, p, at).includes(child.number) ? { thread: p } : undefined;
+    case ThreadType.FAILURE_HANDLER: {
+      const handled = child.failureBeingHandled;
+      const record = handled && at.failures[handled.failureNumber];
+      if (handled?.threadRunNumber !== p.number || handled.nodeRunPosition !== at.id?.position)
+        return undefined;
+      if (record?.failureHandlerThreadrunId !== child.number || record.wasProperlyHandled) return undefined;
+      return {
+        thread: p,
+        awaits: { case: "handlingFailure", value: { handlerThreadId: child.number } as never },
+      };
+    }
+    case ThreadType.INTERRUPT:
+      // the thread's own node did not fail: it failed because its interrupt handler did
+      if (at.status === LHStatus.ERROR || at.status === LHStatus.EXCEPTION) return undefined;
+      return {
+        thread: p,
+        awaits: { case: "interrupted", value: { interruptThreadId: child.number } as never },
+      };
+    default:
+      return undefined;
+  }
+}
+
+/** A thread that failed because its handler failed is halted again, waiting for the rescued handler. */
+function awaitHandlerAgain(state: WfRunState, thread: ThreadRun, reason: ThreadHaltReason["reason"]): void {
+  thread.status = LHStatus.HALTED;
+  thread.endTime = undefined;
+  thread.errorMessage = undefined;
+  thread.haltReasons = [];
+  addHaltReason(state, thread, reason);
+  state.changes.wfRun = true;
+  if (thread.type === ThreadType.ENTRYPOINT) {
+    state.wfRun.status = LHStatus.HALTED;
+    state.wfRun.endTime = undefined;
+  }
 }
 
 function parentOf(state: WfRunState, t: ThreadRun): ThreadRun | undefined {

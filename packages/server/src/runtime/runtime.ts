@@ -327,6 +327,10 @@ export class Runtime {
           throw new NotFoundError(`WfRun '${key}' not found`);
         }
         const status = state.wfRun.status;
+        // retention deletes ended runs only: a rescued run re-arms its timer when it ends again
+        const ended =
+          status === LHStatus.COMPLETED || status === LHStatus.ERROR || status === LHStatus.EXCEPTION;
+        if (_byRetention && !ended) return;
         if (status === LHStatus.RUNNING || status === LHStatus.HALTING || status === LHStatus.STARTING) {
           throw new FailedPreconditionError(
             `WfRun '${key}' is ${LHStatus[status]}: stop it before deleting it`,
