@@ -6,7 +6,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/server";
-import type { Msg, TestClient } from "../support/client";
+import { rawCall, statusOf, type Msg, type TestClient } from "../support/client";
 import { entry, exit, int, lit, nop, str, thread, varDef, wfSpec } from "../support/specs";
 
 let ts: TestServer;
@@ -31,34 +31,6 @@ afterAll(async () => {
   await ts.close();
 });
 
-function rawCall(method: string, request: Buffer): Promise<Buffer> {
-  const client = new grpc.Client(ts.address, grpc.credentials.createInsecure());
-  return new Promise<Buffer>((resolve, reject) => {
-    client.makeUnaryRequest(
-      `/littlehorse.LittleHorse/${method}`,
-      (b: Buffer) => b,
-      (b: Buffer) => b,
-      request,
-      (err, res) => {
-        client.close();
-        if (err) reject(err);
-        else resolve(res!);
-      },
-    );
-  });
-}
-
-/** The call's gRPC status code name and message; code "OK" when it did not fail. */
-async function failure(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as grpc.ServiceError;
-    return { code: grpc.status[err.code], message: err.details };
-  }
-  return { code: "OK", message: "" };
-}
-
 /** The server still answers and still has what it stored before. */
 async function stillServing(): Promise<void> {
   const spec = await c.call("GetLatestWfSpec", { name: "bad-input-wf" });
@@ -70,7 +42,7 @@ const nested = (depth: number, open: string, close: string, inner = "1") =>
 
 describe("B-SEC-4 bad input", () => {
   it("B-SEC-4 bytes that are not a protobuf message are INVALID_ARGUMENT naming the request type", async () => {
-    const f = await failure(rawCall("RunWf", Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f])));
+    const f = await statusOf(rawCall(ts.address, "RunWf", Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f])));
     expect(f.code).toBe("INVALID_ARGUMENT");
     expect(f.message).toMatch(/RunWfRequest/);
     await stillServing();
@@ -98,7 +70,7 @@ describe("B-SEC-4 bad input", () => {
 
   it("B-SEC-4 a message over the 16 MiB limit is RESOURCE_EXHAUSTED", async () => {
     const big = "x".repeat(17 * 1024 * 1024);
-    const f = await failure(c.call("RunWf", { wf_spec_name: "bad-input-wf", variables: { s: str(big) } }));
+    const f = await statusOf(c.call("RunWf", { wf_spec_name: "bad-input-wf", variables: { s: str(big) } }));
     expect(f.code).toBe("RESOURCE_EXHAUSTED");
     expect(f.message).toMatch(/larger than|max|limit/i);
     await stillServing();
@@ -111,7 +83,7 @@ describe("B-SEC-4 bad input", () => {
       ["arr", { json_arr: '{"a": 1}' }],
       ["arr", { json_arr: "" }],
     ] as [string, Msg][]) {
-      const f = await failure(
+      const f = await statusOf(
         c.call("RunWf", {
           wf_spec_name: "bad-input-wf",
           id: `bad-json-${name}`,
@@ -121,7 +93,7 @@ describe("B-SEC-4 bad input", () => {
       expect(f.code, JSON.stringify(value)).toBe("INVALID_ARGUMENT");
       expect(f.message).toMatch(new RegExp(name));
     }
-    expect((await failure(c.call("GetWfRun", { id: "bad-json-obj" }))).code).toBe("NOT_FOUND");
+    expect((await statusOf(c.call("GetWfRun", { id: "bad-json-obj" }))).code).toBe("NOT_FOUND");
     await stillServing();
   });
 
@@ -130,7 +102,7 @@ describe("B-SEC-4 bad input", () => {
       ["arr", { json_arr: nested(100_000, "[", "]") }],
       ["obj", { json_obj: '{"a":' + nested(100_000, "[", "]") + "}" }],
     ] as [string, Msg][]) {
-      const f = await failure(
+      const f = await statusOf(
         c.call("RunWf", { wf_spec_name: "bad-input-wf", id: `deep-${name}`, variables: { [name]: value } }),
       );
       expect(f.code).toBe("INVALID_ARGUMENT");
@@ -164,7 +136,7 @@ describe("B-SEC-4 bad input", () => {
         [varDef("n", "INT")],
       ),
     );
-    const f = await failure(c.call("PutWfSpec", spec));
+    const f = await statusOf(c.call("PutWfSpec", spec));
     expect(f.code).toBe("INVALID_ARGUMENT");
     expect(f.message).toMatch(/deep|nest/i);
     await stillServing();
@@ -206,7 +178,7 @@ describe("B-SEC-4 bad input", () => {
         /multiplier/,
       ],
     ] as [Msg, RegExp][]) {
-      const f = await failure(c.call("PutWfSpec", withTask(extra)));
+      const f = await statusOf(c.call("PutWfSpec", withTask(extra)));
       expect(f.code, JSON.stringify(extra)).toBe("INVALID_ARGUMENT");
       expect(f.message, JSON.stringify(extra)).toMatch(field);
     }
@@ -215,20 +187,20 @@ describe("B-SEC-4 bad input", () => {
 
   it("B-SEC-4 a WfRun id that is too long or has forbidden characters is INVALID_ARGUMENT", async () => {
     for (const id of ["x".repeat(10_000), "has space", "slash/inside"]) {
-      const f = await failure(c.call("RunWf", { wf_spec_name: "bad-input-wf", id }));
+      const f = await statusOf(c.call("RunWf", { wf_spec_name: "bad-input-wf", id }));
       expect(f.code, id.slice(0, 20)).toBe("INVALID_ARGUMENT");
     }
     await stillServing();
   });
 
   it("B-SEC-4 a variable value of the wrong type and a huge INT string are INVALID_ARGUMENT", async () => {
-    const f1 = await failure(
+    const f1 = await statusOf(
       c.call("RunWf", { wf_spec_name: "bad-input-wf", variables: { n: str("seven") } }),
     );
     expect(f1.code).toBe("INVALID_ARGUMENT");
     expect(f1.message).toMatch(/\bn\b/);
-    const f2 = await failure(
-      rawCall("RunWf", Buffer.from([0x0a, 0x02, 0x62, 0x61])), // wf_spec_name "ba": unknown WfSpec
+    const f2 = await statusOf(
+      rawCall(ts.address, "RunWf", Buffer.from([0x0a, 0x02, 0x62, 0x61])), // wf_spec_name "ba": unknown WfSpec
     );
     expect(f2.code).toBe("NOT_FOUND");
     await stillServing();

@@ -10,7 +10,7 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadSettings } from "@pony/server";
 import { startTestServer, type TestServer } from "../support/server";
-import type { Msg, TestClient } from "../support/client";
+import { rawCall, type Msg, type TestClient } from "../support/client";
 import { entry, exit, int, lit, nop, str, taskDef, taskNode, thread, varRef, wfSpec } from "../support/specs";
 
 let ts: TestServer;
@@ -128,22 +128,6 @@ function encode(fields: Field[]): Buffer {
 }
 
 /** Calls a unary RPC with an already encoded request; resolves to the raw response bytes. */
-function rawCall(method: string, request: Buffer): Promise<Buffer> {
-  const client = new grpc.Client(ts.address, grpc.credentials.createInsecure());
-  return new Promise<Buffer>((resolve, reject) => {
-    client.makeUnaryRequest(
-      `/littlehorse.LittleHorse/${method}`,
-      (b: Buffer) => b,
-      (b: Buffer) => b,
-      request,
-      (err, res) => {
-        client.close();
-        if (err) reject(err);
-        else resolve(res!);
-      },
-    );
-  });
-}
 
 // LittleHorse field numbers used below (reference/wire-fields-0.10.1.md and wire-fields-1.2.md)
 const VARIABLE_TYPE = { JSON_OBJ: 0, JSON_ARR: 1, DOUBLE: 2, BOOL: 3, STR: 4, INT: 5 };
@@ -252,7 +236,7 @@ describe("B-WIRE-1 the littlehorse.LittleHorse service", () => {
         ],
       ],
     ]);
-    const response = await rawCall("PutTaskDef", request);
+    const response = await rawCall(ts.address, "PutTaskDef", request);
     expect(response.length).toBeGreaterThan(0);
     const stored = await c.call("GetTaskDef", { name: "wire-raw-td" });
     expect(stored.input_vars.map((v: Msg) => [v.name, v.type])).toEqual([
@@ -274,7 +258,7 @@ describe("B-WIRE-1 the littlehorse.LittleHorse service", () => {
         ],
       ],
     ]);
-    await rawCall("PutTaskDef", request);
+    await rawCall(ts.address, "PutTaskDef", request);
     const stored = await c.call("GetTaskDef", { name: "wire-raw-json" });
     expect(stored.input_vars.map((v: Msg) => [v.name, v.type])).toEqual([
       ["payload", "JSON_OBJ"],
@@ -324,7 +308,7 @@ describe("B-WIRE-2 later LittleHorse clients", () => {
         ],
       ],
     ]);
-    await rawCall("PutTaskDef", request);
+    await rawCall(ts.address, "PutTaskDef", request);
     const stored = await c.call("GetTaskDef", { name: "wire2-raw-td" });
     expect(stored.input_vars[0]).toMatchObject({ name: "flag", type: "BOOL" });
   });
@@ -523,7 +507,7 @@ describe("B-WIRE-2 later LittleHorse clients", () => {
       [5, mapEntry("entrypoint", threadSpec)],
       [6, "entrypoint"],
     ]);
-    await rawCall("PutWfSpec", request);
+    await rawCall(ts.address, "PutWfSpec", request);
     const stored = await c.call("GetLatestWfSpec", { name: "wire2-raw-expr" });
     expect(stored.thread_specs.entrypoint.variable_defs[0].var_def).toMatchObject({ name: "x", type: "INT" });
     for (const [x, taken] of [

@@ -62,13 +62,9 @@ export class TestClient {
 
   /** Expects the call to fail; returns the error's gRPC status code name and message. */
   async fail(method: string, req: Msg = {}): Promise<{ code: string; message: string }> {
-    try {
-      await this.call(method, req);
-    } catch (e) {
-      const err = e as grpc.ServiceError;
-      return { code: grpc.status[err.code], message: err.details };
-    }
-    throw new Error(`${method} was expected to fail but succeeded`);
+    const outcome = await statusOf(this.call(method, req));
+    if (outcome.code === "OK") throw new Error(`${method} was expected to fail but succeeded`);
+    return outcome;
   }
 
   close(): void {
@@ -77,3 +73,32 @@ export class TestClient {
 }
 
 export const grpcStatus = grpc.status;
+
+/** A call's gRPC status code name and message; code "OK" when it did not fail. */
+export async function statusOf(call: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await call;
+  } catch (e) {
+    const err = e as grpc.ServiceError;
+    return { code: grpc.status[err.code], message: err.details };
+  }
+  return { code: "OK", message: "" };
+}
+
+/** Calls a unary RPC with hand-encoded request bytes and returns the raw response bytes. */
+export function rawCall(address: string, method: string, request: Buffer): Promise<Buffer> {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  return new Promise<Buffer>((resolve, reject) => {
+    client.makeUnaryRequest(
+      `/littlehorse.LittleHorse/${method}`,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      request,
+      (err, res) => {
+        client.close();
+        if (err) reject(err);
+        else resolve(res!);
+      },
+    );
+  });
+}
