@@ -734,7 +734,9 @@ describe("SearchExternalEvent", () => {
 });
 
 describe("SearchTenant and SearchPrincipal", () => {
-  it("B-SRCH-4 SearchTenant lists the default tenant and every tenant with objects, by id, paged", async () => {
+  it("B-SRCH-4 B-SEC-1 SearchTenant lists the default tenant and every tenant created, by id, paged", async () => {
+    await c.call("PutTenant", { id: "srch-tenant-b" });
+    await c.call("PutTenant", { id: "srch-tenant-a" });
     await ts.client("srch-tenant-b").call("PutTaskDef", taskDef("srch-in-b"));
     await ts.client("srch-tenant-a").call("PutExternalEventDef", { name: "srch-in-a" });
     const ids = (await all("SearchTenant", {})).map((t) => t.id);

@@ -30,20 +30,38 @@ function loadService(): grpc.ServiceClientConstructor {
   return serviceCtor;
 }
 
+export interface TestClientOptions {
+  /** sent as `authorization: Bearer <token>` on every call */
+  token?: string;
+  /** channel credentials (TLS, mTLS); plaintext when unset */
+  credentials?: grpc.ChannelCredentials;
+  /** channel options, e.g. grpc.ssl_target_name_override */
+  channelOptions?: grpc.ChannelOptions;
+}
+
 export class TestClient {
   readonly raw: grpc.Client & Record<string, any>;
+  /** the bearer token sent with every call; may be changed between calls */
+  token: string | undefined;
 
   constructor(
     readonly address: string,
     readonly tenant?: string,
+    opts: TestClientOptions = {},
   ) {
     const Ctor = loadService();
-    this.raw = new Ctor(address, grpc.credentials.createInsecure()) as any;
+    this.token = opts.token;
+    this.raw = new Ctor(
+      address,
+      opts.credentials ?? grpc.credentials.createInsecure(),
+      opts.channelOptions,
+    ) as any;
   }
 
   metadata(): grpc.Metadata {
     const md = new grpc.Metadata();
     if (this.tenant) md.set("tenantid", this.tenant);
+    if (this.token) md.set("authorization", `Bearer ${this.token}`);
     return md;
   }
 

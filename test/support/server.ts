@@ -4,13 +4,13 @@ import os from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { PonyServer, loadSettings } from "@pony/server";
-import { TestClient } from "./client";
+import { TestClient, type TestClientOptions } from "./client";
 
 export interface TestServer {
   server: PonyServer;
   address: string;
   dataDir: string;
-  client(tenant?: string): TestClient;
+  client(tenant?: string, opts?: TestClientOptions): TestClient;
   /** stops the server, keeping the data dir (for restart tests) */
   stop(): Promise<void>;
   /** stops the server and removes its data */
@@ -39,8 +39,8 @@ export async function startTestServer(
     server,
     address,
     dataDir,
-    client(tenant?: string) {
-      const c = new TestClient(address, tenant);
+    client(tenant?: string, opts?: TestClientOptions) {
+      const c = new TestClient(address, tenant, opts);
       clients.push(c);
       return c;
     },

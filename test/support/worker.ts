@@ -1,5 +1,6 @@
 /** A minimal task worker over the raw PollTask stream, for black-box tests. */
 import type * as grpc from "@grpc/grpc-js";
+import { status as grpcStatus } from "@grpc/grpc-js";
 import type { Msg, TestClient } from "./client";
 
 export type TaskOutcome =
@@ -67,4 +68,23 @@ export function startRawWorker(
       stream.cancel();
     },
   };
+}
+
+/**
+ * Opens a PollTask stream, sends one request for `taskDefName` and returns how the stream answered: "OK"
+ * with the response, or the gRPC status code name and message it failed with.
+ */
+export async function firstPollOutcome(
+  client: TestClient,
+  taskDefName: string,
+  clientId = "probe",
+): Promise<{ code: string; message?: string; data?: Msg }> {
+  const stream = client.raw.PollTask(client.metadata()) as grpc.ClientDuplexStream<Msg, Msg>;
+  const outcome = await new Promise<{ code: string; message?: string; data?: Msg }>((resolve) => {
+    stream.on("data", (data: Msg) => resolve({ code: "OK", data }));
+    stream.on("error", (e: grpc.ServiceError) => resolve({ code: grpcStatus[e.code], message: e.details }));
+    stream.write({ task_def_id: { name: taskDefName }, client_id: clientId });
+  });
+  stream.cancel();
+  return outcome;
 }

@@ -12,6 +12,20 @@ export interface ServerSettings {
   pollWaitSeconds: number;
   /** seconds after which a silent task worker leaves its TaskWorkerGroup */
   workerHeartbeatTimeoutSeconds: number;
+  /** PEM certificate chain and key of the gRPC listener; both set → TLS ("" = plaintext) */
+  tlsCert: string;
+  tlsKey: string;
+  /** PEM CA bundle: clients must present a certificate it signed, whose subject CN names the principal */
+  tlsClientCa: string;
+  /** OAuth: the issuer (`iss`) tokens must come from; set → every call needs a bearer token */
+  oauthIssuer: string;
+  /** OAuth: the audience (`aud`) tokens must be meant for */
+  oauthAudience: string;
+  /** OAuth: where the issuer's signing keys are, a JWKS URL or a local JWKS file */
+  oauthJwksUrl: string;
+  oauthJwksFile: string;
+  /** a principal made an admin at start if it does not exist (the first admin of a secured server) */
+  bootstrapAdmin: string;
 }
 
 interface Option {
@@ -80,6 +94,70 @@ export const SERVER_OPTIONS: Option[] = [
     default: 30,
     help: "silence after which a task worker leaves its group",
   },
+  {
+    key: "tlsCert",
+    flag: "tls-cert",
+    env: "PONY_TLS_CERT",
+    type: "string",
+    default: "",
+    help: "PEM certificate (chain) of the gRPC listener: serve TLS",
+  },
+  {
+    key: "tlsKey",
+    flag: "tls-key",
+    env: "PONY_TLS_KEY",
+    type: "string",
+    default: "",
+    help: "PEM private key of --tls-cert",
+  },
+  {
+    key: "tlsClientCa",
+    flag: "tls-client-ca",
+    env: "PONY_TLS_CLIENT_CA",
+    type: "string",
+    default: "",
+    help: "PEM CA of client certificates: require mTLS, principal = subject CN",
+  },
+  {
+    key: "oauthIssuer",
+    flag: "oauth-issuer",
+    env: "PONY_OAUTH_ISSUER",
+    type: "string",
+    default: "",
+    help: "require OAuth bearer tokens (JWT) from this issuer",
+  },
+  {
+    key: "oauthAudience",
+    flag: "oauth-audience",
+    env: "PONY_OAUTH_AUDIENCE",
+    type: "string",
+    default: "",
+    help: "the audience OAuth tokens must name",
+  },
+  {
+    key: "oauthJwksUrl",
+    flag: "oauth-jwks-url",
+    env: "PONY_OAUTH_JWKS_URL",
+    type: "string",
+    default: "",
+    help: "URL of the issuer's JWKS (signing keys)",
+  },
+  {
+    key: "oauthJwksFile",
+    flag: "oauth-jwks-file",
+    env: "PONY_OAUTH_JWKS_FILE",
+    type: "string",
+    default: "",
+    help: "local JWKS file (read again when it changes)",
+  },
+  {
+    key: "bootstrapAdmin",
+    flag: "bootstrap-admin",
+    env: "PONY_BOOTSTRAP_ADMIN",
+    type: "string",
+    default: "",
+    help: "principal id made an admin at start if it does not exist",
+  },
 ];
 
 export function loadSettings(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerSettings {
@@ -109,11 +187,30 @@ export function loadSettings(argv: string[], env: NodeJS.ProcessEnv = process.en
       out[o.key] = typeof raw === "string" ? raw : JSON.stringify(raw);
     }
   }
-  return out as unknown as ServerSettings;
+  const settings = out as unknown as ServerSettings;
+  checkSecuritySettings(settings);
+  return settings;
+}
+
+/** Settings that only work together, refused at start with what is missing. */
+function checkSecuritySettings(s: ServerSettings): void {
+  if ((s.tlsCert === "") !== (s.tlsKey === ""))
+    throw new Error("--tls-cert and --tls-key go together: set both to serve TLS");
+  if (s.tlsClientCa !== "" && s.tlsCert === "")
+    throw new Error("--tls-client-ca (mTLS) needs TLS: set --tls-cert and --tls-key too");
+  const oauth =
+    s.oauthIssuer !== "" || s.oauthAudience !== "" || s.oauthJwksUrl !== "" || s.oauthJwksFile !== "";
+  if (oauth) {
+    if (s.oauthIssuer === "" || s.oauthAudience === "")
+      throw new Error("OAuth needs both --oauth-issuer and --oauth-audience");
+    if ((s.oauthJwksUrl === "") === (s.oauthJwksFile === ""))
+      throw new Error("OAuth needs exactly one of --oauth-jwks-url and --oauth-jwks-file");
+  }
 }
 
 export function settingsHelp(): string {
   return SERVER_OPTIONS.map(
-    (o) => `  --${o.flag.padEnd(34)} ${o.env.padEnd(38)} ${o.help} (default ${o.default})`,
+    (o) =>
+      `  --${o.flag.padEnd(34)} ${o.env.padEnd(38)} ${o.help}${o.default === "" ? "" : ` (default ${o.default})`}`,
   ).join("\n");
 }

@@ -31,6 +31,7 @@ import { CancelledError, DeadlineExceededError } from "../grpc/status";
 import type { Runtime } from "../runtime/runtime";
 import { requireWfRunId, wfRunKey } from "../runtime/ids";
 import type { CallContext } from "./context";
+import { tenantKey } from "../runtime/tenant-keys";
 
 /** An AwaitWorkflowEvent without a deadline still ends after this long. */
 const MAX_AWAIT_MS = 60 * 60 * 1000;
@@ -98,7 +99,7 @@ export function eventHandlers(rt: Runtime) {
       }
       const guid = req.guid ?? randomUUID().replaceAll("-", "");
       const k = eventKey(defName, guid);
-      const recentKey = `${ctx.tenant}\u0000${key}\u0000${k}`;
+      const recentKey = tenantKey(ctx.tenant, key, k);
       if (req.guid !== undefined) {
         const known = await rt.store.getExternalEvent(ctx.tenant, key, defName, guid);
         if (known) return known; // idempotent by guid (B-EVT-2)
@@ -174,7 +175,7 @@ export function eventHandlers(rt: Runtime) {
           done = true;
           clearTimeout(timer);
           unregister();
-          forgetCancel?.();
+          forgetCancel();
           fn();
         };
         // listen first, then look at what was already thrown, so nothing thrown in between is missed
@@ -190,9 +191,11 @@ export function eventHandlers(rt: Runtime) {
           waitMs,
         );
         // a client that gives up (cancels, disconnects) stops the wait at once
-        const forgetCancel = ctx.onCancel?.(() =>
-          finish(() => reject(new CancelledError("the client cancelled AwaitWorkflowEvent"))),
-        );
+        const onAbort = () =>
+          finish(() => reject(new CancelledError("the client cancelled AwaitWorkflowEvent")));
+        ctx.signal.addEventListener("abort", onAbort, { once: true });
+        const forgetCancel = () => ctx.signal.removeEventListener("abort", onAbort);
+        if (ctx.signal.aborted) onAbort();
         void (async () => {
           const run = await rt.store.getWfRun(ctx.tenant, key);
           if (!run) {

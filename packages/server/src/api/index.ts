@@ -5,21 +5,21 @@ import { controlHandlers } from "./control";
 import { eventHandlers } from "./events";
 import { metadataHandlers } from "./metadata";
 import { metricsHandlers } from "./metrics";
+import { principalHandlers } from "./principals";
 import { runHandlers } from "./runs";
 import { searchHandlers } from "./search";
 import { serverInfoHandlers } from "./server-info";
 import { taskHandlers, type TaskHandlerOptions } from "./tasks";
+import { tenantHandlers } from "./tenants";
 import { unimplementedHandlers } from "./unimplemented";
 import { userTaskHandlers } from "./user-tasks";
 
-/** Every RPC of the service, as transport-neutral handlers keyed by method localName. */
-export function buildHandlers(
-  rt: Runtime,
-  log: Logger,
-  opts: TaskHandlerOptions & { startedMs: number },
-): ServiceHandlers {
+/**
+ * Every RPC of the service, as transport-neutral handlers keyed by method localName. They take a plain
+ * request message and a CallContext; the request pipeline (pipeline.ts) calls them.
+ */
+export function buildHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions): ServiceHandlers {
   const tasks = taskHandlers(rt, log, opts);
-  const taskUnary = tasks.unary;
   const unary = {
     ...unimplementedHandlers(),
     ...metadataHandlers(rt),
@@ -27,10 +27,16 @@ export function buildHandlers(
     ...eventHandlers(rt),
     ...controlHandlers(rt),
     ...userTaskHandlers(rt),
-    ...taskUnary,
-    ...serverInfoHandlers(opts.startedMs),
-    ...searchHandlers(rt, opts.startedMs),
+    ...tasks.unary,
+    ...serverInfoHandlers(),
+    ...searchHandlers(rt),
     ...metricsHandlers(rt),
+    ...tenantHandlers(rt),
+    ...principalHandlers(rt),
   } as unknown as Record<string, UnaryHandler>;
-  return { unary, pollTask: tasks.pollTask, endStreams: tasks.endAllStreams };
+  return {
+    unary,
+    streams: { pollTask: tasks.pollTask },
+    endStreams: tasks.endAllStreams,
+  };
 }

@@ -6,6 +6,8 @@
  */
 import { create, toBinary } from "@bufbuild/protobuf";
 import {
+  ACLAction,
+  ACLResource,
   ExternalEventDefIdListSchema,
   ExternalEventDefIdSchema,
   TaskDefIdListSchema,
@@ -55,7 +57,24 @@ function requireName(name: string | undefined, what: string): string {
   return name;
 }
 
+/** The ACLResource that covers each kind of metadata (B-SEC-2). */
+const RESOURCE_OF: Record<MetadataKind, ACLResource> = {
+  task_def: ACLResource.ACL_TASK,
+  external_event_def: ACLResource.ACL_EXTERNAL_EVENT,
+  workflow_event_def: ACLResource.ACL_WORKFLOW,
+  user_task_def: ACLResource.ACL_USER_TASK,
+  wf_spec: ACLResource.ACL_WORKFLOW,
+};
+
 export function metadataHandlers(rt: Runtime) {
+  /** The tenant's metadata of one kind that the caller may read: searches answer only those. */
+  function readable<K extends MetadataKind>(ctx: CallContext, kind: K) {
+    const resource = RESOURCE_OF[kind];
+    return rt.metadata
+      .list(ctx.tenant, kind)
+      .filter((e) => ctx.may({ resource, action: ACLAction.READ, name: e.row.name }));
+  }
+
   /** Writes one metadata object through the processor and updates the cache once it is committed. */
   function writeRow(tx: { ops: unknown[] }, row: MetadataRow): void {
     (tx.ops as { op: string; row: MetadataRow }[]).push({ op: "putMetadata", row });
@@ -129,9 +148,7 @@ export function metadataHandlers(rt: Runtime) {
       return deleteRow(ctx.tenant, "task_def", requireName(req.id?.name, "id.name"), 0, 0, false);
     },
     async searchTaskDef(req: SearchTaskDefRequest, ctx: CallContext) {
-      const all = rt.metadata
-        .list(ctx.tenant, "task_def")
-        .filter((e) => !req.prefix || e.row.name.startsWith(req.prefix));
+      const all = readable(ctx, "task_def").filter((e) => !req.prefix || e.row.name.startsWith(req.prefix));
       const page = pageOf(all, (e) => e.row.name, req.bookmark, req.limit);
       return create(TaskDefIdListSchema, {
         results: page.items.map((e) => create(TaskDefIdSchema, { name: e.row.name })),
@@ -158,9 +175,9 @@ export function metadataHandlers(rt: Runtime) {
       return deleteRow(ctx.tenant, "external_event_def", requireName(req.id?.name, "id.name"), 0, 0, false);
     },
     async searchExternalEventDef(req: SearchExternalEventDefRequest, ctx: CallContext) {
-      const all = rt.metadata
-        .list(ctx.tenant, "external_event_def")
-        .filter((e) => !req.prefix || e.row.name.startsWith(req.prefix));
+      const all = readable(ctx, "external_event_def").filter(
+        (e) => !req.prefix || e.row.name.startsWith(req.prefix),
+      );
       const page = pageOf(all, (e) => e.row.name, req.bookmark, req.limit);
       return create(ExternalEventDefIdListSchema, {
         results: page.items.map((e) => create(ExternalEventDefIdSchema, { name: e.row.name })),
@@ -207,14 +224,12 @@ export function metadataHandlers(rt: Runtime) {
     },
     async searchUserTaskDef(req: SearchUserTaskDefRequest, ctx: CallContext) {
       const c = req.userTaskDefCriteria;
-      const all = rt.metadata
-        .list(ctx.tenant, "user_task_def")
-        .filter(
-          (e) =>
-            c.case === undefined ||
-            (c.case === "prefix" && e.row.name.startsWith(c.value)) ||
-            (c.case === "name" && e.row.name === c.value),
-        );
+      const all = readable(ctx, "user_task_def").filter(
+        (e) =>
+          c.case === undefined ||
+          (c.case === "prefix" && e.row.name.startsWith(c.value)) ||
+          (c.case === "name" && e.row.name === c.value),
+      );
       const page = pageOf(all, (e) => `${e.row.name}\u0000${pad(e.row.major)}`, req.bookmark, req.limit);
       return create(UserTaskDefIdListSchema, {
         results: page.items.map((e) =>
@@ -281,7 +296,7 @@ export function metadataHandlers(rt: Runtime) {
     },
     async searchWfSpec(req: SearchWfSpecRequest, ctx: CallContext) {
       const c = req.wfSpecCriteria;
-      const all = rt.metadata.list(ctx.tenant, "wf_spec").filter((e) => {
+      const all = readable(ctx, "wf_spec").filter((e) => {
         switch (c.case) {
           case "name":
             return e.row.name === c.value;

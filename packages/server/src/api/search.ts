@@ -1,10 +1,9 @@
 /**
  * Search RPCs over runs and their objects (B-SRCH-1…4): SearchWfRun, SearchVariable, SearchNodeRun,
- * SearchTaskRun, SearchExternalEvent, plus SearchTenant and SearchPrincipal. Each returns ids, one page read
+ * SearchTaskRun and SearchExternalEvent (SearchTenant and SearchPrincipal: tenants.ts, principals.ts). Each returns ids, one page read
  * through an index (store/sqlite-search.ts), in a stable order with the newest objects last:
  *  - WfRuns by start time, Variables by their WfRun's start time (then thread), NodeRuns by arrival time,
  *    TaskRuns by scheduled time, ExternalEvents by creation time — ties by the object's key;
- *  - tenants and principals by id.
  * `limit`: default 100, capped at 1000, 0 or less is INVALID_ARGUMENT. The bookmark resumes right after the
  * last result, also while objects are being written; a bookmark from another RPC is INVALID_ARGUMENT.
  * Time ranges (earliest_start / latest_start) are inclusive at both ends.
@@ -17,17 +16,13 @@ import { create } from "@bufbuild/protobuf";
 import {
   ExternalEventIdListSchema,
   NodeRunIdListSchema,
-  PrincipalIdListSchema,
   SearchNodeRunRequest_NodeType,
   TaskRunIdListSchema,
-  TenantIdListSchema,
   VariableIdListSchema,
   WfRunIdListSchema,
   type SearchExternalEventRequest,
   type SearchNodeRunRequest,
-  type SearchPrincipalRequest,
   type SearchTaskRunRequest,
-  type SearchTenantRequest,
   type SearchVariableRequest,
   type SearchWfRunRequest,
   type VariableType,
@@ -36,7 +31,7 @@ import {
 import { InvalidArgumentError, castTo } from "@pony/engine";
 import type { Runtime } from "../runtime/runtime";
 import { jsonField, valueKey } from "../runtime/index-keys";
-import { DEFAULT_TENANT, type CallContext } from "./context";
+import type { CallContext } from "./context";
 import { pageSize } from "./paging";
 import { decodeSearchBookmark, pageFrom, timeRange } from "./search-bookmarks";
 
@@ -56,7 +51,7 @@ const NODE_TYPES: Record<SearchNodeRunRequest_NodeType, string> = {
 const num = (v: string | number | undefined) => v as number;
 const str = (v: string | number | undefined) => v as string;
 
-export function searchHandlers(rt: Runtime, startedMs: number) {
+export function searchHandlers(rt: Runtime) {
   /**
    * The index key to look for: the value converted to the type the WfSpec declares for this field (when
    * the WfSpec and the field are known and the conversion works), so "42" finds the INT 42.
@@ -255,40 +250,6 @@ export function searchHandlers(rt: Runtime, startedMs: number) {
           externalEventDefId: { name: defName },
           guid: h.guid,
         })),
-        bookmark: page.bookmark,
-      });
-    },
-
-    /** The default tenant and every tenant that owns stored objects, by id. */
-    async searchTenant(req: SearchTenantRequest) {
-      const limit = pageSize(req.limit);
-      const after = decodeSearchBookmark("SearchTenant", req.bookmark, ["string"]);
-      const ids = await rt.store.searchTenants(DEFAULT_TENANT, after && str(after[0]), limit + 1);
-      const page = pageFrom("SearchTenant", ids, limit, (id) => [id]);
-      return create(TenantIdListSchema, {
-        results: page.items.map((id) => ({ id })),
-        bookmark: page.bookmark,
-      });
-    },
-
-    /**
-     * Without authentication the only principal is `anonymous` (B-SEC-3): an admin of every tenant, created
-     * when the server started.
-     */
-    async searchPrincipal(req: SearchPrincipalRequest, ctx: CallContext) {
-      const limit = pageSize(req.limit);
-      const after = decodeSearchBookmark("SearchPrincipal", req.bookmark, ["string"]);
-      const range = timeRange(req.earliestStart, req.latestStart);
-      const principals = [{ id: ctx.principal, createdMs: startedMs, admin: true }].filter(
-        (p) =>
-          (after === undefined || p.id > str(after[0])) &&
-          (range.earliestMs === undefined || p.createdMs >= range.earliestMs) &&
-          (range.latestMs === undefined || p.createdMs <= range.latestMs) &&
-          (req.principalCriteria.case !== "isAdmin" || p.admin === req.principalCriteria.value),
-      );
-      const page = pageFrom("SearchPrincipal", principals, limit, (p) => [p.id]);
-      return create(PrincipalIdListSchema, {
-        results: page.items.map((p) => ({ id: p.id })),
         bookmark: page.bookmark,
       });
     },

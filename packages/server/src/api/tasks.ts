@@ -4,8 +4,6 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import type * as grpc from "@grpc/grpc-js";
-import { status as grpcStatus } from "@grpc/grpc-js";
 import {
   LHHostInfoSchema,
   PollTaskResponseSchema,
@@ -24,8 +22,8 @@ import type { Logger } from "pino";
 import type { Runtime } from "../runtime/runtime";
 import type { Poller } from "../runtime/task-queues";
 import { requireWfRunId, wfRunKey } from "../runtime/ids";
-import type { CallContext } from "./context";
-import { undecodable } from "../grpc/decode";
+import { tenantKey } from "../runtime/tenant-keys";
+import type { BidiStream, CallContext } from "./context";
 
 export interface TaskHandlerOptions {
   /** host and port workers are told to poll (`your_hosts`); read at each call */
@@ -55,7 +53,7 @@ export function taskHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions)
   const groups = new Map<string, WorkerRecord>();
 
   function liveGroup(tenant: string, taskDefName: string): WorkerRecord | undefined {
-    const g = groups.get(`${tenant}\u0000${taskDefName}`);
+    const g = groups.get(tenantKey(tenant, taskDefName));
     if (!g) return undefined;
     const cutoff = rt.now() - opts.workerHeartbeatTimeoutMs;
     for (const [id, last] of g.workers) if (last < cutoff) g.workers.delete(id);
@@ -89,7 +87,7 @@ export function taskHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions)
       if (!req.taskWorkerId) throw new InvalidArgumentError("task_worker_id is required");
       if (!rt.metadata.get(ctx.tenant, "task_def", name))
         throw new NotFoundError(`TaskDef '${name}' not found`);
-      const key = `${ctx.tenant}\u0000${name}`;
+      const key = tenantKey(ctx.tenant, name);
       let g = groups.get(key);
       if (!g) groups.set(key, (g = { createdMs: rt.now(), workers: new Map() }));
       g.workers.set(req.taskWorkerId, rt.now());
@@ -123,12 +121,12 @@ export function taskHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions)
     for (const end of [...streams]) end();
   }
 
-  function pollTask(call: grpc.ServerDuplexStream<object, object>, ctx: CallContext): void {
+  function pollTask(stream: BidiStream<PollTaskRequest, object>, ctx: CallContext): void {
     const open = new Set<Poller>();
     let ended = false;
     const endStream = () => {
       closeAll();
-      call.end();
+      stream.end();
     };
     streams.add(endStream);
     const closeAll = () => {
@@ -140,23 +138,19 @@ export function taskHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions)
       }
       open.clear();
     };
-    call.on("data", (req: PollTaskRequest) => {
+    const refuse = (e: Error) => {
+      closeAll();
+      stream.fail(e);
+    };
+    stream.onMessage((req) => {
       if (ended) return;
-      const bad = undecodable(req);
-      if (bad !== undefined) {
-        fail(call, grpcStatus.INVALID_ARGUMENT, bad);
-        closeAll();
-        return;
-      }
       const name = req.taskDefId?.name;
       if (!name) {
-        fail(call, grpcStatus.INVALID_ARGUMENT, "task_def_id is required");
-        closeAll();
+        refuse(new InvalidArgumentError("task_def_id is required"));
         return;
       }
       if (!rt.metadata.get(ctx.tenant, "task_def", name)) {
-        fail(call, grpcStatus.NOT_FOUND, `TaskDef '${name}' not found`);
-        closeAll();
+        refuse(new NotFoundError(`TaskDef '${name}' not found`));
         return;
       }
       let timer: NodeJS.Timeout | undefined;
@@ -171,7 +165,7 @@ export function taskHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions)
           poller.closed = true;
           open.delete(poller);
           if (timer) clearTimeout(timer);
-          call.write(create(PollTaskResponseSchema, { result: task }));
+          stream.send(create(PollTaskResponseSchema, { result: task }));
           return true;
         },
       };
@@ -185,22 +179,13 @@ export function taskHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions)
           if (!rt.queues.removePoller(poller)) return;
           poller.closed = true;
           open.delete(poller);
-          call.write(create(PollTaskResponseSchema, {}));
+          stream.send(create(PollTaskResponseSchema, {}));
         }, opts.pollWaitMs);
       }
     });
-    call.on("end", endStream);
-    call.on("cancelled", closeAll);
-    call.on("close", closeAll);
-    call.on("error", (e) => {
-      log.debug({ err: e }, "PollTask stream error");
-      closeAll();
-    });
+    stream.onEnd(endStream);
+    stream.onClose(closeAll);
   }
 
   return { unary, pollTask, endAllStreams };
-}
-
-function fail(call: grpc.ServerDuplexStream<object, object>, code: grpcStatus, details: string): void {
-  call.emit("error", { code, details });
 }

@@ -6,10 +6,6 @@ import { UnimplementedError } from "../grpc/status";
  */
 export const NOT_YET_BUILT: Record<string, string> = {
   migrateWfSpec: "WfSpec migration",
-  putTenant: "tenants and security",
-  getTenant: "tenants and security",
-  putPrincipal: "tenants and security",
-  deletePrincipal: "tenants and security",
 };
 
 export function unimplementedHandlers(): Record<string, () => Promise<object>> {

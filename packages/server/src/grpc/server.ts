@@ -1,37 +1,51 @@
 /**
- * The gRPC listener (HTTP/2, grpc-js) for `littlehorse.LittleHorse`. Messages are (de)serialized with the
- * protobuf-es generated schemas; each RPC goes to a transport-neutral handler from ../api.
+ * The gRPC listener (HTTP/2, grpc-js) for `littlehorse.LittleHorse`: a thin adapter. Messages are
+ * (de)serialized with the protobuf-es generated schemas; each call is handed, with what grpc-js knows of
+ * the caller (metadata, client certificate, deadline, cancellation), to the request pipeline (api/pipeline.ts),
+ * and its outcome is turned into a gRPC status here (status.ts).
  */
 import * as grpc from "@grpc/grpc-js";
 import { toBinary, type DescMessage } from "@bufbuild/protobuf";
 import { LittleHorse } from "@pony/proto";
-import type { Logger } from "pino";
-import type { CallContext, ServiceHandlers } from "../api/context";
-import { DEFAULT_TENANT } from "../api/context";
+import type { BidiStream } from "../api/context";
+import type { IncomingCall, RequestPipeline } from "../api/pipeline";
 import { toServiceError } from "./status";
 import { deserializer, undecodable } from "./decode";
+import { InvalidArgumentError } from "@pony/engine";
 
 function serializer(schema: DescMessage) {
   return (m: object) => Buffer.from(toBinary(schema, m as never));
 }
 
-function callContext(
-  call: grpc.ServerUnaryCall<object, object> | grpc.ServerDuplexStream<object, object>,
-): CallContext {
-  const tenantHeader = call.metadata.get("tenantid")[0];
-  const tenant = typeof tenantHeader === "string" && tenantHeader !== "" ? tenantHeader : DEFAULT_TENANT;
+type AnyCall = grpc.ServerUnaryCall<object, object> | grpc.ServerDuplexStream<object, object>;
+
+function incoming(call: AnyCall, mtls: boolean): IncomingCall {
+  let controller: AbortController | undefined;
   const deadline = call.getDeadline();
   const deadlineMs =
     deadline instanceof Date ? deadline.getTime() : deadline === Infinity ? undefined : deadline;
   return {
-    tenant,
-    principal: "anonymous",
+    header(name) {
+      const v = call.metadata.get(name)[0];
+      return typeof v === "string" ? v : undefined;
+    },
+    certificateCommonName: mtls ? commonName(call) : undefined,
     deadlineMs,
-    onCancel(fn) {
-      call.once("cancelled", fn);
-      return () => call.removeListener("cancelled", fn);
+    // made on first use: most handlers never look
+    get signal() {
+      if (!controller) {
+        const c = (controller = new AbortController());
+        if (call.cancelled) c.abort();
+        else call.once("cancelled", () => c.abort());
+      }
+      return controller.signal;
     },
   };
+}
+
+function commonName(call: AnyCall): string | undefined {
+  const cn = call.getAuthContext().sslPeerCertificate?.subject?.CN;
+  return Array.isArray(cn) ? cn[0] : cn || undefined;
 }
 
 export function buildServiceDefinition(): grpc.ServiceDefinition {
@@ -51,67 +65,117 @@ export function buildServiceDefinition(): grpc.ServiceDefinition {
   return def;
 }
 
+/** A grpc-js duplex call as the pipeline's BidiStream; request messages wait until someone listens. */
+function bidiStream(call: grpc.ServerDuplexStream<object, object>): BidiStream<object, object> {
+  let listener: ((req: object) => void) | undefined;
+  const held: object[] = [];
+  let done = false;
+  const closers: (() => void)[] = [];
+  const close = () => {
+    if (done) return;
+    done = true;
+    for (const fn of closers) fn();
+  };
+  const fail = (e: unknown) => {
+    if (done) return;
+    call.emit("error", toServiceError(e));
+    close();
+  };
+  call.on("data", (req: object) => {
+    const bad = undecodable(req);
+    if (bad !== undefined) {
+      fail(new InvalidArgumentError(bad));
+      return;
+    }
+    if (listener) listener(req);
+    else held.push(req);
+  });
+  call.on("cancelled", close);
+  call.on("close", close);
+  call.on("error", close);
+  return {
+    onMessage(fn) {
+      listener = fn;
+      for (const req of held.splice(0)) fn(req);
+    },
+    onEnd(fn) {
+      call.on("end", fn);
+    },
+    onClose(fn) {
+      if (done) fn();
+      else closers.push(fn);
+    },
+    send(res) {
+      if (!done) call.write(res);
+    },
+    end() {
+      if (done) return;
+      call.end();
+      close();
+    },
+    fail,
+  };
+}
+
 export function buildGrpcImplementation(
-  handlers: ServiceHandlers,
-  log: Logger,
+  pipeline: RequestPipeline,
+  opts: { mtls: boolean },
 ): grpc.UntypedServiceImplementation {
   const impl: grpc.UntypedServiceImplementation = {};
   for (const method of LittleHorse.methods) {
+    const name = method.localName;
     if (method.methodKind === "unary") {
-      const handler = handlers.unary[method.localName];
-      impl[method.localName] = (
-        call: grpc.ServerUnaryCall<object, object>,
-        callback: grpc.sendUnaryData<object>,
-      ) => {
-        if (!handler) {
-          callback({ code: grpc.status.UNIMPLEMENTED, details: `${method.name} is not implemented` });
-          return;
-        }
+      impl[name] = (call: grpc.ServerUnaryCall<object, object>, callback: grpc.sendUnaryData<object>) => {
         const bad = undecodable(call.request);
         if (bad !== undefined) {
           callback({ code: grpc.status.INVALID_ARGUMENT, details: bad });
           return;
         }
-        let ctx: CallContext;
-        try {
-          ctx = callContext(call);
-        } catch (e) {
-          callback(toServiceError(e));
-          return;
-        }
-        (handler as (req: object, ctx: CallContext) => Promise<object>)(call.request, ctx).then(
+        pipeline.unary(name, call.request, incoming(call, opts.mtls)).then(
           (res) => callback(null, res),
-          (e: unknown) => {
-            const err = toServiceError(e);
-            if (err.code === grpc.status.INTERNAL) log.error({ err: e, rpc: method.name }, "rpc failed");
-            callback(err);
-          },
+          (e: unknown) => callback(toServiceError(e)),
         );
       };
-    } else if (method.localName === "pollTask") {
-      impl[method.localName] = (call: grpc.ServerDuplexStream<object, object>) => {
-        handlers.pollTask(call, callContext(call));
+    } else if (method.methodKind === "bidi_streaming") {
+      impl[name] = (call: grpc.ServerDuplexStream<object, object>) => {
+        pipeline.stream(name, bidiStream(call), incoming(call, opts.mtls));
       };
     }
   }
   return impl;
 }
 
+export interface GrpcTls {
+  /** PEM server certificate chain and key */
+  cert: Buffer;
+  key: Buffer;
+  /** PEM CA bundle; when set, clients must present a certificate it signed (mTLS) */
+  clientCa?: Buffer;
+}
+
 export async function startGrpcServer(
-  handlers: ServiceHandlers,
-  log: Logger,
+  pipeline: RequestPipeline,
   host: string,
   port: number,
+  tls?: GrpcTls,
 ): Promise<{ server: grpc.Server; port: number }> {
   const server = new grpc.Server({
     "grpc.max_receive_message_length": 16 * 1024 * 1024,
     "grpc.keepalive_permit_without_calls": 1,
   });
-  server.addService(buildServiceDefinition(), buildGrpcImplementation(handlers, log));
+  server.addService(
+    buildServiceDefinition(),
+    buildGrpcImplementation(pipeline, { mtls: tls?.clientCa !== undefined }),
+  );
+  const credentials = tls
+    ? grpc.ServerCredentials.createSsl(
+        tls.clientCa ?? null,
+        [{ cert_chain: tls.cert, private_key: tls.key }],
+        tls.clientCa !== undefined,
+      )
+    : grpc.ServerCredentials.createInsecure();
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    ),
+    server.bindAsync(`${host}:${port}`, credentials, (err, p) => (err ? reject(err) : resolve(p))),
   );
   return { server, port: bound };
 }

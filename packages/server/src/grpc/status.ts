@@ -8,6 +8,7 @@ import {
   PonyError,
   ResourceExhaustedError,
 } from "@pony/engine";
+import { PermissionDeniedError, UnauthenticatedError } from "../security/errors";
 
 /** Not built yet: answered as UNIMPLEMENTED, naming the area of work that will build it. */
 export class UnimplementedError extends PonyError {}
@@ -20,6 +21,8 @@ export class CancelledError extends PonyError {}
 
 /** The one place where an error becomes a gRPC status code. */
 export function grpcStatusOf(e: unknown): status {
+  if (e instanceof UnauthenticatedError) return status.UNAUTHENTICATED;
+  if (e instanceof PermissionDeniedError) return status.PERMISSION_DENIED;
   if (e instanceof InvalidArgumentError) return status.INVALID_ARGUMENT;
   if (e instanceof NotFoundError) return status.NOT_FOUND;
   if (e instanceof AlreadyExistsError) return status.ALREADY_EXISTS;
@@ -29,6 +32,11 @@ export function grpcStatusOf(e: unknown): status {
   if (e instanceof DeadlineExceededError) return status.DEADLINE_EXCEEDED;
   if (e instanceof CancelledError) return status.CANCELLED;
   return status.INTERNAL;
+}
+
+/** Whether the error is the server's fault (INTERNAL), to be logged. */
+export function isInternal(e: unknown): boolean {
+  return grpcStatusOf(e) === status.INTERNAL;
 }
 
 export function toServiceError(e: unknown): Partial<ServiceError> {

@@ -14,6 +14,7 @@
  */
 import { PonyError } from "@pony/engine";
 import type { Store, WriteOp } from "../store/store";
+import { tenantKey } from "./tenant-keys";
 
 export interface BatchTx {
   readonly ops: WriteOp[];
@@ -126,7 +127,7 @@ export class Processor {
     const outcomes: Outcome[] = [];
     const deferred: Pending[] = [];
     for (const p of batch) {
-      const runKey = p.job.wfRun ? `${p.job.wfRun.tenant}\u0000${p.job.wfRun.key}` : undefined;
+      const runKey = p.job.wfRun ? tenantKey(p.job.wfRun.tenant, p.job.wfRun.key) : undefined;
       if (runKey && poisoned.has(runKey)) {
         deferred.push(p);
         continue;

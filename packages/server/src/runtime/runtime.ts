@@ -41,10 +41,12 @@ import {
 import type { Logger } from "pino";
 import type { QueuedTask, Store } from "../store/store";
 import { MetadataCache } from "./metadata-cache";
+import { SecurityDirectory } from "../security/directory";
 import { Processor, type BatchTx, type Job } from "./processor";
 import { TaskQueues, type Poller } from "./task-queues";
 import { TimerWheel } from "./timers";
 import { wfRunKey } from "./ids";
+import { KEY_SEPARATOR, tenantKey } from "./tenant-keys";
 import { preciseNowMs } from "./clock";
 import { recordMetrics } from "./metrics";
 import { variableIndexInfo } from "./search-index";
@@ -77,10 +79,14 @@ interface TimerPayload {
   command: TimerCommand;
 }
 
-const cacheKey = (tenant: string, key: string) => `${tenant}\u0000${key}`;
+const cacheKey = (tenant: string, key: string) => tenantKey(tenant, key);
+/** a WfRun's timer: grouped under the WfRun (TimerWheel.cancelPrefix drops the group) */
+const timerId = (tenant: string, wfRunKey: string, key: string) => tenantKey(tenant, wfRunKey, key);
 
 export class Runtime {
   readonly metadata = new MetadataCache();
+  /** every Tenant and Principal */
+  readonly security = new SecurityDirectory();
   readonly queues = new TaskQueues();
   readonly processor: Processor;
   private readonly timers: TimerWheel<TimerPayload>;
@@ -116,14 +122,15 @@ export class Runtime {
     });
   }
 
-  /** Rebuilds metadata, task queues and timers from the store. */
+  /** Rebuilds metadata, tenants and principals, task queues and timers from the store. */
   async start(): Promise<void> {
     this.metadata.load(await this.store.listMetadata());
+    this.security.load(await this.store.listTenants(), await this.store.listPrincipals());
     const queued = await this.store.loadTaskQueue();
     for (const t of queued) this.queues.push(t);
     const timers = await this.store.loadTimers();
     for (const t of timers) {
-      this.timers.arm(cacheKey(t.tenant, t.wfRunKey) + "\u0000" + t.key, t.dueMs, {
+      this.timers.arm(timerId(t.tenant, t.wfRunKey, t.key), t.dueMs, {
         tenant: t.tenant,
         wfRunKey: t.wfRunKey,
         key: t.key,
@@ -341,7 +348,7 @@ export class Runtime {
         tx.afterCommit(() => {
           this.queues.dropWfRun(tenant, key);
           this.cache.delete(cacheKey(tenant, key));
-          this.timers.cancelPrefix(cacheKey(tenant, key) + "\u0000");
+          this.timers.cancelPrefix(cacheKey(tenant, key) + KEY_SEPARATOR);
         });
       },
     });
@@ -394,7 +401,7 @@ export class Runtime {
             timer: { tenant, wfRunKey: key, key: effect.key, dueMs: effect.dueMs, command: effect.command },
           });
           tx.afterCommit(() =>
-            this.timers.arm(cacheKey(tenant, key) + "\u0000" + effect.key, effect.dueMs, {
+            this.timers.arm(timerId(tenant, key, effect.key), effect.dueMs, {
               tenant,
               wfRunKey: key,
               key: effect.key,
@@ -405,7 +412,7 @@ export class Runtime {
         }
         case "cancelTimer":
           tx.ops.push({ op: "deleteTimer", tenant, wfRunKey: key, key: effect.key });
-          tx.afterCommit(() => this.timers.cancel(cacheKey(tenant, key) + "\u0000" + effect.key));
+          tx.afterCommit(() => this.timers.cancel(timerId(tenant, key, effect.key)));
           break;
         case "wfRunEnded": {
           const retention = state.wfSpec.retentionPolicy?.wfGcPolicy;
@@ -418,7 +425,7 @@ export class Runtime {
               timer: { tenant, wfRunKey: key, key: "wf-retention", dueMs, command },
             });
             tx.afterCommit(() =>
-              this.timers.arm(cacheKey(tenant, key) + "\u0000wf-retention", dueMs, {
+              this.timers.arm(timerId(tenant, key, "wf-retention"), dueMs, {
                 tenant,
                 wfRunKey: key,
                 key: "wf-retention",
@@ -635,6 +642,7 @@ export class Runtime {
     this.cache.clear();
     this.metadata.clear();
     this.metadata.load(await this.store.listMetadata());
+    this.security.load(await this.store.listTenants(), await this.store.listPrincipals());
   }
 
   timestampNow() {

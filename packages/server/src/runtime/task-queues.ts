@@ -1,5 +1,6 @@
 import type { ScheduledTask } from "@pony/proto";
 import type { QueuedTask } from "../store/store";
+import { tenantKey } from "./tenant-keys";
 
 /** A PollTask request waiting for a task of one TaskDef. */
 export interface Poller {
@@ -12,7 +13,7 @@ export interface Poller {
   closed: boolean;
 }
 
-const queueKey = (tenant: string, taskDefName: string) => `${tenant}\u0000${taskDefName}`;
+const queueKey = (tenant: string, taskDefName: string) => tenantKey(tenant, taskDefName);
 
 /**
  * In-memory queues of scheduled TaskAttempts, one per (tenant, TaskDef), and the PollTask requests waiting
@@ -49,7 +50,7 @@ export class TaskQueues {
   /** Drops queued tasks of a WfRun (deleted). */
   dropWfRun(tenant: string, wfRunKey: string): void {
     for (const [k, q] of this.tasks) {
-      if (!k.startsWith(tenant + "\u0000")) continue;
+      if (!k.startsWith(tenantKey(tenant))) continue;
       const kept = q.filter((t) => t.wfRunKey !== wfRunKey);
       if (kept.length !== q.length) this.tasks.set(k, kept);
     }

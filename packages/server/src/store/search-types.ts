@@ -129,6 +129,4 @@ export interface SearchStore {
   searchNodeRuns(q: NodeRunQuery): Promise<NodeRunHit[]>;
   searchTaskRuns(q: TaskRunQuery): Promise<TaskRunHit[]>;
   searchExternalEvents(q: ExternalEventQuery): Promise<ExternalEventHit[]>;
-  /** tenants that own stored objects, plus `always` (the default tenant), after `after`, by id */
-  searchTenants(always: string, after: string | undefined, limit: number): Promise<string[]>;
 }

@@ -132,4 +132,17 @@ export const SQLITE_MIGRATIONS: { version: number; sql: string }[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 6,
+    // Tenants and Principals (B-SEC-1…3): cluster-wide, few, read into memory at start. Every tenant that
+    // already owns objects (from before tenants were stored) becomes a Tenant, so its data stays reachable.
+    sql: `
+      CREATE TABLE tenants (id TEXT PRIMARY KEY, created_ms INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE principals (id TEXT PRIMARY KEY, created_ms INTEGER NOT NULL, bytes BLOB NOT NULL) WITHOUT ROWID;
+      INSERT OR IGNORE INTO tenants (id, created_ms)
+        SELECT DISTINCT tenant, CAST(strftime('%s', 'now') AS INTEGER) * 1000 FROM metadata;
+      INSERT OR IGNORE INTO tenants (id, created_ms)
+        SELECT DISTINCT tenant, CAST(strftime('%s', 'now') AS INTEGER) * 1000 FROM wf_runs;
+    `,
+  },
 ];

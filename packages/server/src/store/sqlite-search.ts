@@ -314,15 +314,4 @@ export class SqliteSearchReads {
       guid: r.guid as string,
     }));
   }
-
-  tenants(always: string, after: string | undefined, limit: number): string[] {
-    // the metadata table is small (it is all held in memory too): its primary key starts with the tenant
-    const sql = `SELECT tenant FROM (SELECT DISTINCT tenant FROM metadata UNION SELECT ?) WHERE tenant > ? ORDER BY tenant LIMIT ?`;
-    let stmt = this.cache.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare(sql);
-      this.cache.set(sql, stmt);
-    }
-    return (stmt.all(always, after ?? "", limit) as { tenant: string }[]).map((r) => r.tenant);
-  }
 }

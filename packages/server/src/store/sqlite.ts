@@ -1,8 +1,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
+  PrincipalSchema,
+  TenantSchema,
+  type Principal,
+  type Tenant,
   ExternalEventSchema,
   UserTaskRunSchema,
   WorkflowEventSchema,
@@ -100,6 +105,12 @@ const SQL = {
          ON CONFLICT (tenant, wf_run_key, key) DO UPDATE SET due_ms = excluded.due_ms, command = excluded.command`,
   deleteTimer: `DELETE FROM timers WHERE tenant = ? AND wf_run_key = ? AND key = ?`,
   loadTimers: `SELECT tenant, wf_run_key, key, due_ms, command FROM timers`,
+  putTenant: `INSERT INTO tenants (id, created_ms) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET created_ms = excluded.created_ms`,
+  listTenants: `SELECT id, created_ms FROM tenants ORDER BY id`,
+  putPrincipal: `INSERT INTO principals (id, created_ms, bytes) VALUES (?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET bytes = excluded.bytes`,
+  deletePrincipal: `DELETE FROM principals WHERE id = ?`,
+  listPrincipals: `SELECT bytes FROM principals ORDER BY id`,
 } as const;
 
 const FINISHED_TASK = new Set([
@@ -139,6 +150,8 @@ export class SqliteStore implements Store {
     const db = this.db;
     this.reads = {
       listMetadata: db.prepare(SQL.listMetadata),
+      listTenants: db.prepare(SQL.listTenants),
+      listPrincipals: db.prepare(SQL.listPrincipals),
       getWfRun: db.prepare(SQL.getWfRun),
       getNodeRun: db.prepare(SQL.getNodeRun),
       listNodeRuns: db.prepare(SQL.listNodeRuns),
@@ -334,6 +347,18 @@ export class SqliteStore implements Store {
       case "deleteTimer":
         out.push([SQL.deleteTimer, [op.tenant, op.wfRunKey, op.key]]);
         return;
+      case "putTenant":
+        out.push([SQL.putTenant, [op.tenant.id!.id, ms(op.tenant.createdAt) ?? 0]]);
+        return;
+      case "putPrincipal":
+        out.push([
+          SQL.putPrincipal,
+          [op.principal.id!.id, ms(op.principal.createdAt) ?? 0, toBinary(PrincipalSchema, op.principal)],
+        ]);
+        return;
+      case "deletePrincipal":
+        out.push([SQL.deletePrincipal, [op.id]]);
+        return;
       case "addMetrics":
         return; // summed over the whole batch in commit
     }
@@ -373,6 +398,18 @@ export class SqliteStore implements Store {
       deleted: number;
     }[];
     return rows.map((r) => ({ ...r, bytes: new Uint8Array(r.bytes), deleted: r.deleted !== 0 }));
+  }
+
+  async listTenants(): Promise<Tenant[]> {
+    const rows = this.reads.listTenants.all() as { id: string; created_ms: number }[];
+    return rows.map((r) =>
+      create(TenantSchema, { id: { id: r.id }, createdAt: timestampFromMs(r.created_ms) }),
+    );
+  }
+
+  async listPrincipals(): Promise<Principal[]> {
+    const rows = this.reads.listPrincipals.all() as { bytes: Buffer }[];
+    return rows.map((r) => fromBinary(PrincipalSchema, r.bytes));
   }
 
   async getWfRun(tenant: string, wfRunKey: string): Promise<WfRun | undefined> {
@@ -621,10 +658,6 @@ export class SqliteStore implements Store {
 
   async searchExternalEvents(q: ExternalEventQuery): Promise<ExternalEventHit[]> {
     return this.search.externalEvents(q);
-  }
-
-  async searchTenants(always: string, after: string | undefined, limit: number): Promise<string[]> {
-    return this.search.tenants(always, after, limit);
   }
 
   async metricsWindows(q: MetricsQuery): Promise<MetricsWindowRow[]> {

@@ -1,6 +1,8 @@
 import type {
   ExternalEvent,
   NodeRun,
+  Principal,
+  Tenant,
   TaskRun,
   UserTaskRun,
   Variable,
@@ -68,6 +70,9 @@ export type WriteOp =
   | { op: "dequeueTask"; tenant: string; wfRunKey: string; taskGuid: string; attemptNumber: number }
   | { op: "putTimer"; timer: StoredTimer }
   | { op: "deleteTimer"; tenant: string; wfRunKey: string; key: string }
+  | { op: "putTenant"; tenant: Tenant }
+  | { op: "putPrincipal"; principal: Principal }
+  | { op: "deletePrincipal"; id: string }
   /** metrics windows to add to (the store sums those of one batch) */
   | { op: "addMetrics"; deltas: MetricsDelta[] };
 
@@ -122,6 +127,10 @@ export interface Store extends SearchStore, MetricsStore {
   resetAfterFailure(): Promise<void>;
 
   listMetadata(): Promise<MetadataRow[]>;
+  /** every Tenant, by id */
+  listTenants(): Promise<Tenant[]>;
+  /** every Principal, by id */
+  listPrincipals(): Promise<Principal[]>;
 
   getWfRun(tenant: string, wfRunKey: string): Promise<WfRun | undefined>;
   loadActiveWfRun(tenant: string, wfRunKey: string): Promise<ActiveWfRunRows | undefined>;

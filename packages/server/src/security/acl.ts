@@ -1,0 +1,142 @@
+/**
+ * LittleHorse's permission model (B-SEC-2), as pure functions over a Principal's ACLs.
+ *
+ * A ServerACL grants `allowed_actions` over `resources`, for every object of those types or only those with an
+ * exact `name` or a name starting with `prefix`. A Principal's `global_acls` apply in every tenant and are the
+ * only ones that can grant the cluster-scoped resources (ACL_PRINCIPAL, ACL_TENANT); its `per_tenant_acls`
+ * apply in their tenant only, and there ACL_ALL_RESOURCES means every tenant-scoped resource. ALL_ACTIONS
+ * grants READ, RUN and WRITE_METADATA. A principal may also read (Get/Search) every tenant it can work in.
+ * An admin holds ALL_ACTIONS over ACL_ALL_RESOURCES in its global ACLs, without a name filter.
+ */
+import { ACLAction, ACLResource, type Principal, type ServerACL, type ServerACLs } from "@pony/proto";
+import { InvalidArgumentError } from "@pony/engine";
+
+/** Resources that exist once for the whole cluster, not per tenant: only global ACLs grant them. */
+export const CLUSTER_RESOURCES: ReadonlySet<ACLResource> = new Set([
+  ACLResource.ACL_PRINCIPAL,
+  ACLResource.ACL_TENANT,
+]);
+
+/** What one RPC call needs: an action over a resource, for one named object or (name undefined) any. */
+export interface Need {
+  resource: ACLResource;
+  action: ACLAction;
+  name?: string;
+}
+
+function coversResource(acl: ServerACL, resource: ACLResource, global: boolean): boolean {
+  for (const r of acl.resources) {
+    if (r === resource) return true;
+    if (r === ACLResource.ACL_ALL_RESOURCES && (global || !CLUSTER_RESOURCES.has(resource))) return true;
+  }
+  return false;
+}
+
+function coversAction(acl: ServerACL, action: ACLAction): boolean {
+  return acl.allowedActions.includes(action) || acl.allowedActions.includes(ACLAction.ALL_ACTIONS);
+}
+
+/** Whether the ACL's name filter admits `name`; a filtered ACL never admits "every object" (name undefined). */
+function coversName(acl: ServerACL, name: string | undefined): boolean {
+  const f = acl.resourceFilter;
+  if (f.case === undefined) return true;
+  if (name === undefined) return false;
+  return f.case === "name" ? name === f.value : name.startsWith(f.value);
+}
+
+/** The ACLs of a principal that apply in `tenant` (undefined: a cluster-scoped call), each with its scope. */
+function* aclsIn(p: Principal, tenant: string | undefined): Generator<[ServerACL, boolean]> {
+  for (const acl of p.globalAcls?.acls ?? []) yield [acl, true];
+  if (tenant === undefined) return;
+  for (const acl of p.perTenantAcls[tenant]?.acls ?? []) yield [acl, false];
+}
+
+/** Whether the principal may do `need` in `tenant` (undefined for cluster-scoped resources). */
+export function allows(p: Principal, tenant: string | undefined, need: Need): boolean {
+  const clusterScoped = CLUSTER_RESOURCES.has(need.resource);
+  for (const [acl, global] of aclsIn(p, tenant)) {
+    if (clusterScoped && !global) continue;
+    if (
+      coversResource(acl, need.resource, global) &&
+      coversAction(acl, need.action) &&
+      coversName(acl, need.name)
+    )
+      return true;
+  }
+  if (need.resource === ACLResource.ACL_TENANT && need.action === ACLAction.READ && need.name !== undefined)
+    return worksIn(p, need.name);
+  return false;
+}
+
+/**
+ * Whether some ACL grants the action over the resource for at least one name: a search the principal may
+ * make, whose results are then filtered name by name with `allows`.
+ */
+export function allowsSome(
+  p: Principal,
+  tenant: string | undefined,
+  resource: ACLResource,
+  action: ACLAction,
+): boolean {
+  const clusterScoped = CLUSTER_RESOURCES.has(resource);
+  for (const [acl, global] of aclsIn(p, tenant)) {
+    if (clusterScoped && !global) continue;
+    if (coversResource(acl, resource, global) && coversAction(acl, action)) return true;
+  }
+  // every principal that works in some tenant may list the tenants it works in
+  return resource === ACLResource.ACL_TENANT && action === ACLAction.READ && worksInAny(p);
+}
+
+/** Whether the principal has any ACL that applies in `tenant`. */
+export function worksIn(p: Principal, tenant: string): boolean {
+  return (p.globalAcls?.acls.length ?? 0) > 0 || (p.perTenantAcls[tenant]?.acls.length ?? 0) > 0;
+}
+
+function worksInAny(p: Principal): boolean {
+  return (
+    (p.globalAcls?.acls.length ?? 0) > 0 || Object.values(p.perTenantAcls).some((a) => a.acls.length > 0)
+  );
+}
+
+/** An admin: ALL_ACTIONS over ACL_ALL_RESOURCES in its global ACLs, with no name filter. */
+export function isAdmin(p: Principal | undefined): boolean {
+  return (
+    p?.globalAcls?.acls.some(
+      (acl) =>
+        acl.resourceFilter.case === undefined &&
+        acl.resources.includes(ACLResource.ACL_ALL_RESOURCES) &&
+        acl.allowedActions.includes(ACLAction.ALL_ACTIONS),
+    ) ?? false
+  );
+}
+
+/** A need as a reader would say it: `RUN on ACL_TASK 'my-task'`. */
+export function describeNeed(need: Need): string {
+  const what = `${ACLAction[need.action]} on ${ACLResource[need.resource]}`;
+  return need.name === undefined ? `${what} (every name)` : `${what} '${need.name}'`;
+}
+
+/** Checks the ACLs of a PutPrincipalRequest: known enum values, something granted, cluster resources global only. */
+export function validateAcls(acls: ServerACLs | undefined, where: string, global: boolean): void {
+  (acls?.acls ?? []).forEach((acl, i) => {
+    const at = `${where}[${i}]`;
+    if (acl.resources.length === 0)
+      throw new InvalidArgumentError(`${at}: resources must name at least one ACLResource`);
+    if (acl.allowedActions.length === 0)
+      throw new InvalidArgumentError(`${at}: allowed_actions must name at least one ACLAction`);
+    for (const r of acl.resources) {
+      if (ACLResource[r] === undefined) throw new InvalidArgumentError(`${at}: unknown ACLResource ${r}`);
+      if (!global && CLUSTER_RESOURCES.has(r))
+        throw new InvalidArgumentError(
+          `${at}: ${ACLResource[r]} is cluster-scoped and may only be granted in global_acls`,
+        );
+    }
+    for (const a of acl.allowedActions)
+      if (ACLAction[a] === undefined) throw new InvalidArgumentError(`${at}: unknown ACLAction ${a}`);
+    const f = acl.resourceFilter;
+    if (f.case !== undefined && f.value === "")
+      throw new InvalidArgumentError(
+        `${at}: ${f.case} must not be empty (leave the filter unset for every name)`,
+      );
+  });
+}
