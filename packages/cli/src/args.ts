@@ -1,5 +1,6 @@
 /** Parsing of command-line arguments: ids, numbers, enum names, bookmarks. */
 import type { DescEnum, MessageInitShape } from "@bufbuild/protobuf";
+import { timestampFromMs, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { WfRunIdSchema } from "@pony/proto";
 import { InvalidArgumentError } from "commander";
 
@@ -69,4 +70,24 @@ export function enumValue(desc: DescEnum): (value: string) => number {
     if (v === undefined) throw new InvalidArgumentError(`expected one of ${enumNames(desc).join(", ")}.`);
     return v.number;
   };
+}
+
+const TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:\d{2})?)?$/i;
+
+/**
+ * A commander argument parser for a point in time: an ISO 8601 date (`2026-12-06`, midnight) or date and time
+ * (`2026-12-06T06:30`, `2026-12-06 06:30:12`, `2026-12-06T06:30:12.5+02:00`). Without an offset it is UTC,
+ * as the CLI prints times.
+ */
+export function time(value: string): Timestamp {
+  const m = TIME.exec(value.trim());
+  const [year, month, day] = [Number(m?.[1]), Number(m?.[2]), Number(m?.[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  const ms = m ? Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4] ?? "00:00"}${(m[5] ?? "Z").toUpperCase()}`) : NaN;
+  if (!m || Number.isNaN(ms) || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
+    throw new InvalidArgumentError(
+      "expected an ISO 8601 date or time in UTC unless it has an offset, e.g. 2026-12-06 or 2026-12-06T06:30:00Z.",
+    );
+  }
+  return timestampFromMs(ms);
 }

@@ -61,8 +61,8 @@ describe("version and whoami", () => {
     expect(out.apiAddress).toBe(ts.address);
   });
 
-  it("whoami prints the Principal", async () => {
-    const out = ok(await run("whoami"));
+  it("whoami --json prints the Principal (the table is tested in security.test.ts)", async () => {
+    const out = ok(await run("whoami", "--json"));
     expect(out.id.id).toBe("anonymous");
     expect(out.globalAcls.acls[0].allowedActions).toContain("ALL_ACTIONS");
   });
@@ -192,7 +192,7 @@ describe("deploy", () => {
   });
 
   it("an unknown kind is a usage error", async () => {
-    usageError(await run("deploy", "principal", "x.json"), /unknown command 'principal'/);
+    usageError(await run("deploy", "wfRun", "x.json"), /unknown command 'wfRun'/);
   });
 });
 

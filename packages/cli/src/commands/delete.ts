@@ -48,4 +48,12 @@ export function registerDeleteCommand(program: Command, ctx: CliContext): void {
     .action(async (name: string, version: number) => {
       await ctx.show("deleteUserTaskDef", { id: { name, version } });
     });
+
+  del
+    .command("principal")
+    .description("a Principal (DeletePrincipal); the last admin cannot be deleted")
+    .argument("<id>", "the principal's id")
+    .action(async (id: string) => {
+      await ctx.show("deletePrincipal", { id: { id } });
+    });
 }

@@ -117,4 +117,20 @@ export function registerGetCommand(program: Command, ctx: CliContext): void {
     .action(async (taskDefName: string) => {
       await ctx.show("getTaskWorkerGroup", { name: taskDefName });
     });
+
+  get
+    .command("tenant")
+    .description("a Tenant (GetTenant)")
+    .argument("<id>", "the tenant's id")
+    .action(async (id: string) => {
+      await ctx.show("getTenant", { id });
+    });
+
+  get
+    .command("principal")
+    .description("a Principal and its ACLs (GetPrincipal); `pony whoami` shows your own as a table")
+    .argument("<id>", "the principal's id")
+    .action(async (id: string) => {
+      await ctx.show("getPrincipal", { id });
+    });
 }

@@ -1,7 +1,8 @@
 /** `pony version` and `pony whoami`. */
 import fs from "node:fs";
 import { toJson } from "@bufbuild/protobuf";
-import { ServerVersionResponseSchema } from "@pony/proto";
+import { PrincipalSchema, ServerVersionResponseSchema } from "@pony/proto";
+import { principalTable } from "../acls";
 import type { Command } from "commander";
 import type { CliContext } from "../context";
 
@@ -32,8 +33,19 @@ export function registerInfoCommands(program: Command, ctx: CliContext): void {
 
   program
     .command("whoami")
-    .description("print the Principal the server sees for these settings (Whoami)")
-    .action(async () => {
-      await ctx.show("whoami", {});
+    .description("show the Principal the server sees for these settings and its ACLs, as a table (Whoami)")
+    .option("--json", "print the Principal as protobuf JSON instead")
+    .addHelpText(
+      "after",
+      `
+Example:
+  principal  anonymous  (created 2026-12-06 06:30:12 UTC)
+  SCOPE   RESOURCES          ACTIONS      FILTER
+  global  ACL_ALL_RESOURCES  ALL_ACTIONS  -`,
+    )
+    .action(async (opts: { json?: boolean }) => {
+      const principal = await ctx.call("whoami", {});
+      if (opts.json) ctx.printMessage(PrincipalSchema, principal);
+      else ctx.io.stdout.write(principalTable(principal));
     });
 }

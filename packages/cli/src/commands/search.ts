@@ -4,7 +4,8 @@
  */
 import type { Command } from "commander";
 import { LHStatusSchema, TaskStatusSchema, UserTaskRunStatusSchema } from "@pony/proto";
-import { bookmark, boolean, enumNames, enumValue, int32, positiveInt32 } from "../args";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { bookmark, boolean, enumNames, enumValue, int32, positiveInt32, time } from "../args";
 import { CliUsageError, type CliContext } from "../context";
 import { parseTypeName, parseValue, ValueError } from "../values";
 
@@ -226,4 +227,49 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
       bookmark: opts.bookmark,
     });
   });
+
+  paged(search.command("tenant").description("Tenants (SearchTenant)")).action(async (opts: Paging) => {
+    await ctx.show("searchTenant", { limit: opts.limit, bookmark: opts.bookmark });
+  });
+
+  paged(
+    search
+      .command("principal")
+      .description("Principals, by id (SearchPrincipal)")
+      .option("--admin", "only admins (ALL_ACTIONS over ACL_ALL_RESOURCES in the global ACLs)")
+      .option("--not-admin", "only principals that are not admins")
+      .option("--tenant <id>", "only principals that can work in this tenant (its ACLs, or global ones)")
+      .option(
+        "--earliest <time>",
+        "created at or after this time (2026-12-06, 2026-12-06T06:30:00Z; UTC)",
+        time,
+      )
+      .option("--latest <time>", "created at or before this time", time),
+  ).action(
+    async (
+      opts: Paging & {
+        admin?: boolean;
+        notAdmin?: boolean;
+        tenant?: string;
+        earliest?: Timestamp;
+        latest?: Timestamp;
+      },
+    ) => {
+      const given = (["admin", "notAdmin", "tenant"] as const).filter((k) => opts[k] !== undefined);
+      if (given.length > 1) throw new CliUsageError("give at most one of --admin, --not-admin, --tenant");
+      const criteria =
+        opts.tenant !== undefined
+          ? { case: "tenantId" as const, value: opts.tenant }
+          : opts.admin || opts.notAdmin
+            ? { case: "isAdmin" as const, value: opts.admin === true }
+            : undefined;
+      await ctx.show("searchPrincipal", {
+        principalCriteria: criteria,
+        earliestStart: opts.earliest,
+        latestStart: opts.latest,
+        limit: opts.limit,
+        bookmark: opts.bookmark,
+      });
+    },
+  );
 }
