@@ -305,8 +305,18 @@ describe("B-SEC-2 name and prefix filters", () => {
     expect(denied.message).toContain("READ on ACL_TASK 'sec-task'");
     const found = (await c.call("SearchTaskDef", {})).results.map((r: Msg) => r.name);
     expect(found).toEqual(["billing-charge", "billing-refund"]);
-    // an RPC that names no single TaskDef needs an unfiltered grant
-    expect((await c.fail("ListTaskRuns", { wf_run_id: { id: "sec-run" } })).code).toBe("PERMISSION_DENIED");
+    // the TaskRuns of a WfRun are read as part of the WfRun: READ over its WfSpec
+    const list = await c.fail("ListTaskRuns", { wf_run_id: { id: "sec-run" } });
+    expect(list.code).toBe("PERMISSION_DENIED");
+    expect(list.message).toContain("READ on ACL_WORKFLOW 'sec-wf'");
+    // an RPC that names no single object needs a grant without a name filter
+    const nodes = await (
+      await principal("sec-wf-reader", [
+        { resources: ["ACL_WORKFLOW"], allowed_actions: ["READ"], name: "sec-wf" },
+      ])
+    ).fail("SearchNodeRun", { node_type: "TASK", status: "RUNNING" });
+    expect(nodes.code).toBe("PERMISSION_DENIED");
+    expect(nodes.message).toContain("READ on ACL_WORKFLOW (every name)");
   });
 
   it("B-SEC-2 a WfRun's reads and commands are authorized by its WfSpec's name", async () => {

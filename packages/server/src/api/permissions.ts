@@ -114,6 +114,10 @@ export const RPC_PERMISSIONS: Record<keyof typeof LittleHorse.method, Permission
   listNodeRuns: acl(ACL_WORKFLOW, READ, runOf("wfRunId")),
   getVariable: acl(ACL_WORKFLOW, READ, runOf("wfRunId")),
   listVariables: acl(ACL_WORKFLOW, READ, runOf("wfRunId")),
+  // what one WfRun holds is read as part of the WfRun, whatever TaskDefs, events and forms it used
+  listTaskRuns: acl(ACL_WORKFLOW, READ, runOf("wfRunId")),
+  listExternalEvents: acl(ACL_WORKFLOW, READ, runOf("wfRunId")),
+  listUserTaskRuns: acl(ACL_WORKFLOW, READ, runOf("wfRunId")),
   awaitWorkflowEvent: acl(ACL_WORKFLOW, READ, runOf("wfRunId")),
   searchWfRun: acl(ACL_WORKFLOW, READ, (r: { wfSpecName: string }) => r.wfSpecName || undefined),
   searchVariable: acl(ACL_WORKFLOW, READ, (r: { wfSpecName: string }) => r.wfSpecName || undefined),
@@ -128,7 +132,6 @@ export const RPC_PERMISSIONS: Record<keyof typeof LittleHorse.method, Permission
   ),
   registerTaskWorker: acl(ACL_TASK, RUN, nested("taskDefId")),
   getTaskRun: acl(ACL_TASK, READ, (r: TaskRunId, look, tenant) => look.taskDefOfTaskRun(tenant, r)),
-  listTaskRuns: acl(ACL_TASK, READ),
   searchTaskRun: acl(ACL_TASK, READ, (r: { taskDefName: string }) => r.taskDefName || undefined),
   getTaskDefMetricsWindow: acl(ACL_TASK, READ, (r: { taskDefName?: string }) => r.taskDefName || undefined),
   listTaskDefMetrics: acl(ACL_TASK, READ, nested("taskDefId")),
@@ -137,7 +140,6 @@ export const RPC_PERMISSIONS: Record<keyof typeof LittleHorse.method, Permission
   // ---- external events: the ExternalEventDef's name
   putExternalEvent: acl(ACL_EXTERNAL_EVENT, RUN, nested("externalEventDefId")),
   getExternalEvent: acl(ACL_EXTERNAL_EVENT, READ, nested("externalEventDefId")),
-  listExternalEvents: acl(ACL_EXTERNAL_EVENT, READ),
   searchExternalEvent: acl(ACL_EXTERNAL_EVENT, READ, nested("externalEventDefId")),
 
   // ---- user tasks: the UserTaskDef's name (looked up from the UserTaskRun)
@@ -153,7 +155,6 @@ export const RPC_PERMISSIONS: Record<keyof typeof LittleHorse.method, Permission
   cancelUserTaskRun: acl(ACL_USER_TASK, RUN, (r: { userTaskRunId?: UserTaskRunId }, look, tenant) =>
     look.userTaskDefOfUserTaskRun(tenant, r.userTaskRunId),
   ),
-  listUserTaskRuns: acl(ACL_USER_TASK, READ),
   searchUserTaskRun: acl(
     ACL_USER_TASK,
     READ,

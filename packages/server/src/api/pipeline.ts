@@ -11,12 +11,12 @@
  * (headers, client certificate, deadline, cancellation) and turn the outcome into their own status codes.
  */
 import { create } from "@bufbuild/protobuf";
-import { LittleHorse, PrincipalSchema } from "@pony/proto";
+import { LittleHorse, PrincipalSchema, type Principal } from "@pony/proto";
 import { NotFoundError } from "@pony/engine";
 import type { Logger } from "pino";
 import type { Runtime } from "../runtime/runtime";
 import { wfRunKey } from "../runtime/ids";
-import { CLUSTER_RESOURCES, allows, allowsSome, type Need } from "../security/acl";
+import { CLUSTER_RESOURCES, allows, allowsSome, isAdmin, type Need } from "../security/acl";
 import type { Authenticator } from "../security/authenticator";
 import { DEFAULT_TENANT } from "../security/directory";
 import { PermissionDeniedError } from "../security/errors";
@@ -65,17 +65,26 @@ export class RequestPipeline {
   }
 
   /** A unary RPC, by its method's localName (runWf, putTaskDef, …). */
-  async unary(method: string, req: object, call: IncomingCall): Promise<object> {
+  unary(method: string, req: object, call: IncomingCall): Promise<object> {
+    const handler = this.handlers.unary[method];
+    if (!handler) return Promise.reject(new UnimplementedError(`${rpcName(method)} is not implemented`));
+    // Kept synchronous up to the handler when nothing needs to wait (a remembered token, no name lookup):
+    // this runs for every call a worker makes.
+    const run = (ctx: CallContext): Promise<object> => {
+      const checked = this.authorize(method, req, ctx);
+      return checked ? checked.then(() => handler(req as never, ctx)) : handler(req as never, ctx);
+    };
+    let outcome: Promise<object>;
     try {
-      const handler = this.handlers.unary[method];
-      if (!handler) throw new UnimplementedError(`${RPC_NAMES.get(method) ?? method} is not implemented`);
-      const ctx = await this.context(method, call);
-      await this.authorize(method, req, ctx);
-      return await handler(req as never, ctx);
+      const ctx = this.context(method, call);
+      outcome = ctx instanceof Promise ? ctx.then(run) : run(ctx);
     } catch (e) {
+      outcome = Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    return outcome.catch((e: unknown) => {
       this.logFailure(method, e);
       throw e;
-    }
+    });
   }
 
   /**
@@ -85,83 +94,87 @@ export class RequestPipeline {
   stream(method: string, stream: BidiStream<object, object>, call: IncomingCall): void {
     const handler = this.handlers.streams[method];
     if (!handler) {
-      stream.fail(new UnimplementedError(`${RPC_NAMES.get(method) ?? method} is not implemented`));
+      stream.fail(new UnimplementedError(`${rpcName(method)} is not implemented`));
       return;
     }
-    this.context(method, call).then(
-      (ctx) => {
-        let over = false;
-        stream.onClose(() => (over = true));
-        const authorized: BidiStream<object, object> = {
-          ...stream,
-          onMessage: (fn) =>
-            stream.onMessage((req) => {
-              const deliver = () => {
-                if (!over) fn(req);
-              };
-              const refuse = (e: unknown) => {
-                if (over) return;
-                over = true;
-                stream.fail(e);
-              };
-              try {
-                const checked = this.authorize(method, req, ctx);
-                if (checked instanceof Promise) checked.then(deliver, refuse);
-                else deliver();
-              } catch (e) {
-                refuse(e);
-              }
-            }),
-        };
-        handler(authorized as BidiStream<never, object>, ctx);
-      },
-      (e: unknown) => {
-        this.logFailure(method, e);
+    const open = (ctx: CallContext) => {
+      let over = false;
+      stream.onClose(() => (over = true));
+      const refuse = (e: unknown) => {
+        if (over) return;
+        over = true;
         stream.fail(e);
-      },
-    );
+      };
+      const authorized: BidiStream<object, object> = {
+        ...stream,
+        onMessage: (fn) =>
+          stream.onMessage((req) => {
+            try {
+              const checked = this.authorize(method, req, ctx);
+              if (checked) checked.then(() => over || fn(req), refuse);
+              else if (!over) fn(req);
+            } catch (e) {
+              refuse(e);
+            }
+          }),
+      };
+      handler(authorized as BidiStream<never, object>, ctx);
+    };
+    const failed = (e: unknown) => {
+      this.logFailure(method, e);
+      stream.fail(e);
+    };
+    try {
+      const ctx = this.context(method, call);
+      if (ctx instanceof Promise) ctx.then(open, failed);
+      else open(ctx);
+    } catch (e) {
+      failed(e);
+    }
   }
 
   /** authenticate → resolve the tenant */
-  private async context(method: string, call: IncomingCall): Promise<CallContext> {
-    const permission = RPC_PERMISSIONS[method as MethodName];
-    const principalId = await this.auth.principalOf({
+  private context(method: string, call: IncomingCall): CallContext | Promise<CallContext> {
+    const principalId = this.auth.principalOf({
       authorization: call.header("authorization"),
       certificateCommonName: call.certificateCommonName,
     });
-    const principal =
-      this.rt.security.principal(principalId) ?? create(PrincipalSchema, { id: { id: principalId } });
     const tenant = call.header("tenantid") || DEFAULT_TENANT;
+    return typeof principalId === "string"
+      ? this.resolve(method, principalId, tenant, call)
+      : principalId.then((id) => this.resolve(method, id, tenant, call));
+  }
+
+  private resolve(method: string, principalId: string, tenant: string, call: IncomingCall): CallContext {
+    const permission = RPC_PERMISSIONS[method as MethodName] as Permission | undefined;
     const tenantScoped = permission !== undefined && permission.kind !== "open" && !permission.cluster;
     if (tenantScoped && !this.rt.security.tenant(tenant)) {
       throw new NotFoundError(`tenant '${tenant}' does not exist (named by the tenantid header)`);
     }
-    return {
-      rpc: RPC_NAMES.get(method) ?? method,
-      tenant,
-      principalId,
-      principal,
-      may: (need: Need) => allows(principal, CLUSTER_RESOURCES.has(need.resource) ? undefined : tenant, need),
-      deadlineMs: call.deadlineMs,
-      signal: call.signal,
-    };
+    const principal =
+      this.rt.security.principal(principalId) ?? create(PrincipalSchema, { id: { id: principalId } });
+    return new Context(rpcName(method), tenant, principalId, principal, call);
   }
 
-  /** Throws PermissionDeniedError unless the caller's ACLs grant what the RPC needs for this request. */
-  private authorize(method: string, req: object, ctx: CallContext): void | Promise<void> {
-    const permission: Permission | undefined = RPC_PERMISSIONS[method as MethodName];
+  /**
+   * Throws PermissionDeniedError unless the caller's ACLs grant what the RPC needs for this request;
+   * returns a promise only when the answer needs a name read from the store.
+   */
+  private authorize(method: string, req: object, ctx: CallContext): Promise<void> | undefined {
+    const permission = RPC_PERMISSIONS[method as MethodName] as Permission | undefined;
     if (permission === undefined) throw new UnimplementedError(`${ctx.rpc} has no permission entry`);
-    if (permission.kind === "open") return;
-    const tenant = permission.cluster ? undefined : ctx.tenant;
+    if (permission.kind === "open") return undefined;
     const p = ctx.principal;
+    if (isAdmin(p)) return undefined; // ALL_ACTIONS over ACL_ALL_RESOURCES, globally: everything
+    const tenant = permission.cluster ? undefined : ctx.tenant;
     if (permission.kind === "search") {
       if (!allowsSome(p, tenant, permission.resource, permission.action))
         throw this.denied(ctx, tenant, { resource: permission.resource, action: permission.action });
-      return;
+      return undefined;
     }
     const every: Need = { resource: permission.resource, action: permission.action };
     // an ACL without a name filter grants the call whatever it names: no lookup needed
-    if (allows(p, tenant, every)) return;
+    if (allows(p, tenant, every)) return undefined;
     if (!permission.name) throw this.denied(ctx, tenant, every);
     const check = (name: string | undefined) => {
       const need: Need = { ...every, name };
@@ -170,6 +183,7 @@ export class RequestPipeline {
     const name = permission.name(req as never, this.lookups, ctx.tenant);
     if (name instanceof Promise) return name.then(check);
     check(name);
+    return undefined;
   }
 
   private denied(ctx: CallContext, tenant: string | undefined, need: Need): PermissionDeniedError {
@@ -184,6 +198,31 @@ export class RequestPipeline {
   }
 
   private logFailure(method: string, e: unknown): void {
-    if (isInternal(e)) this.log.error({ err: e, rpc: RPC_NAMES.get(method) ?? method }, "rpc failed");
+    if (isInternal(e)) this.log.error({ err: e, rpc: rpcName(method) }, "rpc failed");
+  }
+}
+
+const rpcName = (method: string) => RPC_NAMES.get(method) ?? method;
+
+/** The CallContext of one call (a class: one allocation per call, `may` on the prototype). */
+class Context implements CallContext {
+  constructor(
+    readonly rpc: string,
+    readonly tenant: string,
+    readonly principalId: string,
+    readonly principal: Principal,
+    private readonly call: IncomingCall,
+  ) {}
+
+  get deadlineMs(): number | undefined {
+    return this.call.deadlineMs;
+  }
+
+  get signal(): AbortSignal {
+    return this.call.signal;
+  }
+
+  may(need: Need): boolean {
+    return allows(this.principal, CLUSTER_RESOURCES.has(need.resource) ? undefined : this.tenant, need);
   }
 }

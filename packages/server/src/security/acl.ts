@@ -44,24 +44,26 @@ function coversName(acl: ServerACL, name: string | undefined): boolean {
   return f.case === "name" ? name === f.value : name.startsWith(f.value);
 }
 
-/** The ACLs of a principal that apply in `tenant` (undefined: a cluster-scoped call), each with its scope. */
-function* aclsIn(p: Principal, tenant: string | undefined): Generator<[ServerACL, boolean]> {
-  for (const acl of p.globalAcls?.acls ?? []) yield [acl, true];
-  if (tenant === undefined) return;
-  for (const acl of p.perTenantAcls[tenant]?.acls ?? []) yield [acl, false];
-}
-
 /** Whether the principal may do `need` in `tenant` (undefined for cluster-scoped resources). */
 export function allows(p: Principal, tenant: string | undefined, need: Need): boolean {
   const clusterScoped = CLUSTER_RESOURCES.has(need.resource);
-  for (const [acl, global] of aclsIn(p, tenant)) {
-    if (clusterScoped && !global) continue;
+  for (const acl of p.globalAcls?.acls ?? []) {
     if (
-      coversResource(acl, need.resource, global) &&
+      coversResource(acl, need.resource, true) &&
       coversAction(acl, need.action) &&
       coversName(acl, need.name)
     )
       return true;
+  }
+  if (tenant !== undefined && !clusterScoped) {
+    for (const acl of p.perTenantAcls[tenant]?.acls ?? []) {
+      if (
+        coversResource(acl, need.resource, false) &&
+        coversAction(acl, need.action) &&
+        coversName(acl, need.name)
+      )
+        return true;
+    }
   }
   if (need.resource === ACLResource.ACL_TENANT && need.action === ACLAction.READ && need.name !== undefined)
     return worksIn(p, need.name);
@@ -78,10 +80,13 @@ export function allowsSome(
   resource: ACLResource,
   action: ACLAction,
 ): boolean {
-  const clusterScoped = CLUSTER_RESOURCES.has(resource);
-  for (const [acl, global] of aclsIn(p, tenant)) {
-    if (clusterScoped && !global) continue;
-    if (coversResource(acl, resource, global) && coversAction(acl, action)) return true;
+  for (const acl of p.globalAcls?.acls ?? []) {
+    if (coversResource(acl, resource, true) && coversAction(acl, action)) return true;
+  }
+  if (tenant !== undefined && !CLUSTER_RESOURCES.has(resource)) {
+    for (const acl of p.perTenantAcls[tenant]?.acls ?? []) {
+      if (coversResource(acl, resource, false) && coversAction(acl, action)) return true;
+    }
   }
   // every principal that works in some tenant may list the tenants it works in
   return resource === ACLResource.ACL_TENANT && action === ACLAction.READ && worksInAny(p);
@@ -98,16 +103,23 @@ function worksInAny(p: Principal): boolean {
   );
 }
 
+const adminMemo = new WeakMap<Principal, boolean>();
+
 /** An admin: ALL_ACTIONS over ACL_ALL_RESOURCES in its global ACLs, with no name filter. */
 export function isAdmin(p: Principal | undefined): boolean {
-  return (
-    p?.globalAcls?.acls.some(
-      (acl) =>
-        acl.resourceFilter.case === undefined &&
-        acl.resources.includes(ACLResource.ACL_ALL_RESOURCES) &&
-        acl.allowedActions.includes(ACLAction.ALL_ACTIONS),
-    ) ?? false
-  );
+  if (!p) return false;
+  let admin = adminMemo.get(p);
+  if (admin === undefined) {
+    admin =
+      p.globalAcls?.acls.some(
+        (acl) =>
+          acl.resourceFilter.case === undefined &&
+          acl.resources.includes(ACLResource.ACL_ALL_RESOURCES) &&
+          acl.allowedActions.includes(ACLAction.ALL_ACTIONS),
+      ) ?? false;
+    adminMemo.set(p, admin);
+  }
+  return admin;
 }
 
 /** A need as a reader would say it: `RUN on ACL_TASK 'my-task'`. */
