@@ -35,9 +35,11 @@ import {
 type Kind = "task" | "event";
 
 const clients = new Map<string, LhClient>();
+/** bearer tokens by server address (servers started with OAuth) */
+const tokens = new Map<string, string>();
 function clientFor(address: string): LhClient {
   let c = clients.get(address);
-  if (!c) clients.set(address, (c = new LhClient(address)));
+  if (!c) clients.set(address, (c = new LhClient(address, tokens.get(address))));
   return c;
 }
 
@@ -130,7 +132,8 @@ let load: Load | undefined;
 
 serveParent(
   {
-    setup: async (args: { address: string }) => {
+    setup: async (args: { address: string; token?: string }) => {
+      if (args.token) tokens.set(args.address, args.token);
       const c = clientFor(args.address);
       await c.unary(LittleHorse.method.putTaskDef, taskDefRequest());
       await c.unary(LittleHorse.method.putWfSpec, oneTaskWfSpecRequest());

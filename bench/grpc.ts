@@ -58,10 +58,20 @@ export class LhClient {
   readonly raw: grpc.Client;
   private readonly codecs = new Map<string, { ser: (m: object) => Buffer; de: (b: Buffer) => unknown }>();
 
-  constructor(readonly address: string) {
+  constructor(
+    readonly address: string,
+    /** an OAuth access token sent as `authorization: Bearer …` on every call */
+    private readonly token?: string,
+  ) {
     this.raw = new grpc.Client(address, grpc.credentials.createInsecure(), {
       "grpc.max_receive_message_length": 16 * 1024 * 1024,
     });
+  }
+
+  private metadata(): grpc.Metadata {
+    const md = new grpc.Metadata();
+    if (this.token) md.set("authorization", `Bearer ${this.token}`);
+    return md;
   }
 
   private codec(m: DescMethod) {
@@ -84,7 +94,7 @@ export class LhClient {
         ser,
         de,
         req,
-        new grpc.Metadata(),
+        this.metadata(),
         { deadline: Date.now() + deadlineMs },
         (err, res) => (err ? reject(err) : resolve(res as MessageShape<O>)),
       );
@@ -97,7 +107,7 @@ export class LhClient {
       methodPath(LittleHorse.method.pollTask),
       serializer(PollTaskRequestSchema),
       deserializer(PollTaskResponseSchema) as (b: Buffer) => PollTaskResponse,
-      new grpc.Metadata(),
+      this.metadata(),
     );
   }
 

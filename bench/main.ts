@@ -20,6 +20,10 @@
  *  5. fan-out: `--fanout-inflight` (4) bench-fanout WfRuns at a time, each START_MULTIPLE_THREADS over a
  *     JSON_ARR of 100 items (one child thread per item, one TASK each) then WAIT_FOR_THREADS; tasks per
  *     second over `--case-seconds`, next to the one-task case's.
+ * With `--oauth`, phase 1 runs `--oauth-rounds` (3) more times on each of two kinds of fresh Pony server,
+ * alternately: without authentication, and requiring OAuth (`--oauth-issuer`, `--oauth-audience`,
+ * `--oauth-jwks-file`), where the client and the worker send a signed JWT on every call. The ratio of the
+ * two medians is the cost of authentication and authorization.
  * Results: a table and a JSON object on stdout (and in `--json FILE`). Children's logs go to stderr.
  */
 import { fork, type ChildProcess } from "node:child_process";
@@ -51,6 +55,8 @@ const { values: opt } = parseArgs({
     json: { type: "string" },
     "cpu-prof": { type: "string" },
     "no-baseline": { type: "boolean", default: false },
+    oauth: { type: "boolean", default: false },
+    "oauth-rounds": { type: "string", default: "3" },
     help: { type: "boolean", short: "h", default: false },
   },
   strict: true,
@@ -70,7 +76,10 @@ if (opt.help) {
   --fanout-inflight N ${FANOUT_WIDTH}-task fan-out WfRuns in flight (default 4)
   --json FILE      also write the JSON results to FILE
   --cpu-prof DIR   run the server, worker and client children with --cpu-prof into DIR
-  --no-baseline    skip the no-op gRPC baseline`);
+  --no-baseline    skip the no-op gRPC baseline
+  --oauth          also measure throughput on fresh servers without auth and with OAuth bearer tokens
+                   (a local JWKS file; every call carries a signed JWT), alternately, and their ratio
+  --oauth-rounds N rounds of that comparison (default 3)`);
   process.exit(0);
 }
 
@@ -86,6 +95,7 @@ const IDLE_RUNS = Math.round(positive("idle-runs", opt["idle-runs"]));
 const CHAINS = Math.round(positive("chains", opt.chains));
 const STREAMS = Math.round(positive("streams", opt.streams));
 const CASE_SECONDS = positive("case-seconds", opt["case-seconds"]);
+const OAUTH_ROUNDS = Math.round(positive("oauth-rounds", opt["oauth-rounds"]));
 const EVENT_INFLIGHT = Math.round(positive("event-inflight", opt["event-inflight"]));
 const FANOUT_INFLIGHT = Math.round(positive("fanout-inflight", opt["fanout-inflight"]));
 /** where `npm run` was started (npm runs the script in the package root) */
@@ -316,9 +326,10 @@ async function throughputPhase(
   client: Child,
   server: Child,
   withStats: boolean,
+  token?: string,
 ) {
   log(`${label}: throughput, ${INFLIGHT} in flight, warm-up ${WARMUP} s, measuring ${SECONDS} s`);
-  await worker.call("start", { address, concurrency: INFLIGHT, streams: STREAMS });
+  await worker.call("start", { address, token, concurrency: INFLIGHT, streams: STREAMS });
   await client.call("startLoad", { address, wfSpecName: ONE_TASK_WF, inflight: INFLIGHT });
   await sleep(WARMUP * 1000);
 
@@ -532,6 +543,23 @@ function table(r: Results): string {
       `>= 900 ${check(p.throughput.wf_per_sec >= 900)}`,
     ],
     ["ratio pony / baseline", fmt(r.summary.ratio), "", ""],
+    ...(r.oauth
+      ? ([
+          [
+            `one-task WfRuns/s, median of ${OAUTH_ROUNDS} fresh servers each: no auth | OAuth`,
+            `${fmt(r.oauth.plain)} | ${fmt(r.oauth.oauth)}`,
+            "-",
+            "",
+          ],
+          [
+            "  each round: no auth | OAuth",
+            r.oauth.plainWfPerSec.map((v, i) => `${v} | ${r.oauth!.oauthWfPerSec[i]}`).join(", "),
+            "",
+            "",
+          ],
+          ["ratio OAuth / no auth", fmt(r.oauth.ratio), "", `>= 0.9 ${check(r.oauth.ratio >= 0.9)}`],
+        ] as [string, string, string, string][])
+      : []),
     [
       `tasks/s: one-task WfRuns | fan-out (${FANOUT_INFLIGHT} WfRuns x ${FANOUT_WIDTH} children)`,
       `${fmt(p.throughput.wf_per_sec)} | ${fmt(p.fanout.tasks_per_sec)}`,
@@ -670,6 +698,43 @@ function table(r: Results): string {
   ].join("\n");
 }
 
+// ---- OAuth (--oauth) ----------------------------------------------------------------------------------------
+
+/** A signing key in a local JWKS file, the server flags that trust it, and a token for the bench's admin. */
+async function benchIssuer() {
+  const { SignJWT, exportJWK, generateKeyPair } = await import("jose");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pony-bench-jwks-"));
+  const { privateKey, publicKey } = await generateKeyPair("RS256");
+  const jwksFile = path.join(dir, "jwks.json");
+  fs.writeFileSync(
+    jwksFile,
+    JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "bench", alg: "RS256" }] }),
+  );
+  const issuer = "https://issuer.bench.pony";
+  const audience = "pony-bench";
+  const token = await new SignJWT({ client_id: "bench" })
+    .setProtectedHeader({ alg: "RS256", kid: "bench" })
+    .setIssuer(issuer)
+    .setAudience(audience)
+    .setIssuedAt()
+    .setExpirationTime("2h")
+    .sign(privateKey);
+  return {
+    token,
+    serverArgs: [
+      "--oauth-issuer",
+      issuer,
+      "--oauth-audience",
+      audience,
+      "--oauth-jwks-file",
+      jwksFile,
+      "--bootstrap-admin",
+      "bench",
+    ],
+    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
 // ---- main -------------------------------------------------------------------------------------------------
 
 async function run() {
@@ -694,6 +759,37 @@ async function run() {
   const ponyEvents = await eventPhase(address, client);
   await server.stop(10_000);
   fs.rmSync(dataDir, { recursive: true, force: true });
+
+  let oauth:
+    | { oauthWfPerSec: number[]; plainWfPerSec: number[]; oauth: number; plain: number; ratio: number }
+    | undefined;
+  if (opt.oauth) {
+    // Fresh servers measured alternately with the same (now warm) client and worker, OAUTH_ROUNDS times
+    // each: without authentication, then requiring OAuth. The ratio of the medians is the cost of OAuth;
+    // alternating keeps a drift of the machine from showing up as a difference between the two.
+    const throughputOn = async (label: string, serverArgs: string[], token?: string) => {
+      const extra = new Child(label, "server-child.ts", [
+        fs.mkdtempSync(path.join(os.tmpdir(), "pony-bench-")),
+        ...serverArgs,
+      ]);
+      const at = String((await extra.waitReady()).address);
+      await client.call("setup", { address: at, token });
+      const result = await throughputPhase(label, at, worker, client, extra, false, token);
+      await extra.stop(10_000);
+      return result.wf_per_sec;
+    };
+    const issuer = await benchIssuer();
+    const plainWfPerSec: number[] = [];
+    const oauthWfPerSec: number[] = [];
+    for (let round = 1; round <= OAUTH_ROUNDS; round++) {
+      plainWfPerSec.push(await throughputOn(`no-auth#${round}`, []));
+      oauthWfPerSec.push(await throughputOn(`oauth#${round}`, issuer.serverArgs, issuer.token));
+    }
+    issuer.remove();
+    const plain = percentile(plainWfPerSec, 50);
+    const withOAuth = percentile(oauthWfPerSec, 50);
+    oauth = { plainWfPerSec, oauthWfPerSec, plain, oauth: withOAuth, ratio: round(withOAuth / plain, 3) };
+  }
 
   let baseline: { throughput: typeof ponyThroughput; latency: typeof ponyLatency } | undefined;
   if (!opt["no-baseline"]) {
@@ -722,6 +818,9 @@ async function run() {
     event_round_trips_per_sec: ponyEvents.round_trips_per_sec,
     event_round_trip_p50_ms: ponyEvents.round_trip_p50_ms,
     event_round_trip_p99_ms: ponyEvents.round_trip_p99_ms,
+    oauth_one_task_wf_per_sec: oauth ? oauth.oauth : null,
+    oauth_plain_one_task_wf_per_sec: oauth ? oauth.plain : null,
+    oauth_ratio: oauth ? oauth.ratio : null,
     baseline_wf_per_sec: baseline ? baseline.throughput.wf_per_sec : null,
     ratio: baseline ? round(ponyThroughput.wf_per_sec / baseline.throughput.wf_per_sec, 3) : null,
   };
@@ -743,12 +842,14 @@ async function run() {
       node: process.version,
     },
     pony: { throughput: ponyThroughput, latency: ponyLatency, fanout: ponyFanOut, events: ponyEvents },
+    oauth,
     baseline,
   };
 }
 
 // A hard limit: whatever hangs, the run ends, and the exit handler kills the children.
-const watchdogMs = (120 + 2 * (SECONDS + WARMUP) + 2 * (CASE_SECONDS + 1)) * 1000;
+const watchdogMs =
+  (120 + (opt.oauth ? 2 + 2 * OAUTH_ROUNDS : 2) * (SECONDS + WARMUP) + 2 * (CASE_SECONDS + 1)) * 1000;
 const watchdog = setTimeout(() => {
   log(`giving up after ${watchdogMs / 1000} s`);
   process.exit(1);

@@ -14,12 +14,23 @@ import { PonyServer, loadSettings } from "@pony/server";
 import { monoMs, serveParent, sendToParent } from "./common";
 
 const dataDir = process.argv[2];
-if (!dataDir) throw new Error("usage: server-child.ts DATA_DIR");
+if (!dataDir) throw new Error("usage: server-child.ts DATA_DIR [SERVER FLAGS…]");
 // the data dir is a fresh temp dir of this run: gone with the server, even if the orchestrator died
 process.on("exit", () => fs.rmSync(dataDir, { recursive: true, force: true }));
 
+// further arguments are server flags (the OAuth case passes --oauth-*)
 const settings = loadSettings(
-  ["--grpc-port", "0", "--grpc-host", "127.0.0.1", "--data-dir", dataDir, "--log-level", "warn"],
+  [
+    "--grpc-port",
+    "0",
+    "--grpc-host",
+    "127.0.0.1",
+    "--data-dir",
+    dataDir,
+    "--log-level",
+    "warn",
+    ...process.argv.slice(3),
+  ],
   {},
 );
 const server = await PonyServer.start(settings);

@@ -142,9 +142,9 @@ serveParent({
    * Starts polling `address` with `concurrency` requests outstanding, over `streams` PollTask streams
    * (default 1; more is a diagnostic: one stream's messages are written one after the other).
    */
-  start: (args: { address: string; concurrency: number; streams?: number }) => {
+  start: (args: { address: string; token?: string; concurrency: number; streams?: number }) => {
     stop();
-    const c = (client = new LhClient(args.address));
+    const c = (client = new LhClient(args.address, args.token));
     const n = Math.max(1, Math.min(args.streams ?? 1, args.concurrency));
     for (let i = 0; i < n; i++) {
       openStream(c, Math.floor(args.concurrency / n) + (i < args.concurrency % n ? 1 : 0));
