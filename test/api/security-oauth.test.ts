@@ -3,7 +3,11 @@
  * names each caller by its token (client_id for machine tokens, sub for human ones) and refuses every token
  * that is not valid with UNAUTHENTICATED, storing nothing for the refused call.
  */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startDevIssuer } from "../../examples/oauth-dev-issuer/issuer";
 import { startTestServer, type TestServer } from "../support/server";
 import { statusOf, type TestClient } from "../support/client";
 import { TestIssuer } from "../support/oauth";
@@ -132,3 +136,44 @@ async function waitForRefusal(token: string): Promise<{ code: string; message: s
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+describe("B-SEC-3 keys from a JWKS URL", () => {
+  it("B-SEC-3 --oauth-jwks-url: tokens signed by the issuer's published key are accepted, others refused", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pony-jwks-url-"));
+    const dev = await startDevIssuer({ port: 0, dir, audience: "pony", clients: { ops: "ops-secret" } });
+    const server = await startTestServer({
+      extraArgs: [
+        "--oauth-issuer",
+        dev.issuer,
+        "--oauth-audience",
+        "pony",
+        "--oauth-jwks-url",
+        `http://127.0.0.1:${dev.port}/.well-known/jwks.json`,
+        "--bootstrap-admin",
+        "ops",
+      ],
+    });
+    try {
+      const res = await fetch(dev.tokenUrl, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          grant_type: "client_credentials",
+          client_id: "ops",
+          client_secret: "ops-secret",
+        }),
+      });
+      const { access_token } = (await res.json()) as { access_token: string };
+      const ops = server.client(undefined, { token: access_token });
+      expect((await ops.call("Whoami", {})).id.id).toBe("ops");
+      await ops.call("PutTaskDef", taskDef("jwks-url-task"));
+      // the test issuer's key is not the one the URL publishes
+      const foreign = server.client(undefined, { token: await issuer.token("ops") });
+      expect((await foreign.fail("Whoami", {})).code).toBe("UNAUTHENTICATED");
+    } finally {
+      await server.close();
+      await dev.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
