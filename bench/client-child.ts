@@ -34,12 +34,12 @@ import {
 /** what one lane runs: a WfRun of task nodes (completion through the worker) or an event round trip */
 type Kind = "task" | "event";
 
+/** one client per server address and bearer token (servers started with OAuth) */
 const clients = new Map<string, LhClient>();
-/** bearer tokens by server address (servers started with OAuth) */
-const tokens = new Map<string, string>();
-function clientFor(address: string): LhClient {
-  let c = clients.get(address);
-  if (!c) clients.set(address, (c = new LhClient(address, tokens.get(address))));
+function clientFor(address: string, token?: string): LhClient {
+  const key = `${address} ${token ?? ""}`;
+  let c = clients.get(key);
+  if (!c) clients.set(key, (c = new LhClient(address, token)));
   return c;
 }
 
@@ -133,8 +133,7 @@ let load: Load | undefined;
 serveParent(
   {
     setup: async (args: { address: string; token?: string }) => {
-      if (args.token) tokens.set(args.address, args.token);
-      const c = clientFor(args.address);
+      const c = clientFor(args.address, args.token);
       await c.unary(LittleHorse.method.putTaskDef, taskDefRequest());
       await c.unary(LittleHorse.method.putWfSpec, oneTaskWfSpecRequest());
       await c.unary(LittleHorse.method.putWfSpec, chainWfSpec());
@@ -145,9 +144,15 @@ serveParent(
     },
 
     /** starts `inflight` lanes of back-to-back WfRuns (or event round trips); they run until stopLoad */
-    startLoad: (args: { address: string; wfSpecName: string; inflight: number; kind?: Kind }) => {
+    startLoad: (args: {
+      address: string;
+      token?: string;
+      wfSpecName: string;
+      inflight: number;
+      kind?: Kind;
+    }) => {
       if (load) throw new Error("a load is already running");
-      const c = clientFor(args.address);
+      const c = clientFor(args.address, args.token);
       const l: Load = { stopping: false, completed: 0, errors: 0, e2eMs: [], recording: false, lanes: [] };
       load = l;
       const lane = async () => {

@@ -22,8 +22,9 @@
  *     second over `--case-seconds`, next to the one-task case's.
  * With `--oauth`, phase 1 runs `--oauth-rounds` (3) more times on each of two kinds of fresh Pony server,
  * alternately: without authentication, and requiring OAuth (`--oauth-issuer`, `--oauth-audience`,
- * `--oauth-jwks-file`), where the client and the worker send a signed JWT on every call. The ratio of the
- * two medians is the cost of authentication and authorization.
+ * `--oauth-jwks-file`), where the client and the worker send a signed JWT on every call as least-privilege
+ * principals (RUN+READ on the WfSpec, RUN+READ on the TaskDef: every call is authorized by name). The ratio of
+ * the two medians is the cost of authentication and authorization.
  * Results: a table and a JSON object on stdout (and in `--json FILE`). Children's logs go to stderr.
  */
 import { fork, type ChildProcess } from "node:child_process";
@@ -33,7 +34,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { cpuSample, errText, percentile, round, type CpuSample, type Event, type Reply } from "./common";
-import { CHAIN_LENGTH, CHAIN_WF, EVENT_WF, FANOUT_WF, FANOUT_WIDTH, ONE_TASK_WF } from "./specs";
+import { create } from "@bufbuild/protobuf";
+import { SignJWT, exportJWK, generateKeyPair } from "jose";
+import { ACLAction, ACLResource, LittleHorse, PutPrincipalRequestSchema } from "@pony/proto";
+import { LhClient } from "./grpc";
+import { CHAIN_LENGTH, CHAIN_WF, EVENT_WF, FANOUT_WF, FANOUT_WIDTH, ONE_TASK_WF, TASK_DEF } from "./specs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "..");
@@ -326,11 +331,16 @@ async function throughputPhase(
   client: Child,
   server: Child,
   withStats: boolean,
-  token?: string,
+  tokens?: { worker: string; client: string },
 ) {
   log(`${label}: throughput, ${INFLIGHT} in flight, warm-up ${WARMUP} s, measuring ${SECONDS} s`);
-  await worker.call("start", { address, token, concurrency: INFLIGHT, streams: STREAMS });
-  await client.call("startLoad", { address, wfSpecName: ONE_TASK_WF, inflight: INFLIGHT });
+  await worker.call("start", { address, token: tokens?.worker, concurrency: INFLIGHT, streams: STREAMS });
+  await client.call("startLoad", {
+    address,
+    token: tokens?.client,
+    wfSpecName: ONE_TASK_WF,
+    inflight: INFLIGHT,
+  });
   await sleep(WARMUP * 1000);
 
   const procs = { server, worker, client };
@@ -700,9 +710,12 @@ function table(r: Results): string {
 
 // ---- OAuth (--oauth) ----------------------------------------------------------------------------------------
 
-/** A signing key in a local JWKS file, the server flags that trust it, and a token for the bench's admin. */
+/**
+ * A signing key in a local JWKS file, the server flags that trust it, and tokens for three principals: the
+ * bootstrap admin `bench` (sets up the metadata), `bench-client` (may only run and read bench-one-task
+ * WfRuns) and `bench-worker` (may only read and run the TaskDef bench-task).
+ */
 async function benchIssuer() {
-  const { SignJWT, exportJWK, generateKeyPair } = await import("jose");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pony-bench-jwks-"));
   const { privateKey, publicKey } = await generateKeyPair("RS256");
   const jwksFile = path.join(dir, "jwks.json");
@@ -712,15 +725,19 @@ async function benchIssuer() {
   );
   const issuer = "https://issuer.bench.pony";
   const audience = "pony-bench";
-  const token = await new SignJWT({ client_id: "bench" })
-    .setProtectedHeader({ alg: "RS256", kid: "bench" })
-    .setIssuer(issuer)
-    .setAudience(audience)
-    .setIssuedAt()
-    .setExpirationTime("2h")
-    .sign(privateKey);
+  const token = (clientId: string) =>
+    new SignJWT({ client_id: clientId })
+      .setProtectedHeader({ alg: "RS256", kid: "bench" })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setIssuedAt()
+      .setExpirationTime("2h")
+      .sign(privateKey);
+  const admin = await token("bench");
   return {
-    token,
+    admin,
+    client: await token("bench-client"),
+    worker: await token("bench-worker"),
     serverArgs: [
       "--oauth-issuer",
       issuer,
@@ -731,6 +748,29 @@ async function benchIssuer() {
       "--bootstrap-admin",
       "bench",
     ],
+    async createPrincipals(address: string) {
+      const c = new LhClient(address, admin);
+      const { READ, RUN } = ACLAction;
+      const grant = (id: string, resource: ACLResource, name: string) =>
+        c.unary(
+          LittleHorse.method.putPrincipal,
+          create(PutPrincipalRequestSchema, {
+            id,
+            globalAcls: {
+              acls: [
+                {
+                  resources: [resource],
+                  allowedActions: [READ, RUN],
+                  resourceFilter: { case: "name", value: name },
+                },
+              ],
+            },
+          }),
+        );
+      await grant("bench-client", ACLResource.ACL_WORKFLOW, ONE_TASK_WF);
+      await grant("bench-worker", ACLResource.ACL_TASK, TASK_DEF);
+      c.close();
+    },
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -767,14 +807,21 @@ async function run() {
     // Fresh servers measured alternately with the same (now warm) client and worker, OAUTH_ROUNDS times
     // each: without authentication, then requiring OAuth. The ratio of the medians is the cost of OAuth;
     // alternating keeps a drift of the machine from showing up as a difference between the two.
-    const throughputOn = async (label: string, serverArgs: string[], token?: string) => {
+    // With OAuth the client and the worker are least-privilege principals, not admins, so every call of
+    // theirs is authorized name by name (ReportTask reads its TaskRun's TaskDef from the store to do so).
+    const throughputOn = async (
+      label: string,
+      serverArgs: string[],
+      tokens?: Awaited<ReturnType<typeof benchIssuer>>,
+    ) => {
       const extra = new Child(label, "server-child.ts", [
         fs.mkdtempSync(path.join(os.tmpdir(), "pony-bench-")),
         ...serverArgs,
       ]);
       const at = String((await extra.waitReady()).address);
-      await client.call("setup", { address: at, token });
-      const result = await throughputPhase(label, at, worker, client, extra, false, token);
+      if (tokens) await tokens.createPrincipals(at);
+      await client.call("setup", { address: at, token: tokens?.admin });
+      const result = await throughputPhase(label, at, worker, client, extra, false, tokens);
       await extra.stop(10_000);
       return result.wf_per_sec;
     };
@@ -783,7 +830,7 @@ async function run() {
     const oauthWfPerSec: number[] = [];
     for (let round = 1; round <= OAUTH_ROUNDS; round++) {
       plainWfPerSec.push(await throughputOn(`no-auth#${round}`, []));
-      oauthWfPerSec.push(await throughputOn(`oauth#${round}`, issuer.serverArgs, issuer.token));
+      oauthWfPerSec.push(await throughputOn(`oauth#${round}`, issuer.serverArgs, issuer));
     }
     issuer.remove();
     const plain = percentile(plainWfPerSec, 50);

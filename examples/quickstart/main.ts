@@ -7,6 +7,9 @@
  *
  * The server comes from LittleHorse's client settings (LHC_API_HOST, LHC_API_PORT, … or
  * ~/.config/littlehorse.config), localhost:2023 by default. Exits 0 when the WfRun completed.
+ *
+ * With `--no-worker` it starts no worker of its own: the task waits for one started elsewhere
+ * (`npx tsx examples/quickstart/run-worker.ts`, perhaps under another principal).
  */
 import { LHStatus, type WfRun, type WfRunId } from "@pony/proto";
 import { fromVariableValue, LHApiError, LHConfig, toVariableValue, type LHClient } from "@pony/sdk";
@@ -27,7 +30,9 @@ async function waitForWfRun(client: LHClient, id: WfRunId, timeoutMs = 30_000): 
 }
 
 async function main(): Promise<number> {
-  const name = process.argv[2] ?? "World";
+  const args = process.argv.slice(2);
+  const ownWorker = !args.includes("--no-worker");
+  const name = args.find((a) => !a.startsWith("--")) ?? "World";
   const config = new LHConfig();
   const client = config.getClient();
   console.log(`Pony server: ${config.apiAddress}`);
@@ -42,9 +47,13 @@ async function main(): Promise<number> {
         `(version ${wfSpec.id?.majorVersion}.${wfSpec.id?.revision})`,
     );
 
-    // 2. the worker polls for `greet` tasks
-    await worker.start();
-    console.log(`Worker ${worker.taskWorkerId} is polling '${GREET_TASK}'`);
+    // 2. the worker polls for `greet` tasks (unless one runs elsewhere)
+    if (ownWorker) {
+      await worker.start();
+      console.log(`Worker ${worker.taskWorkerId} is polling '${GREET_TASK}'`);
+    } else {
+      console.log(`Leaving '${GREET_TASK}' to a worker started elsewhere`);
+    }
 
     // 3. run the workflow and wait for it
     const started = await client.runWf({

@@ -5,11 +5,12 @@
  * prefix filters, a task worker limited to one TaskDef, per-tenant against global ACLs, and the table that
  * declares each RPC's permission.
  */
+import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LittleHorse } from "@pony/proto";
 import { RPC_PERMISSIONS } from "../../packages/server/src/api/permissions";
 import { startTestServer, type TestServer } from "../support/server";
-import type { Msg, TestClient } from "../support/client";
+import { statusOf, type Msg, type TestClient } from "../support/client";
 import { TestIssuer } from "../support/oauth";
 import { entry, exit, lit, oneTaskWf, str, taskDef, thread, wfSpec } from "../support/specs";
 import { firstPollOutcome, startRawWorker } from "../support/worker";
@@ -288,7 +289,9 @@ describe("B-SEC-2 name and prefix filters", () => {
       output: str("forged"),
     });
     expect(report.code).toBe("PERMISSION_DENIED");
-    expect(report.message).toContain("RUN on ACL_TASK 'other-task'");
+    // the TaskDef was read from the store: the refusal does not tell a caller that may not read it
+    expect(report.message).toContain("RUN on ACL_TASK for the object the request names");
+    expect(report.message).not.toContain("other-task");
     const taskRun = await admin.call("GetTaskRun", nodeRun.task.task_run_id);
     expect(taskRun.status).not.toBe("TASK_SUCCESS");
   });
@@ -308,7 +311,8 @@ describe("B-SEC-2 name and prefix filters", () => {
     // the TaskRuns of a WfRun are read as part of the WfRun: READ over its WfSpec
     const list = await c.fail("ListTaskRuns", { wf_run_id: { id: "sec-run" } });
     expect(list.code).toBe("PERMISSION_DENIED");
-    expect(list.message).toContain("READ on ACL_WORKFLOW 'sec-wf'");
+    expect(list.message).toContain("READ on ACL_WORKFLOW for the object the request names");
+    expect(list.message).not.toContain("sec-wf");
     // an RPC that names no single object needs a grant without a name filter
     const nodes = await (
       await principal("sec-wf-reader", [
@@ -329,7 +333,8 @@ describe("B-SEC-2 name and prefix filters", () => {
     await c.call("StopWfRun", { wf_run_id: { id: "my-run-2" } });
     const denied = await c.fail("StopWfRun", { wf_run_id: { id: "sec-run" } });
     expect(denied.code).toBe("PERMISSION_DENIED");
-    expect(denied.message).toContain("RUN on ACL_WORKFLOW 'sec-wf'");
+    expect(denied.message).toContain("RUN on ACL_WORKFLOW for the object the request names");
+    expect(denied.message).not.toContain("sec-wf");
     expect((await admin.call("GetWfRun", { id: "sec-run" })).status).toBe("RUNNING");
   });
 });
@@ -340,5 +345,96 @@ describe("B-SEC-2 the permission table", () => {
       expect(RPC_PERMISSIONS[m.localName as keyof typeof RPC_PERMISSIONS], m.name).toBeDefined();
     }
     expect(Object.keys(RPC_PERMISSIONS).sort()).toEqual(LittleHorse.methods.map((m) => m.localName).sort());
+  });
+});
+
+describe("B-SEC-2 no way around the ACLs", () => {
+  it("B-SEC-2 a principal without ACLs is refused by every RPC but Whoami and GetServerVersion", async () => {
+    const c = await principal("nothing-at-all", []);
+    for (const m of LittleHorse.methods) {
+      if (m.methodKind !== "unary") continue;
+      const outcome = await statusOf(c.call(m.name, {}));
+      if (m.name === "Whoami" || m.name === "GetServerVersion") expect(outcome.code, m.name).toBe("OK");
+      else expect(outcome.code, `${m.name}: ${outcome.message}`).toBe("PERMISSION_DENIED");
+    }
+    const poll = await firstPollOutcome(c, "sec-task");
+    expect(poll.code).toBe("PERMISSION_DENIED");
+  });
+
+  it("B-SEC-2 an open PollTask stream follows the principal: once it is deleted, its next request is refused", async () => {
+    const worker = await principal("short-lived-worker", [
+      { resources: ["ACL_TASK"], allowed_actions: ["READ", "RUN"], name: "other-task" },
+    ]);
+    const stream = worker.raw.PollTask(worker.metadata()) as grpc.ClientDuplexStream<Msg, Msg>;
+    const ended = new Promise<{ code: string; message: string }>((resolve) => {
+      stream.on("data", () => undefined);
+      stream.on("error", (e: grpc.ServiceError) =>
+        resolve({ code: grpc.status[e.code], message: e.details }),
+      );
+    });
+    stream.write({ task_def_id: { name: "other-task" }, client_id: "short-lived" });
+    await new Promise((r) => setTimeout(r, 200));
+    await admin.call("DeletePrincipal", { id: { id: "short-lived-worker" } });
+    stream.write({ task_def_id: { name: "other-task" }, client_id: "short-lived" });
+    const outcome = await ended;
+    stream.cancel();
+    expect(outcome.code).toBe("PERMISSION_DENIED");
+    expect(outcome.message).toMatch(/short-lived-worker/);
+  });
+
+  it("B-SEC-2 WRITE_METADATA on ACL_PRINCIPAL grants only rights the granter holds: no self-promotion", async () => {
+    const manager = await principal("team-manager", [
+      { resources: ["ACL_PRINCIPAL"], allowed_actions: ["WRITE_METADATA"] },
+      { resources: ["ACL_TASK"], allowed_actions: ["READ"] },
+    ]);
+    // what it holds, it may hand out
+    await manager.call("PutPrincipal", {
+      id: "team-member",
+      global_acls: { acls: [{ resources: ["ACL_TASK"], allowed_actions: ["READ"], name: "sec-task" }] },
+    });
+    // not more, not to itself
+    for (const [id, acls] of [
+      ["team-member", [{ resources: ["ACL_TASK"], allowed_actions: ["RUN"] }]],
+      ["team-manager", [{ resources: ["ACL_ALL_RESOURCES"], allowed_actions: ["ALL_ACTIONS"] }]],
+    ] as const) {
+      const refused = await manager.fail("PutPrincipal", { id, global_acls: { acls }, overwrite: true });
+      expect(refused.code, id).toBe("PERMISSION_DENIED");
+      expect(refused.message).toMatch(/only an admin may/);
+    }
+    expect((await admin.call("GetPrincipal", { id: "team-manager" })).global_acls.acls).toHaveLength(2);
+    // nor take away or remove rights beyond its own (an admin)
+    expect((await manager.fail("DeletePrincipal", { id: { id: "root" } })).code).toBe("PERMISSION_DENIED");
+    await admin.call("GetPrincipal", { id: "root" });
+  });
+
+  it("B-SEC-2 a child WfRun needs RUN over its parent WfRun's WfSpec too", async () => {
+    await admin.call("PutWfSpec", {
+      ...oneTaskWf("sec-child", "sec-task"),
+      parent_wf_spec: { wf_spec_name: "sec-wf", wf_spec_major_version: 0 },
+    });
+    const c = await principal("child-runner", [
+      { resources: ["ACL_WORKFLOW"], allowed_actions: ["RUN", "READ"], name: "sec-child" },
+    ]);
+    const refused = await c.fail("RunWf", {
+      wf_spec_name: "sec-child",
+      parent_wf_run_id: { id: "sec-run" },
+      variables: { input: str("x") },
+    });
+    expect(refused.code).toBe("PERMISSION_DENIED");
+    expect(refused.message).toMatch(/parent WfRun's WfSpec/);
+    expect(refused.message).not.toContain("sec-wf");
+  });
+
+  it("B-SEC-1 a caller that cannot work in a tenant cannot tell whether it exists", async () => {
+    const c = await principal("default-only", [], {
+      default: [{ resources: ["ACL_TASK"], allowed_actions: ["READ"] }],
+    });
+    const token = await issuer.token("default-only");
+    const inExisting = await ts.client("sec-other", { token }).fail("GetTaskDef", { name: "sec-task" });
+    const inMissing = await ts.client("no-such-tenant", { token }).fail("GetTaskDef", { name: "sec-task" });
+    expect(inExisting.code).toBe("PERMISSION_DENIED");
+    expect(inMissing.code).toBe("PERMISSION_DENIED");
+    expect(inMissing.message.replace("no-such-tenant", "sec-other")).toBe(inExisting.message);
+    await c.call("GetTaskDef", { name: "sec-task" });
   });
 });

@@ -61,7 +61,14 @@ describe("B-SEC-3 OAuth bearer tokens", () => {
       async (i) => i.token("admin", { key: await i.strangerKey() }),
       /key/,
     ],
+    [
+      "with a known key id but a signature of another key",
+      async (i) => i.token("admin", { key: { ...(await i.strangerKey()), kid: i.current.kid } }),
+      /signature does not verify/,
+    ],
+    ["HMAC-signed with the issuer's public key (HS256)", (i) => i.hmacWithPublicKey("admin"), /algorithm/],
     ["unsigned (alg: none)", (i) => i.unsignedToken("admin"), /not a valid JWT|algorithm|signature/],
+    ["naming the anonymous principal", (i) => i.token("anonymous"), /anonymous/],
     ["garbage", () => "not.a.jwt", /not a valid JWT/],
   ];
   for (const [what, make, why] of refused) {

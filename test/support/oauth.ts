@@ -5,21 +5,23 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from "jose";
+import { SignJWT, exportJWK, exportSPKI, generateKeyPair, type CryptoKey, type JWK } from "jose";
 
 export const ISSUER = "https://issuer.pony.test";
 export const AUDIENCE = "pony-api";
 
-interface Key {
+export interface Key {
   kid: string;
   privateKey: CryptoKey;
+  /** the public key as PEM (SPKI) */
+  publicPem: string;
   jwk: JWK;
 }
 
 async function newKey(kid: string): Promise<Key> {
   const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
   const jwk = { ...(await exportJWK(publicKey)), kid, alg: "RS256", use: "sig" };
-  return { kid, privateKey, jwk };
+  return { kid, privateKey, publicPem: await exportSPKI(publicKey), jwk };
 }
 
 export interface TokenOptions {
@@ -92,6 +94,21 @@ export class TestIssuer {
     else jwt.setSubject(`service-account-${principal}`);
     if (o.notBefore !== undefined) jwt.setNotBefore(now + o.notBefore);
     return jwt.sign(key.privateKey);
+  }
+
+  /**
+   * A token signed with HS256 using the issuer's public key as the HMAC secret: the "algorithm confusion"
+   * forgery, which a server that let the token choose its algorithm would accept.
+   */
+  async hmacWithPublicKey(principal: string): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ client_id: principal })
+      .setProtectedHeader({ alg: "HS256", kid: this.current.kid, typ: "JWT" })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 3600)
+      .sign(new TextEncoder().encode(this.current.publicPem));
   }
 
   /** An unsigned token (`alg: none`) naming `principal`, as an attacker would forge it. */

@@ -83,6 +83,11 @@ export async function firstPollOutcome(
   const outcome = await new Promise<{ code: string; message?: string; data?: Msg }>((resolve) => {
     stream.on("data", (data: Msg) => resolve({ code: "OK", data }));
     stream.on("error", (e: grpc.ServiceError) => resolve({ code: grpcStatus[e.code], message: e.details }));
+    // a stream the server ends without an answer (or with OK) must not leave the test waiting
+    stream.on("status", (st: grpc.StatusObject) =>
+      resolve({ code: grpcStatus[st.code], message: st.details }),
+    );
+    stream.on("end", () => resolve({ code: "ENDED_WITHOUT_ANSWER" }));
     stream.write({ task_def_id: { name: taskDefName }, client_id: clientId });
   });
   stream.cancel();

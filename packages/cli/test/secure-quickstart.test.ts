@@ -1,16 +1,18 @@
 /**
  * The README's "Securing Pony" walk-through, run as a user runs it: the development OAuth issuer
  * (examples/oauth-dev-issuer), a server that requires its tokens with `admin` as bootstrap admin, the admin
- * creating a `quickstart` principal and a `greet-worker` principal with the CLI, and `npm run quickstart`
- * under the `quickstart` principal. B-SEC-2 B-SEC-3.
+ * creating a `quickstart` principal and a `greet-worker` principal with the CLI, the quick start's worker
+ * running as `greet-worker` and `npm run quickstart -- --no-worker` as `quickstart`. The steps are the
+ * README's, on free ports instead of 2023 and 8089. B-SEC-2 B-SEC-3.
  */
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevIssuer, type DevIssuer } from "../../../examples/oauth-dev-issuer/issuer";
 import { startTestServer, type TestServer } from "../../../test/support/server";
-import { PONY_BIN, lhcEnv, runCommand } from "./support";
+import { PONY_BIN, REPO_ROOT, lhcEnv, runCommand } from "./support";
 
 let issuer: DevIssuer;
 let ts: TestServer;
@@ -66,30 +68,52 @@ describe("Securing Pony, as the README walks through it", () => {
     expect(me.stdout).toMatch(/global\s+ACL_ALL_RESOURCES\s+ALL_ACTIONS/);
   });
 
-  it("B-SEC-2 the admin creates the quickstart's principal; the quick start runs under it", async () => {
-    const created = await pony(
-      "admin",
-      "deploy",
-      "principal",
-      "quickstart",
-      "--acl",
-      "task:all:name=greet",
-      "--acl",
-      "workflow:all:name=quickstart",
-    );
-    expect(created.code, created.stderr).toBe(0);
-    const r = await runCommand("npm", ["run", "--silent", "quickstart", "--", "Ada"], {
-      env: as("quickstart"),
-      timeoutMs: 60_000,
+  it("B-SEC-2 the admin creates an app and a worker principal; the quick start runs with them", async () => {
+    for (const args of [
+      ["quickstart", "--acl", "task:write_metadata,read:name=greet", "--acl", "workflow:all:name=quickstart"],
+      ["greet-worker", "--acl", "task:read,run:name=greet"],
+    ]) {
+      const created = await pony("admin", "deploy", "principal", ...args);
+      expect(created.code, created.stderr).toBe(0);
+    }
+    // the worker, as greet-worker, in a process of its own
+    const worker = spawn(process.execPath, ["--import", "tsx", "examples/quickstart/run-worker.ts"], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...as("greet-worker") },
+      stdio: ["ignore", "pipe", "pipe"],
     });
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/WfRun \w+ is COMPLETED/);
-    expect(r.stdout).toContain('task greet output = "Hello, Ada! Welcome to Pony."');
-    // … and nothing beyond its ACLs
+    try {
+      const workerId = new Promise<string>((resolve, reject) => {
+        let out = "";
+        worker.stdout.setEncoding("utf8").on("data", (d: string) => {
+          out += d;
+          const m = /Worker (\S+) is polling 'greet'/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        worker.once("exit", (code) => reject(new Error(`the worker exited (${code}): ${out}`)));
+      });
+      // the quick start, as quickstart, registers and runs the WfRun and leaves the task to that worker
+      const r = await runCommand("npm", ["run", "--silent", "quickstart", "--", "Ada", "--no-worker"], {
+        env: as("quickstart"),
+        timeoutMs: 60_000,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain("Leaving 'greet' to a worker started elsewhere");
+      expect(r.stdout).toMatch(/WfRun \w+ is COMPLETED/);
+      expect(r.stdout).toContain('task greet output = "Hello, Ada! Welcome to Pony."');
+      const wfRunId = /WfRun (\w+) is COMPLETED/.exec(r.stdout)![1]!;
+      const taskRuns = await pony("admin", "list", "taskRun", wfRunId);
+      expect(taskRuns.code, taskRuns.stderr).toBe(0);
+      expect(JSON.stringify(taskRuns.json())).toContain(await workerId);
+    } finally {
+      worker.kill("SIGTERM");
+      await new Promise((r) => worker.once("exit", r));
+    }
+    // … and nothing beyond their ACLs
     const other = await pony("quickstart", "deploy", "tenant", "elsewhere");
     expect(other.code).toBe(1);
     expect(other.stderr).toMatch(/PERMISSION_DENIED: .*WRITE_METADATA on ACL_TENANT/);
-  });
+  }, 90_000);
 
   it("B-SEC-2 a worker principal may read and run `greet` and nothing else", async () => {
     const created = await pony(

@@ -66,6 +66,7 @@ export class PonyServer {
       advertised,
       pollWaitMs: settings.pollWaitSeconds * 1000,
       workerHeartbeatTimeoutMs: settings.workerHeartbeatTimeoutSeconds * 1000,
+      authEnabled: auth.enabled,
     });
     const pipeline = new RequestPipeline(runtime, auth, handlers, logger);
     const { server, port } = await startGrpcServer(pipeline, settings.grpcHost, settings.grpcPort, tls);

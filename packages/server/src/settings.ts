@@ -156,7 +156,7 @@ export const SERVER_OPTIONS: Option[] = [
     env: "PONY_BOOTSTRAP_ADMIN",
     type: "string",
     default: "",
-    help: "principal id made an admin at start if it does not exist",
+    help: "principal id made an admin at start while the cluster has no admin but anonymous",
   },
 ];
 

@@ -5,7 +5,7 @@ import { controlHandlers } from "./control";
 import { eventHandlers } from "./events";
 import { metadataHandlers } from "./metadata";
 import { metricsHandlers } from "./metrics";
-import { principalHandlers } from "./principals";
+import { principalHandlers, type PrincipalHandlerOptions } from "./principals";
 import { runHandlers } from "./runs";
 import { searchHandlers } from "./search";
 import { serverInfoHandlers } from "./server-info";
@@ -18,7 +18,11 @@ import { userTaskHandlers } from "./user-tasks";
  * Every RPC of the service, as transport-neutral handlers keyed by method localName. They take a plain
  * request message and a CallContext; the request pipeline (pipeline.ts) calls them.
  */
-export function buildHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions): ServiceHandlers {
+export function buildHandlers(
+  rt: Runtime,
+  log: Logger,
+  opts: TaskHandlerOptions & PrincipalHandlerOptions,
+): ServiceHandlers {
   const tasks = taskHandlers(rt, log, opts);
   const unary = {
     ...unimplementedHandlers(),
@@ -32,7 +36,7 @@ export function buildHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions
     ...searchHandlers(rt),
     ...metricsHandlers(rt),
     ...tenantHandlers(rt),
-    ...principalHandlers(rt),
+    ...principalHandlers(rt, opts),
   } as unknown as Record<string, UnaryHandler>;
   return {
     unary,

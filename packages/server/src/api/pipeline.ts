@@ -5,22 +5,24 @@
  *   which must exist) → authorize against the RPC's entry in permissions.ts → run the handler with a typed
  *   CallContext.
  *
- * A stream (PollTask) is authenticated and its tenant resolved when it opens, and each request message is
- * authorized on its own, since each names the TaskDef it polls. Transports (grpc/server.ts, and later the
+ * A stream (PollTask) is authenticated and its tenant resolved when it opens; each request message is then
+ * authorized on its own (it names the TaskDef it polls) against the principal's ACLs as they are at that
+ * moment, and refused once the caller's token has expired. Transports (grpc/server.ts, and later the
  * Connect listener) only translate: they hand over the decoded request and what they know of the caller
  * (headers, client certificate, deadline, cancellation) and turn the outcome into their own status codes.
  */
 import { create } from "@bufbuild/protobuf";
 import { LittleHorse, PrincipalSchema, type Principal } from "@pony/proto";
 import { NotFoundError } from "@pony/engine";
+import type { Caller } from "../security/authenticator";
 import type { Logger } from "pino";
 import type { Runtime } from "../runtime/runtime";
 import { wfRunKey } from "../runtime/ids";
-import { CLUSTER_RESOURCES, allows, allowsSome, isAdmin, type Need } from "../security/acl";
+import { CLUSTER_RESOURCES, allows, allowsSome, isAdmin, worksIn, type Need } from "../security/acl";
 import type { Authenticator } from "../security/authenticator";
 import { DEFAULT_TENANT } from "../security/directory";
-import { PermissionDeniedError } from "../security/errors";
-import { UnimplementedError, isInternal } from "../grpc/status";
+import { PermissionDeniedError, UnauthenticatedError } from "../security/errors";
+import { CancelledError, DeadlineExceededError, UnimplementedError, isInternal } from "../grpc/status";
 import type { BidiStream, CallContext, ServiceHandlers } from "./context";
 import { RPC_PERMISSIONS, type NameLookups, type Permission } from "./permissions";
 
@@ -34,6 +36,8 @@ export interface IncomingCall {
   deadlineMs?: number;
   /** aborted when the client cancels or goes away */
   signal: AbortSignal;
+  /** whether the client has cancelled or gone away (cheaper than `signal`) */
+  cancelled(): boolean;
 }
 
 type MethodName = keyof typeof RPC_PERMISSIONS;
@@ -70,9 +74,16 @@ export class RequestPipeline {
     if (!handler) return Promise.reject(new UnimplementedError(`${rpcName(method)} is not implemented`));
     // Kept synchronous up to the handler when nothing needs to wait (a remembered token, no name lookup):
     // this runs for every call a worker makes.
-    const run = (ctx: CallContext): Promise<object> => {
+    const run = (ctx: Context): Promise<object> => {
       const checked = this.authorize(method, req, ctx);
-      return checked ? checked.then(() => handler(req as never, ctx)) : handler(req as never, ctx);
+      if (!checked) return this.dispatch(ctx, () => handler(req as never, ctx));
+      // a lookup took time: the client may have given up meanwhile, and then nothing must be done for it
+      return checked.then(() => {
+        if (call.cancelled()) throw new CancelledError(`${ctx.rpc}: the client cancelled the call`);
+        if (call.deadlineMs !== undefined && Date.now() >= call.deadlineMs)
+          throw new DeadlineExceededError(`${ctx.rpc}: the deadline passed before the call could run`);
+        return this.dispatch(ctx, () => handler(req as never, ctx));
+      });
     };
     let outcome: Promise<object>;
     try {
@@ -97,70 +108,98 @@ export class RequestPipeline {
       stream.fail(new UnimplementedError(`${rpcName(method)} is not implemented`));
       return;
     }
-    const open = (ctx: CallContext) => {
-      let over = false;
-      stream.onClose(() => (over = true));
-      const refuse = (e: unknown) => {
-        if (over) return;
-        over = true;
-        stream.fail(e);
-      };
+    const refuseWith = (over: { done: boolean }) => (e: unknown) => {
+      if (over.done) return;
+      over.done = true;
+      this.logFailure(method, e);
+      stream.fail(e);
+    };
+    const open = (opened: Context) => {
+      const over = { done: false };
+      stream.onClose(() => (over.done = true));
+      const refuse = refuseWith(over);
       const authorized: BidiStream<object, object> = {
         ...stream,
         onMessage: (fn) =>
           stream.onMessage((req) => {
+            if (over.done) return;
             try {
+              // each message is checked against the principal as it is now (deleted, demoted, expired)
+              const ctx = this.current(opened);
               const checked = this.authorize(method, req, ctx);
-              if (checked) checked.then(() => over || fn(req), refuse);
-              else if (!over) fn(req);
+              const deliver = () => {
+                if (over.done) return;
+                if (opened.tenantMissing) throw tenantNotFound(opened.tenant);
+                fn(req);
+              };
+              if (checked) checked.then(deliver).catch(refuse);
+              else deliver();
             } catch (e) {
               refuse(e);
             }
           }),
       };
-      handler(authorized as BidiStream<never, object>, ctx);
-    };
-    const failed = (e: unknown) => {
-      this.logFailure(method, e);
-      stream.fail(e);
+      handler(authorized as BidiStream<never, object>, opened);
     };
     try {
       const ctx = this.context(method, call);
-      if (ctx instanceof Promise) ctx.then(open, failed);
+      if (ctx instanceof Promise) ctx.then(open).catch(refuseWith({ done: false }));
       else open(ctx);
     } catch (e) {
-      failed(e);
+      refuseWith({ done: false })(e);
     }
   }
 
+  /** Runs the handler, unless the tenant turned out not to exist (see resolve). */
+  private dispatch<T>(ctx: Context, run: () => T): T {
+    if (ctx.tenantMissing) throw tenantNotFound(ctx.tenant);
+    return run();
+  }
+
   /** authenticate → resolve the tenant */
-  private context(method: string, call: IncomingCall): CallContext | Promise<CallContext> {
-    const principalId = this.auth.principalOf({
+  private context(method: string, call: IncomingCall): Context | Promise<Context> {
+    const caller = this.auth.callerOf({
       authorization: call.header("authorization"),
       certificateCommonName: call.certificateCommonName,
     });
     const tenant = call.header("tenantid") || DEFAULT_TENANT;
-    return typeof principalId === "string"
-      ? this.resolve(method, principalId, tenant, call)
-      : principalId.then((id) => this.resolve(method, id, tenant, call));
+    return caller instanceof Promise
+      ? caller.then((c) => this.resolve(method, c, tenant, call))
+      : this.resolve(method, caller, tenant, call);
   }
 
-  private resolve(method: string, principalId: string, tenant: string, call: IncomingCall): CallContext {
+  /**
+   * The caller's Principal (one nobody created has no ACLs) and tenant. A tenant that does not exist is
+   * NOT_FOUND for a caller that could work there (an admin, or one with global ACLs); any other caller is
+   * refused by authorization exactly as in a tenant that exists, so it cannot probe which tenants exist.
+   */
+  private resolve(method: string, caller: Caller, tenant: string, call: IncomingCall): Context {
     const permission = RPC_PERMISSIONS[method as MethodName] as Permission | undefined;
     const tenantScoped = permission !== undefined && permission.kind !== "open" && !permission.cluster;
-    if (tenantScoped && !this.rt.security.tenant(tenant)) {
-      throw new NotFoundError(`tenant '${tenant}' does not exist (named by the tenantid header)`);
+    const principal = this.principal(caller.principal);
+    const tenantMissing = tenantScoped && !this.rt.security.tenant(tenant);
+    if (tenantMissing && (isAdmin(principal) || worksIn(principal, tenant))) throw tenantNotFound(tenant);
+    return new Context(rpcName(method), tenant, caller, principal, call, tenantMissing);
+  }
+
+  private principal(id: string): Principal {
+    return this.rt.security.principal(id) ?? create(PrincipalSchema, { id: { id } });
+  }
+
+  /** The context of a stream's next message: the principal as stored now; refused once the token expired. */
+  private current(opened: Context): Context {
+    if (opened.caller.untilMs !== undefined && Date.now() >= opened.caller.untilMs) {
+      throw new UnauthenticatedError("the bearer token has expired: open a new stream with a fresh token");
     }
-    const principal =
-      this.rt.security.principal(principalId) ?? create(PrincipalSchema, { id: { id: principalId } });
-    return new Context(rpcName(method), tenant, principalId, principal, call);
+    const principal = this.principal(opened.principalId);
+    return principal === opened.principal ? opened : opened.with(principal);
   }
 
   /**
    * Throws PermissionDeniedError unless the caller's ACLs grant what the RPC needs for this request;
    * returns a promise only when the answer needs a name read from the store.
    */
-  private authorize(method: string, req: object, ctx: CallContext): Promise<void> | undefined {
+  private authorize(method: string, req: object, ctx: Context): Promise<void> | undefined {
     const permission = RPC_PERMISSIONS[method as MethodName] as Permission | undefined;
     if (permission === undefined) throw new UnimplementedError(`${ctx.rpc} has no permission entry`);
     if (permission.kind === "open") return undefined;
@@ -176,25 +215,29 @@ export class RequestPipeline {
     // an ACL without a name filter grants the call whatever it names: no lookup needed
     if (allows(p, tenant, every)) return undefined;
     if (!permission.name) throw this.denied(ctx, tenant, every);
-    const check = (name: string | undefined) => {
-      const need: Need = { ...every, name };
-      if (!allows(p, tenant, need)) throw this.denied(ctx, tenant, need);
-    };
     const name = permission.name(req as never, this.lookups, ctx.tenant);
-    if (name instanceof Promise) return name.then(check);
-    check(name);
+    if (name instanceof Promise) {
+      // the name was read from the store: a refusal must not tell the caller what it is
+      return name.then((looked) => {
+        if (!allows(p, tenant, { ...every, name: looked })) throw this.denied(ctx, tenant, every, true);
+      });
+    }
+    const need: Need = { ...every, name };
+    if (!allows(p, tenant, need)) throw this.denied(ctx, tenant, need);
     return undefined;
   }
 
-  private denied(ctx: CallContext, tenant: string | undefined, need: Need): PermissionDeniedError {
+  private denied(
+    ctx: Context,
+    tenant: string | undefined,
+    need: Need,
+    nameHidden = false,
+  ): PermissionDeniedError {
     const known = this.rt.security.principal(ctx.principalId) !== undefined;
-    return new PermissionDeniedError(
-      ctx.rpc,
-      ctx.principalId,
-      tenant,
-      need,
-      known ? undefined : "no such principal: an admin creates it with PutPrincipal",
-    );
+    return new PermissionDeniedError(ctx.rpc, ctx.principalId, tenant, need, {
+      nameHidden,
+      why: known ? undefined : "no such principal: an admin creates it with PutPrincipal",
+    });
   }
 
   private logFailure(method: string, e: unknown): void {
@@ -204,15 +247,24 @@ export class RequestPipeline {
 
 const rpcName = (method: string) => RPC_NAMES.get(method) ?? method;
 
+const tenantNotFound = (tenant: string) =>
+  new NotFoundError(`tenant '${tenant}' does not exist (named by the tenantid header)`);
+
 /** The CallContext of one call (a class: one allocation per call, `may` on the prototype). */
 class Context implements CallContext {
   constructor(
     readonly rpc: string,
     readonly tenant: string,
-    readonly principalId: string,
+    readonly caller: Caller,
     readonly principal: Principal,
     private readonly call: IncomingCall,
+    /** the tenant does not exist: only authorization may answer (a refusal), never the handler */
+    readonly tenantMissing: boolean,
   ) {}
+
+  get principalId(): string {
+    return this.caller.principal;
+  }
 
   get deadlineMs(): number | undefined {
     return this.call.deadlineMs;
@@ -224,5 +276,10 @@ class Context implements CallContext {
 
   may(need: Need): boolean {
     return allows(this.principal, CLUSTER_RESOURCES.has(need.resource) ? undefined : this.tenant, need);
+  }
+
+  /** the same call with the principal as stored now */
+  with(principal: Principal): Context {
+    return new Context(this.rpc, this.tenant, this.caller, principal, this.call, this.tenantMissing);
   }
 }

@@ -19,6 +19,7 @@ import {
   type PrincipalId,
   type PutPrincipalRequest,
   type SearchPrincipalRequest,
+  type ServerACLs,
 } from "@pony/proto";
 import {
   AlreadyExistsError,
@@ -27,8 +28,9 @@ import {
   NotFoundError,
 } from "@pony/engine";
 import type { Runtime } from "../runtime/runtime";
-import { isAdmin, validateAcls, worksIn } from "../security/acl";
-import { createdMsOf } from "../security/directory";
+import { isAdmin, notCoveredBy, validateAcls, worksIn } from "../security/acl";
+import { ANONYMOUS_PRINCIPAL, createdMsOf } from "../security/directory";
+import { PermissionDeniedError } from "../security/errors";
 import type { CallContext } from "./context";
 import { pageSize } from "./paging";
 import { decodeSearchBookmark, pageFrom, timeRange } from "./search-bookmarks";
@@ -46,18 +48,56 @@ function aclsOf(p: Principal): Principal {
   return create(PrincipalSchema, { perTenantAcls: p.perTenantAcls, globalAcls: p.globalAcls });
 }
 
-export function principalHandlers(rt: Runtime) {
+export interface PrincipalHandlerOptions {
+  /**
+   * Callers prove who they are (OAuth or mTLS): nobody can call as `anonymous` any more, so it does not
+   * count as an admin that keeps the cluster administrable.
+   */
+  authEnabled: boolean;
+}
+
+export function principalHandlers(rt: Runtime, opts: PrincipalHandlerOptions) {
   function wouldLeaveNoAdmin(id: string): boolean {
-    return rt.security.adminIds((other) => other === id).length === 0;
+    return (
+      rt.security.adminIds((other) => other === id || (opts.authEnabled && other === ANONYMOUS_PRINCIPAL))
+        .length === 0
+    );
+  }
+
+  /** A caller that is not an admin may only grant, take away or remove rights it holds itself. */
+  function checkWithinOwn(
+    ctx: CallContext,
+    what: string,
+    p: { globalAcls?: ServerACLs; perTenantAcls: Record<string, ServerACLs> },
+  ) {
+    if (isAdmin(ctx.principal)) return;
+    const missing =
+      notCoveredBy(ctx.principal, p.globalAcls, undefined) ??
+      Object.entries(p.perTenantAcls)
+        .map(([tenant, acls]) => notCoveredBy(ctx.principal, acls, tenant))
+        .find((m) => m !== undefined);
+    if (missing !== undefined) {
+      throw new PermissionDeniedError(
+        ctx.rpc,
+        ctx.principalId,
+        undefined,
+        {
+          resource: ACLResource.ACL_PRINCIPAL,
+          action: ACLAction.WRITE_METADATA,
+        },
+        { why: `${what} ${missing}, which it does not hold itself: only an admin may` },
+      );
+    }
   }
 
   return {
-    async putPrincipal(req: PutPrincipalRequest) {
+    async putPrincipal(req: PutPrincipalRequest, ctx: CallContext) {
       checkPrincipalId(req.id, "id");
       validateAcls(req.globalAcls, "global_acls.acls", true);
       for (const [tenant, acls] of Object.entries(req.perTenantAcls)) {
         validateAcls(acls, `per_tenant_acls['${tenant}'].acls`, false);
       }
+      checkWithinOwn(ctx, "it would grant", req);
       return rt.submit({
         apply: (tx) => {
           for (const tenant of Object.keys(req.perTenantAcls)) {
@@ -75,6 +115,7 @@ export function principalHandlers(rt: Runtime) {
           });
           if (existing) {
             if (equals(PrincipalSchema, aclsOf(existing), aclsOf(principal))) return existing;
+            checkWithinOwn(ctx, `principal '${req.id}' holds`, existing);
             if (!req.overwrite)
               throw new AlreadyExistsError(
                 `principal '${req.id}' already exists with other ACLs: set overwrite to replace them`,
@@ -91,13 +132,14 @@ export function principalHandlers(rt: Runtime) {
       });
     },
 
-    async deletePrincipal(req: DeletePrincipalRequest) {
+    async deletePrincipal(req: DeletePrincipalRequest, ctx: CallContext) {
       const id = req.id?.id ?? "";
       checkPrincipalId(id, "id");
       return rt.submit({
         apply: (tx) => {
           const existing = rt.security.principal(id);
           if (!existing) throw new NotFoundError(`principal '${id}' not found`);
+          checkWithinOwn(ctx, `principal '${id}' holds`, existing);
           if (isAdmin(existing) && wouldLeaveNoAdmin(id))
             throw new FailedPreconditionError(
               `principal '${id}' is the last admin (ALL_ACTIONS over ACL_ALL_RESOURCES in global_acls) and cannot be deleted`,

@@ -5,6 +5,8 @@
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import {
+  ACLAction,
+  ACLResource,
   NodeRunListSchema,
   TaskRunListSchema,
   VariableListSchema,
@@ -23,6 +25,7 @@ import type { Runtime } from "../runtime/runtime";
 import { checkWfRunIdText, newWfRunId, requireWfRunId, wfRunKey } from "../runtime/ids";
 import type { CallContext } from "./context";
 import { pageOf } from "./paging";
+import { PermissionDeniedError } from "../security/errors";
 
 export function runHandlers(rt: Runtime) {
   return {
@@ -49,6 +52,13 @@ export function runHandlers(rt: Runtime) {
         parent = requireWfRunId(req.parentWfRunId, "parent_wf_run_id");
         const parentRun = await rt.store.getWfRun(ctx.tenant, wfRunKey(parent));
         if (!parentRun) throw new InvalidArgumentError(`parent WfRun '${wfRunKey(parent)}' does not exist`);
+        // a child WfRun changes its parent's variables: running one needs RUN over the parent's WfSpec too
+        const runParent = { resource: ACLResource.ACL_WORKFLOW, action: ACLAction.RUN };
+        if (!ctx.may({ ...runParent, name: parentRun.wfSpecId?.name }))
+          throw new PermissionDeniedError(ctx.rpc, ctx.principalId, ctx.tenant, runParent, {
+            nameHidden: true,
+            why: "a child WfRun needs RUN over its parent WfRun's WfSpec",
+          });
         const want = wfSpec.parentWfSpec?.wfSpecName;
         if (want && parentRun.wfSpecId?.name !== want) {
           throw new InvalidArgumentError(

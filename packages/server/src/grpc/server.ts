@@ -11,7 +11,7 @@ import type { BidiStream } from "../api/context";
 import type { IncomingCall, RequestPipeline } from "../api/pipeline";
 import { toServiceError } from "./status";
 import { deserializer, undecodable } from "./decode";
-import { InvalidArgumentError } from "@pony/engine";
+import { InvalidArgumentError, ResourceExhaustedError } from "@pony/engine";
 
 function serializer(schema: DescMessage) {
   return (m: object) => Buffer.from(toBinary(schema, m as never));
@@ -31,6 +31,7 @@ function incoming(call: AnyCall, mtls: boolean): IncomingCall {
     },
     certificateCommonName: mtls ? commonName(call) : undefined,
     deadlineMs,
+    cancelled: () => call.cancelled,
     // made on first use: most handlers never look
     get signal() {
       if (!controller) {
@@ -65,10 +66,18 @@ export function buildServiceDefinition(): grpc.ServiceDefinition {
   return def;
 }
 
-/** A grpc-js duplex call as the pipeline's BidiStream; request messages wait until someone listens. */
+/** Request messages a stream holds while its caller is being authenticated; more is RESOURCE_EXHAUSTED. */
+const MAX_HELD = 1000;
+
+/**
+ * A grpc-js duplex call as the pipeline's BidiStream. Request messages (and the client's half-close) that
+ * arrive before the handler listens are held, up to MAX_HELD, and handed over when it does.
+ */
 function bidiStream(call: grpc.ServerDuplexStream<object, object>): BidiStream<object, object> {
   let listener: ((req: object) => void) | undefined;
+  let endListener: (() => void) | undefined;
   const held: object[] = [];
+  let clientEnded = false;
   let done = false;
   const closers: (() => void)[] = [];
   const close = () => {
@@ -82,13 +91,19 @@ function bidiStream(call: grpc.ServerDuplexStream<object, object>): BidiStream<o
     close();
   };
   call.on("data", (req: object) => {
+    if (done) return;
     const bad = undecodable(req);
     if (bad !== undefined) {
       fail(new InvalidArgumentError(bad));
       return;
     }
     if (listener) listener(req);
-    else held.push(req);
+    else if (held.length < MAX_HELD) held.push(req);
+    else fail(new ResourceExhaustedError(`more than ${MAX_HELD} requests sent before the stream was open`));
+  });
+  call.on("end", () => {
+    clientEnded = true;
+    if (listener) endListener?.();
   });
   call.on("cancelled", close);
   call.on("close", close);
@@ -97,9 +112,11 @@ function bidiStream(call: grpc.ServerDuplexStream<object, object>): BidiStream<o
     onMessage(fn) {
       listener = fn;
       for (const req of held.splice(0)) fn(req);
+      if (clientEnded) endListener?.();
     },
     onEnd(fn) {
-      call.on("end", fn);
+      endListener = fn;
+      if (clientEnded && listener) fn();
     },
     onClose(fn) {
       if (done) fn();

@@ -122,6 +122,49 @@ export function isAdmin(p: Principal | undefined): boolean {
   return admin;
 }
 
+function filterCovers(held: ServerACL, wanted: ServerACL): boolean {
+  const h = held.resourceFilter;
+  const w = wanted.resourceFilter;
+  if (h.case === undefined) return true;
+  if (w.case === undefined) return false;
+  if (h.case === "name") return w.case === "name" && w.value === h.value;
+  return w.value.startsWith(h.value);
+}
+
+/**
+ * The first part of `wanted` (ACLs to grant, globally when `tenant` is undefined, else in that tenant) that
+ * the granter's own ACLs do not cover, as a reader would say it; undefined when they cover it all. A
+ * principal that is not an admin may only hand out (or take away) rights it holds itself.
+ */
+export function notCoveredBy(granter: Principal, wanted: ServerACLs | undefined, tenant: string | undefined) {
+  const own: [ServerACL, boolean][] = [
+    ...(granter.globalAcls?.acls ?? []).map((a) => [a, true] as [ServerACL, boolean]),
+    ...(tenant === undefined ? [] : (granter.perTenantAcls[tenant]?.acls ?? [])).map(
+      (a) => [a, false] as [ServerACL, boolean],
+    ),
+  ];
+  for (const acl of wanted?.acls ?? []) {
+    for (const resource of acl.resources) {
+      for (const action of acl.allowedActions) {
+        const held = own.some(
+          ([g, global]) =>
+            (g.resources.includes(resource) ||
+              (g.resources.includes(ACLResource.ACL_ALL_RESOURCES) &&
+                resource !== ACLResource.ACL_ALL_RESOURCES &&
+                (global || !CLUSTER_RESOURCES.has(resource)))) &&
+            (g.allowedActions.includes(action) || g.allowedActions.includes(ACLAction.ALL_ACTIONS)) &&
+            filterCovers(g, acl),
+        );
+        if (!held) {
+          const f = acl.resourceFilter;
+          return `${ACLAction[action]} on ${ACLResource[resource]}${f.case === undefined ? "" : ` ${f.case} '${f.value}'`}`;
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
 /** A need as a reader would say it: `RUN on ACL_TASK 'my-task'`. */
 export function describeNeed(need: Need): string {
   const what = `${ACLAction[need.action]} on ${ACLResource[need.resource]}`;

@@ -11,6 +11,14 @@ import { ANONYMOUS_PRINCIPAL } from "./directory";
 import { UnauthenticatedError } from "./errors";
 import { OAuthValidator, type OAuthSettings } from "./oauth";
 
+/** Who is calling, and until when that holds (a token's expiry; forever for a certificate or no auth). */
+export interface Caller {
+  readonly principal: string;
+  readonly untilMs?: number;
+}
+
+const ANONYMOUS: Caller = { principal: ANONYMOUS_PRINCIPAL };
+
 /** What a transport knows of a caller's identity. */
 export interface CallerCredentials {
   /** the `authorization` header, if sent */
@@ -37,12 +45,18 @@ export class Authenticator {
     return this.oauth !== undefined || this.settings.mtls;
   }
 
-  /** The caller's principal id, or UnauthenticatedError. */
-  principalOf(c: CallerCredentials): string | Promise<string> {
+  /**
+   * Who is calling, or UnauthenticatedError. With authentication on, no credential may name `anonymous`:
+   * that principal is only ever the caller of a server without authentication.
+   */
+  callerOf(c: CallerCredentials): Caller | Promise<Caller> {
     if (this.oauth) {
       const token = bearerToken(c.authorization);
-      if (token !== undefined) return this.oauth.principalOf(token);
-      if (this.settings.mtls && c.certificateCommonName) return c.certificateCommonName;
+      if (token !== undefined) {
+        const caller = this.oauth.callerOf(token);
+        return caller instanceof Promise ? caller.then(notAnonymous) : notAnonymous(caller);
+      }
+      if (this.settings.mtls && c.certificateCommonName) return certificateCaller(c.certificateCommonName);
       throw new UnauthenticatedError(
         c.authorization === undefined
           ? "authentication is required: send an OAuth access token as 'authorization: Bearer <token>'"
@@ -50,11 +64,21 @@ export class Authenticator {
       );
     }
     if (this.settings.mtls) {
-      if (c.certificateCommonName) return c.certificateCommonName;
+      if (c.certificateCommonName) return certificateCaller(c.certificateCommonName);
       throw new UnauthenticatedError("the client certificate has no subject CN to name the principal");
     }
-    return ANONYMOUS_PRINCIPAL;
+    return ANONYMOUS;
   }
+}
+
+function notAnonymous<C extends Caller>(caller: C): C {
+  if (caller.principal === ANONYMOUS_PRINCIPAL)
+    throw new UnauthenticatedError(`a credential may not name the '${ANONYMOUS_PRINCIPAL}' principal`);
+  return caller;
+}
+
+function certificateCaller(commonName: string): Caller {
+  return notAnonymous({ principal: commonName });
 }
 
 function bearerToken(header: string | undefined): string | undefined {

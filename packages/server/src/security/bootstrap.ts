@@ -1,7 +1,7 @@
 /**
  * What a cluster has from its first start: the `default` tenant and the `anonymous` admin principal (as in
- * LittleHorse), plus the admin named by `--bootstrap-admin`, so that a server started with OAuth has someone
- * who may create the other principals.
+ * LittleHorse), plus the admin named by `--bootstrap-admin` while the cluster has no admin but `anonymous`, so
+ * that a server started with OAuth has someone who may create the other principals.
  */
 import type { Runtime } from "../runtime/runtime";
 import { ANONYMOUS_PRINCIPAL, DEFAULT_TENANT, adminPrincipal, tenantOf } from "./directory";
@@ -23,6 +23,9 @@ export async function ensureSecurityDefaults(rt: Runtime, bootstrapAdmin: string
       ];
       for (const id of wanted) {
         if (rt.security.principal(id)) continue;
+        // once a real admin exists, --bootstrap-admin must not bring back one that an admin removed
+        if (id !== ANONYMOUS_PRINCIPAL && rt.security.adminIds((a) => a === ANONYMOUS_PRINCIPAL).length > 0)
+          continue;
         const principal = adminPrincipal(id, now);
         tx.ops.push({ op: "putPrincipal", principal });
         rt.security.putPrincipal(principal);

@@ -12,12 +12,23 @@ export class PermissionDeniedError extends PonyError {
     readonly principal: string,
     readonly tenant: string | undefined,
     readonly need: Need,
-    why?: string,
+    opts: {
+      /** why, in a few words, appended in parentheses */
+      why?: string;
+      /** the name was read from the store, not from the request: do not tell the caller what it is */
+      nameHidden?: boolean;
+    } = {},
   ) {
     super(
-      `${rpc}: principal '${principal}' lacks ${describeNeed(need)}` +
+      `${rpc}: principal '${principal}' lacks ` +
+        (opts.nameHidden
+          ? `${describeNeed({ resource: need.resource, action: need.action }).replace(
+              " (every name)",
+              "",
+            )} for the object the request names`
+          : describeNeed(need)) +
         (tenant === undefined ? "" : ` in tenant '${tenant}'`) +
-        (why ? ` (${why})` : ""),
+        (opts.why ? ` (${opts.why})` : ""),
     );
   }
 }

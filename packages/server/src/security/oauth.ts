@@ -4,8 +4,9 @@
  * restart). The principal is the token's `client_id` claim for machine tokens (client credentials) and its
  * `sub` claim (the user id) for human tokens, as LittleHorse names them.
  *
- * A validated token is remembered until it expires, so a worker's stream of calls costs one map lookup each;
- * the memory is dropped whenever the keys change, so a token signed by a removed key is refused at once.
+ * A validated token is remembered until it expires, so a worker's stream of calls costs one map lookup each.
+ * With a JWKS file the memory is dropped whenever the file's keys change, so a token signed by a removed key is
+ * refused within a second; with a JWKS URL, keys and validated tokens are kept at most a minute.
  */
 import fs from "node:fs";
 import {
@@ -33,14 +34,24 @@ export interface OAuthSettings {
 /** Signature algorithms a token may use: asymmetric only (never `none`, never a shared secret). */
 const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
 const MAX_REMEMBERED = 10_000;
-/** how often (ms) the JWKS file's modification time is looked at */
+/** how often (ms) the JWKS file is read again to see whether its keys changed */
 const FILE_CHECK_MS = 1000;
+/** with a JWKS URL: how long fetched keys, and tokens validated with them, are trusted without a new look */
+const URL_KEYS_MS = 60_000;
+
+/** Who a validated token names, and until when (epoch ms) it may be used. */
+export interface TokenCaller {
+  readonly principal: string;
+  readonly untilMs: number;
+}
 
 export class OAuthValidator {
   private keys: JWTVerifyGetKey;
-  private readonly remembered = new Map<string, { principal: string; untilMs: number }>();
-  private fileStamp = "";
+  private readonly remembered = new Map<string, TokenCaller>();
+  private fileText = "";
   private fileCheckedMs = 0;
+  /** bumped whenever the keys change: a validation that began with older keys is not remembered */
+  private keysGeneration = 0;
 
   constructor(private readonly settings: OAuthSettings) {
     if (!settings.issuer) throw new Error("OAuth needs an issuer (--oauth-issuer)");
@@ -48,16 +59,14 @@ export class OAuthValidator {
     if (settings.jwksFile) {
       this.keys = this.readKeyFile();
     } else if (settings.jwksUrl) {
-      this.keys = createRemoteJWKSet(new URL(settings.jwksUrl));
+      this.keys = createRemoteJWKSet(new URL(settings.jwksUrl), { cacheMaxAge: URL_KEYS_MS });
     } else {
       throw new Error("OAuth needs keys: --oauth-jwks-url or --oauth-jwks-file");
     }
   }
 
-  private readKeyFile(): JWTVerifyGetKey {
+  private readKeyFile(text = fs.readFileSync(this.settings.jwksFile!, "utf8")): JWTVerifyGetKey {
     const file = this.settings.jwksFile!;
-    const stat = fs.statSync(file);
-    const text = fs.readFileSync(file, "utf8");
     let jwks: JSONWebKeySet;
     try {
       jwks = JSON.parse(text) as JSONWebKeySet;
@@ -65,9 +74,10 @@ export class OAuthValidator {
       throw new Error(`the JWKS file ${file} is not JSON: ${e instanceof Error ? e.message : String(e)}`);
     }
     if (!Array.isArray(jwks.keys)) throw new Error(`the JWKS file ${file} has no "keys" array`);
-    this.fileStamp = `${stat.mtimeMs}:${stat.size}`;
+    const keys = createLocalJWKSet(jwks);
+    this.fileText = text;
     this.fileCheckedMs = Date.now();
-    return createLocalJWKSet(jwks);
+    return keys;
   }
 
   /** Reads the JWKS file again if it changed (or `force`); forgets every remembered token when it did. */
@@ -76,34 +86,35 @@ export class OAuthValidator {
     const now = Date.now();
     if (!force && now - this.fileCheckedMs < FILE_CHECK_MS) return;
     this.fileCheckedMs = now;
-    let stamp: string;
+    let text: string;
     try {
-      const stat = fs.statSync(this.settings.jwksFile);
-      stamp = `${stat.mtimeMs}:${stat.size}`;
+      text = fs.readFileSync(this.settings.jwksFile, "utf8");
     } catch {
       return; // keep the keys we have while the file is being replaced
     }
-    if (stamp === this.fileStamp) return;
+    if (text === this.fileText) return;
     try {
-      this.keys = this.readKeyFile();
+      this.keys = this.readKeyFile(text);
+      this.keysGeneration++;
       this.remembered.clear();
     } catch {
       // a half-written file: keep the previous keys and look again next time
     }
   }
 
-  /** The principal id a bearer token names; UnauthenticatedError when the token is not valid. */
-  principalOf(token: string): string | Promise<string> {
+  /** Who a bearer token names, and until when; UnauthenticatedError when the token is not valid. */
+  callerOf(token: string): TokenCaller | Promise<TokenCaller> {
     this.refreshKeys(false);
     const known = this.remembered.get(token);
     if (known !== undefined) {
-      if (Date.now() < known.untilMs) return known.principal;
+      if (Date.now() < known.untilMs) return known;
       this.remembered.delete(token);
     }
     return this.verify(token, true);
   }
 
-  private async verify(token: string, retryOnUnknownKey: boolean): Promise<string> {
+  private async verify(token: string, retryOnUnknownKey: boolean): Promise<TokenCaller> {
+    const generation = this.keysGeneration;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.keys, {
@@ -121,13 +132,19 @@ export class OAuthValidator {
       }
       throw new UnauthenticatedError(whyRefused(e));
     }
-    const principal = principalClaim(payload);
+    const expMs = payload.exp! * 1000;
+    const caller: TokenCaller = {
+      principal: principalClaim(payload),
+      untilMs: this.settings.jwksFile ? expMs : Math.min(expMs, Date.now() + URL_KEYS_MS),
+    };
+    // keys that changed while this token was being checked may no longer vouch for it: do not remember it
+    if (generation !== this.keysGeneration) return caller;
     if (this.remembered.size >= MAX_REMEMBERED) {
       const oldest = this.remembered.keys().next().value;
       if (oldest !== undefined) this.remembered.delete(oldest);
     }
-    this.remembered.set(token, { principal, untilMs: payload.exp! * 1000 });
-    return principal;
+    this.remembered.set(token, caller);
+    return caller;
   }
 }
 
