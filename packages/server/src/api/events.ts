@@ -7,7 +7,6 @@ import { clone, create, equals } from "@bufbuild/protobuf";
 import { timestampFromMs, type Timestamp } from "@bufbuild/protobuf/wkt";
 import {
   ExternalEventIdSchema,
-  ExternalEventListSchema,
   ExternalEventSchema,
   VariableValueSchema,
   WorkflowEventIdSchema,
@@ -32,6 +31,8 @@ import type { Runtime } from "../runtime/runtime";
 import { requireWfRunId, wfRunKey } from "../runtime/ids";
 import type { CallContext } from "./context";
 import { tenantKey } from "../runtime/tenant-keys";
+import { EXTERNAL_EVENTS, listPage } from "./list-pages";
+import type { WorkflowEventPosition } from "../store/store";
 
 /** An AwaitWorkflowEvent without a deadline still ends after this long. */
 const MAX_AWAIT_MS = 60 * 60 * 1000;
@@ -43,7 +44,47 @@ function timeOrder(a: Timestamp | undefined, b: Timestamp | undefined): number {
   return a.seconds === b.seconds ? a.nanos - b.nanos : a.seconds < b.seconds ? -1 : 1;
 }
 
+/** at most this many WorkflowEvents to ignore in one AwaitWorkflowEvent */
+const MAX_IGNORED = 10_000;
+const THROWN_PAGE = 100;
+
 export function eventHandlers(rt: Runtime) {
+  /**
+   * The first WorkflowEvent already thrown that `matches`, read page by page in thrown order (per
+   * WorkflowEventDef when some are named, else over all of them): a page holds THROWN_PAGE events, and only
+   * ignored events make it read on, so one call reads at most the ignored events plus a page per def. Events of
+   * one millisecond are compared to the nanosecond (created_at, see event-nodes.ts).
+   */
+  async function firstThrown(
+    tenant: string,
+    key: string,
+    defNames: string[],
+    matches: (e: WorkflowEvent) => boolean,
+  ): Promise<WorkflowEvent | undefined> {
+    let best: WorkflowEvent | undefined;
+    const consider = (e: WorkflowEvent) => {
+      if (!best || timeOrder(e.createdAt, best.createdAt) < 0) best = e;
+    };
+    for (const defName of defNames.length > 0 ? defNames : [undefined]) {
+      let after: WorkflowEventPosition | undefined;
+      let matchedMs: number | undefined;
+      scan: for (;;) {
+        const page = await rt.store.listWorkflowEvents(tenant, key, { defName, after, limit: THROWN_PAGE });
+        for (const { item, position } of page) {
+          // one def's events are in thrown order: its first match is its earliest; over all defs, events of
+          // the first match's millisecond may still be earlier by nanoseconds
+          if (matchedMs !== undefined && (defName !== undefined || position.ms > matchedMs)) break scan;
+          if (!matches(item)) continue;
+          matchedMs ??= position.ms;
+          consider(item);
+        }
+        if (page.length < THROWN_PAGE) break;
+        after = page[page.length - 1]!.position;
+      }
+    }
+    return best;
+  }
+
   /**
    * Events posted by batches that may not be committed yet, so that a repeated PutExternalEvent with the
    * same guid racing the first one still returns the first (the store answers once it is committed). An
@@ -150,10 +191,9 @@ export function eventHandlers(rt: Runtime) {
 
     async listExternalEvents(req: ListExternalEventsRequest, ctx: CallContext) {
       const key = wfRunKey(requireWfRunId(req.wfRunId));
-      const events = await rt.store.listExternalEvents(ctx.tenant, key);
-      return create(ExternalEventListSchema, {
-        results: events.sort((a, b) => timeOrder(a.createdAt, b.createdAt)),
-      });
+      return await listPage(EXTERNAL_EVENTS, req, (page) =>
+        rt.store.listExternalEvents(ctx.tenant, key, page),
+      );
     },
 
     /**
@@ -162,6 +202,10 @@ export function eventHandlers(rt: Runtime) {
      * caller's deadline. Waiting callers cost one closure each.
      */
     async awaitWorkflowEvent(req: AwaitWorkflowEventRequest, ctx: CallContext) {
+      if (req.workflowEventsToIgnore.length > MAX_IGNORED)
+        throw new InvalidArgumentError(
+          `workflow_events_to_ignore lists ${req.workflowEventsToIgnore.length} events; at most ${MAX_IGNORED}`,
+        );
       const id = requireWfRunId(req.wfRunId);
       const key = wfRunKey(id);
       const defs = new Set(req.eventDefIds.map((d) => d.name));
@@ -202,11 +246,8 @@ export function eventHandlers(rt: Runtime) {
             finish(() => reject(new NotFoundError(`WfRun '${key}' not found`)));
             return;
           }
-          // the first thrown: created_at to the nanosecond orders events of one millisecond (event-nodes.ts)
-          const thrown = (await rt.store.listWorkflowEvents(ctx.tenant, key))
-            .filter(matches)
-            .sort((a, b) => timeOrder(a.createdAt, b.createdAt));
-          if (thrown[0]) finish(() => resolve(thrown[0]!));
+          const thrown = await firstThrown(ctx.tenant, key, [...defs], matches);
+          if (thrown) finish(() => resolve(thrown));
         })().catch((e: unknown) => finish(() => reject(e instanceof Error ? e : new Error(String(e)))));
       });
     },

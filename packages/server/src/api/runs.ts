@@ -3,13 +3,9 @@
  * Reads go to the store, which holds everything committed (an RPC is only answered after its commit).
  */
 import { randomUUID } from "node:crypto";
-import { create } from "@bufbuild/protobuf";
 import {
   ACLAction,
   ACLResource,
-  NodeRunListSchema,
-  TaskRunListSchema,
-  VariableListSchema,
   type DeleteWfRunRequest,
   type ListNodeRunsRequest,
   type ListTaskRunsRequest,
@@ -24,7 +20,7 @@ import { InvalidArgumentError, NotFoundError } from "@pony/engine";
 import type { Runtime } from "../runtime/runtime";
 import { checkWfRunIdText, newWfRunId, requireWfRunId, wfRunKey } from "../runtime/ids";
 import type { CallContext } from "./context";
-import { pageOf } from "./paging";
+import { NODE_RUNS, TASK_RUNS, VARIABLES, listPage } from "./list-pages";
 import { PermissionDeniedError } from "../security/errors";
 
 export function runHandlers(rt: Runtime) {
@@ -105,14 +101,10 @@ export function runHandlers(rt: Runtime) {
 
     async listNodeRuns(req: ListNodeRunsRequest, ctx: CallContext) {
       const key = wfRunKey(requireWfRunId(req.wfRunId));
-      const all = await rt.store.listNodeRuns(ctx.tenant, key, req.threadRunNumber);
-      const page = pageOf(
-        all,
-        (n) => `${pad(n.id!.threadRunNumber)}/${pad(n.id!.position)}`,
-        req.bookmark,
-        req.limit ?? Number.MAX_SAFE_INTEGER,
+      const thread = req.threadRunNumber;
+      return await listPage(NODE_RUNS, req, (page) =>
+        rt.store.listNodeRuns(ctx.tenant, key, { ...page, thread }),
       );
-      return create(NodeRunListSchema, { results: page.items, bookmark: page.bookmark });
     },
 
     async getTaskRun(req: TaskRunId, ctx: CallContext) {
@@ -125,7 +117,7 @@ export function runHandlers(rt: Runtime) {
 
     async listTaskRuns(req: ListTaskRunsRequest, ctx: CallContext) {
       const key = wfRunKey(requireWfRunId(req.wfRunId));
-      return create(TaskRunListSchema, { results: await rt.store.listTaskRuns(ctx.tenant, key) });
+      return await listPage(TASK_RUNS, req, (page) => rt.store.listTaskRuns(ctx.tenant, key, page));
     },
 
     async getVariable(req: VariableId, ctx: CallContext) {
@@ -141,9 +133,7 @@ export function runHandlers(rt: Runtime) {
 
     async listVariables(req: ListVariablesRequest, ctx: CallContext) {
       const key = wfRunKey(requireWfRunId(req.wfRunId));
-      return create(VariableListSchema, { results: await rt.store.listVariables(ctx.tenant, key) });
+      return await listPage(VARIABLES, req, (page) => rt.store.listVariables(ctx.tenant, key, page));
     },
   };
 }
-
-const pad = (n: number) => n.toString().padStart(10, "0");

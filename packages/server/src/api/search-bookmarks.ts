@@ -1,5 +1,5 @@
 /**
- * Bookmarks of the object Search RPCs (B-SRCH-1): opaque bytes that hold the name of the RPC that gave
+ * Bookmarks of the Search and List RPCs (B-SRCH-1): opaque bytes that hold the name of the RPC that gave
  * them out and the sort key of the last result. A page resumes right after that key; a bookmark from
  * another RPC (or not from this server) is INVALID_ARGUMENT, saying so.
  */
@@ -14,7 +14,12 @@ export type SearchKind =
   | "SearchTaskRun"
   | "SearchExternalEvent"
   | "SearchTenant"
-  | "SearchPrincipal";
+  | "SearchPrincipal"
+  | "ListNodeRuns"
+  | "ListVariables"
+  | "ListTaskRuns"
+  | "ListUserTaskRuns"
+  | "ListExternalEvents";
 
 type Part = "string" | "number";
 

@@ -11,7 +11,6 @@ import { create } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import {
   UserTaskRunIdListSchema,
-  UserTaskRunListSchema,
   UserTaskRunStatus,
   type AssignUserTaskRunRequest,
   type CancelUserTaskRunRequest,
@@ -32,6 +31,7 @@ import { requireWfRunId, wfRunKey } from "../runtime/ids";
 import type { UserTaskRunPosition } from "../store/store";
 import type { CallContext } from "./context";
 import { decodeBookmark, encodeBookmark, pageSize } from "./paging";
+import { USER_TASK_RUNS, listPage } from "./list-pages";
 
 const isFinished = (s: UserTaskRunStatus) =>
   s === UserTaskRunStatus.DONE || s === UserTaskRunStatus.CANCELLED;
@@ -95,7 +95,7 @@ export function userTaskHandlers(rt: Runtime) {
 
     async listUserTaskRuns(req: ListUserTaskRunRequest, ctx: CallContext) {
       const key = wfRunKey(requireWfRunId(req.wfRunId));
-      return create(UserTaskRunListSchema, { results: await rt.store.listUserTaskRuns(ctx.tenant, key) });
+      return await listPage(USER_TASK_RUNS, req, (page) => rt.store.listUserTaskRuns(ctx.tenant, key, page));
     },
 
     assignUserTaskRun(req: AssignUserTaskRunRequest, ctx: CallContext) {

@@ -8,13 +8,17 @@ import * as grpc from "@grpc/grpc-js";
 import { toBinary, type DescMessage } from "@bufbuild/protobuf";
 import { LittleHorse } from "@pony/proto";
 import type { BidiStream } from "../api/context";
+import { EncodedResponse } from "../api/encoded";
 import type { IncomingCall, RequestPipeline } from "../api/pipeline";
 import { toServiceError } from "./status";
 import { deserializer, undecodable } from "./decode";
 import { InvalidArgumentError, ResourceExhaustedError } from "@pony/engine";
 
 function serializer(schema: DescMessage) {
-  return (m: object) => Buffer.from(toBinary(schema, m as never));
+  return (m: object) =>
+    m instanceof EncodedResponse
+      ? Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength)
+      : Buffer.from(toBinary(schema, m as never));
 }
 
 type AnyCall = grpc.ServerUnaryCall<object, object> | grpc.ServerDuplexStream<object, object>;

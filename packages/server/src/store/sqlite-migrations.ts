@@ -145,4 +145,21 @@ export const SQLITE_MIGRATIONS: { version: number; sql: string }[] = [
         SELECT DISTINCT tenant, CAST(strftime('%s', 'now') AS INTEGER) * 1000 FROM wf_runs;
     `,
   },
+  {
+    version: 7,
+    // The List RPCs (issue 15): each reads one page of a WfRun's objects in its list order, resuming after a
+    // bookmark with a keyset condition. NodeRuns and Variables use their primary keys; the others get an
+    // index in their order (a TaskRun or UserTaskRun without a scheduled time is stored, and sorts, as 0). ExternalEvents
+    // posted in one millisecond keep their order: created_sub is the sub-millisecond part of created_at.
+    sql: `
+      UPDATE task_runs SET scheduled_ms = 0 WHERE scheduled_ms IS NULL;
+      UPDATE user_task_runs SET scheduled_ms = 0 WHERE scheduled_ms IS NULL;
+      CREATE INDEX task_runs_by_run ON task_runs (tenant, wf_run_key, scheduled_ms, task_guid);
+      CREATE INDEX user_task_runs_by_run ON user_task_runs (tenant, wf_run_key, scheduled_ms, guid);
+      ALTER TABLE external_events ADD COLUMN created_sub INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX external_events_by_run
+        ON external_events (tenant, wf_run_key, created_ms, created_sub, def_name, guid);
+      CREATE INDEX workflow_events_by_run ON workflow_events (tenant, wf_run_key, created_ms, def_name, number);
+    `,
+  },
 ];

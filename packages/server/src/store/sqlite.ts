@@ -13,7 +13,6 @@ import {
   WorkflowEventSchema,
   type ExternalEvent,
   type UserTaskRun,
-  type WorkflowEvent,
   NodeRunSchema,
   TaskRunSchema,
   TaskStatus,
@@ -29,6 +28,7 @@ import { SQLITE_MIGRATIONS } from "./sqlite-migrations";
 import { SqliteCommitter, type Statement } from "./sqlite-committer";
 import { DELETE_VARIABLE_INDEX_OF_RUN, SqliteSearchReads, encodeVariableIndex } from "./sqlite-search";
 import { SqliteMetricsReads, encodeMetrics } from "./sqlite-metrics";
+import { SqliteListReads } from "./sqlite-lists";
 import type { MetricsQuery, MetricsWindowRow } from "./metrics-types";
 import type {
   ExternalEventHit,
@@ -43,6 +43,12 @@ import type {
   WfRunQuery,
 } from "./search-types";
 import type {
+  EventPosition,
+  ListPage,
+  NodeRunPosition,
+  ScheduledPosition,
+  VariablePosition,
+  WorkflowEventPosition,
   ActiveWfRunRows,
   MetadataKind,
   MetadataRow,
@@ -55,19 +61,17 @@ import type {
 } from "./store";
 
 const SQL = {
-  putExternalEvent: `INSERT INTO external_events (tenant, wf_run_key, def_name, guid, created_ms, claimed, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)
+  putExternalEvent: `INSERT INTO external_events (tenant, wf_run_key, def_name, guid, created_ms, claimed, bytes, created_sub) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (tenant, wf_run_key, def_name, guid) DO UPDATE SET claimed = excluded.claimed, bytes = excluded.bytes`,
   deleteExternalEvent: `DELETE FROM external_events WHERE tenant = ? AND wf_run_key = ? AND def_name = ? AND guid = ?`,
   getExternalEvent: `SELECT bytes FROM external_events WHERE tenant = ? AND wf_run_key = ? AND def_name = ? AND guid = ?`,
-  listExternalEvents: `SELECT bytes FROM external_events WHERE tenant = ? AND wf_run_key = ? ORDER BY created_ms, guid`,
   listUnclaimedEvents: `SELECT bytes FROM external_events WHERE tenant = ? AND wf_run_key = ? AND claimed = 0 ORDER BY created_ms, guid`,
   putWorkflowEvent: `INSERT OR REPLACE INTO workflow_events (tenant, wf_run_key, def_name, number, created_ms, bytes) VALUES (?, ?, ?, ?, ?, ?)`,
-  listWorkflowEvents: `SELECT bytes FROM workflow_events WHERE tenant = ? AND wf_run_key = ? ORDER BY created_ms, def_name, number`,
   countWorkflowEvents: `SELECT def_name, COUNT(*) AS n FROM workflow_events WHERE tenant = ? AND wf_run_key = ? GROUP BY def_name`,
   putUserTaskRun: `INSERT INTO user_task_runs (tenant, wf_run_key, guid, def_name, status, user_id, user_group, scheduled_ms, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (tenant, wf_run_key, guid) DO UPDATE SET status = excluded.status, user_id = excluded.user_id, user_group = excluded.user_group, bytes = excluded.bytes`,
   getUserTaskRun: `SELECT bytes FROM user_task_runs WHERE tenant = ? AND wf_run_key = ? AND guid = ?`,
-  listUserTaskRuns: `SELECT bytes FROM user_task_runs WHERE tenant = ? AND wf_run_key = ? ORDER BY scheduled_ms, guid`,
+  allUserTaskRuns: `SELECT bytes FROM user_task_runs WHERE tenant = ? AND wf_run_key = ?`,
   deleteExternalEventsOfRun: `DELETE FROM external_events WHERE tenant = ? AND wf_run_key = ?`,
   deleteWorkflowEventsOfRun: `DELETE FROM workflow_events WHERE tenant = ? AND wf_run_key = ?`,
   deleteUserTaskRunsOfRun: `DELETE FROM user_task_runs WHERE tenant = ? AND wf_run_key = ?`,
@@ -82,16 +86,13 @@ const SQL = {
   putNodeRun: `INSERT INTO node_runs (tenant, wf_run_key, thread, position, status, arrival_ms, bytes, node_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (tenant, wf_run_key, thread, position) DO UPDATE SET status = excluded.status, bytes = excluded.bytes`,
   getNodeRun: `SELECT bytes FROM node_runs WHERE tenant = ? AND wf_run_key = ? AND thread = ? AND position = ?`,
-  listNodeRuns: `SELECT bytes FROM node_runs WHERE tenant = ? AND wf_run_key = ? ORDER BY thread, position`,
-  listNodeRunsOfThread: `SELECT bytes FROM node_runs WHERE tenant = ? AND wf_run_key = ? AND thread = ? ORDER BY position`,
   putTaskRun: `INSERT INTO task_runs (tenant, wf_run_key, task_guid, task_def_name, status, scheduled_ms, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (tenant, wf_run_key, task_guid) DO UPDATE SET status = excluded.status, bytes = excluded.bytes`,
   getTaskRun: `SELECT bytes FROM task_runs WHERE tenant = ? AND wf_run_key = ? AND task_guid = ?`,
-  listTaskRuns: `SELECT bytes FROM task_runs WHERE tenant = ? AND wf_run_key = ? ORDER BY scheduled_ms, task_guid`,
   putVariable: `INSERT INTO variables (tenant, wf_run_key, thread, name, bytes) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (tenant, wf_run_key, thread, name) DO UPDATE SET bytes = excluded.bytes`,
   getVariable: `SELECT bytes FROM variables WHERE tenant = ? AND wf_run_key = ? AND thread = ? AND name = ?`,
-  listVariables: `SELECT bytes FROM variables WHERE tenant = ? AND wf_run_key = ? ORDER BY thread, name`,
+  allVariables: `SELECT bytes FROM variables WHERE tenant = ? AND wf_run_key = ? ORDER BY thread, name`,
   deleteWfRun: `DELETE FROM wf_runs WHERE tenant = ? AND wf_run_key = ?`,
   deleteNodeRuns: `DELETE FROM node_runs WHERE tenant = ? AND wf_run_key = ?`,
   deleteTaskRuns: `DELETE FROM task_runs WHERE tenant = ? AND wf_run_key = ?`,
@@ -135,6 +136,7 @@ export class SqliteStore implements Store {
   private readonly reads;
   private readonly writer: SqliteCommitter;
   private readonly search: SqliteSearchReads;
+  private readonly lists: SqliteListReads;
   private readonly metrics: SqliteMetricsReads;
   /** prepared SearchUserTaskRun statements, one per combination of criteria */
   private readonly searches = new Map<string, Database.Statement>();
@@ -154,23 +156,19 @@ export class SqliteStore implements Store {
       listPrincipals: db.prepare(SQL.listPrincipals),
       getWfRun: db.prepare(SQL.getWfRun),
       getNodeRun: db.prepare(SQL.getNodeRun),
-      listNodeRuns: db.prepare(SQL.listNodeRuns),
-      listNodeRunsOfThread: db.prepare(SQL.listNodeRunsOfThread),
       getTaskRun: db.prepare(SQL.getTaskRun),
-      listTaskRuns: db.prepare(SQL.listTaskRuns),
       getVariable: db.prepare(SQL.getVariable),
-      listVariables: db.prepare(SQL.listVariables),
+      allVariables: db.prepare(SQL.allVariables),
       loadQueue: db.prepare(SQL.loadQueue),
       loadTimers: db.prepare(SQL.loadTimers),
       getExternalEvent: db.prepare(SQL.getExternalEvent),
-      listExternalEvents: db.prepare(SQL.listExternalEvents),
       listUnclaimedEvents: db.prepare(SQL.listUnclaimedEvents),
-      listWorkflowEvents: db.prepare(SQL.listWorkflowEvents),
       countWorkflowEvents: db.prepare(SQL.countWorkflowEvents),
       getUserTaskRun: db.prepare(SQL.getUserTaskRun),
-      listUserTaskRuns: db.prepare(SQL.listUserTaskRuns),
+      allUserTaskRuns: db.prepare(SQL.allUserTaskRuns),
     };
     this.search = new SqliteSearchReads(db);
+    this.lists = new SqliteListReads(db);
     this.metrics = new SqliteMetricsReads(db);
     this.writer = new SqliteCommitter(db, file);
   }
@@ -247,7 +245,7 @@ export class SqliteStore implements Store {
             t.id!.taskGuid,
             t.taskDefId?.name ?? "",
             t.status,
-            ms(t.scheduledAt),
+            ms(t.scheduledAt) ?? 0,
             toBinary(TaskRunSchema, t),
           ],
         ]);
@@ -275,6 +273,8 @@ export class SqliteStore implements Store {
             ms(e.createdAt) ?? 0,
             e.claimed ? 1 : 0,
             toBinary(ExternalEventSchema, e),
+            // events posted in one millisecond are numbered in its sub-millisecond nanos (api/events.ts)
+            (e.createdAt?.nanos ?? 0) % 1_000_000,
           ],
         ]);
         return;
@@ -309,7 +309,7 @@ export class SqliteStore implements Store {
             u.status,
             u.userId ?? null,
             u.userGroup ?? null,
-            ms(u.scheduledTime),
+            ms(u.scheduledTime) ?? 0,
             toBinary(UserTaskRunSchema, u),
           ],
         ]);
@@ -420,7 +420,11 @@ export class SqliteStore implements Store {
   async loadActiveWfRun(tenant: string, wfRunKey: string): Promise<ActiveWfRunRows | undefined> {
     const wfRun = await this.getWfRun(tenant, wfRunKey);
     if (!wfRun) return undefined;
-    const variables = await this.listVariables(tenant, wfRunKey);
+    // every variable of the WfRun: the engine needs them all (their number is bounded by the WfSpec's
+    // declarations times the WfRun's threads)
+    const variables = (this.reads.allVariables.all(tenant, wfRunKey) as { bytes: Buffer }[]).map((r) =>
+      fromBinary(VariableSchema, r.bytes),
+    );
     const nodeRuns: NodeRun[] = [];
     const taskRuns: TaskRun[] = [];
     for (const thread of wfRun.threadRuns) {
@@ -443,7 +447,10 @@ export class SqliteStore implements Store {
       }
     }
     // user task reminders still to be run or reported belong to no current NodeRun: load them too
-    for (const u of await this.listUserTaskRuns(tenant, wfRunKey)) {
+    const allUserTaskRuns = (this.reads.allUserTaskRuns.all(tenant, wfRunKey) as { bytes: Buffer }[]).map(
+      (r) => fromBinary(UserTaskRunSchema, r.bytes),
+    );
+    for (const u of allUserTaskRuns) {
       for (const e of u.events) {
         const guid = e.event.case === "taskExecuted" ? e.event.value.taskRun?.taskGuid : undefined;
         if (guid === undefined || taskRuns.some((t) => t.id?.taskGuid === guid)) continue;
@@ -471,23 +478,9 @@ export class SqliteStore implements Store {
     return row ? fromBinary(NodeRunSchema, row.bytes) : undefined;
   }
 
-  async listNodeRuns(tenant: string, wfRunKey: string, thread?: number): Promise<NodeRun[]> {
-    const rows = (
-      thread === undefined
-        ? this.reads.listNodeRuns.all(tenant, wfRunKey)
-        : this.reads.listNodeRunsOfThread.all(tenant, wfRunKey, thread)
-    ) as { bytes: Buffer }[];
-    return rows.map((r) => fromBinary(NodeRunSchema, r.bytes));
-  }
-
   async getTaskRun(tenant: string, wfRunKey: string, taskGuid: string): Promise<TaskRun | undefined> {
     const row = this.reads.getTaskRun.get(tenant, wfRunKey, taskGuid) as { bytes: Buffer } | undefined;
     return row ? fromBinary(TaskRunSchema, row.bytes) : undefined;
-  }
-
-  async listTaskRuns(tenant: string, wfRunKey: string): Promise<TaskRun[]> {
-    const rows = this.reads.listTaskRuns.all(tenant, wfRunKey) as { bytes: Buffer }[];
-    return rows.map((r) => fromBinary(TaskRunSchema, r.bytes));
   }
 
   async getVariable(
@@ -498,11 +491,6 @@ export class SqliteStore implements Store {
   ): Promise<Variable | undefined> {
     const row = this.reads.getVariable.get(tenant, wfRunKey, thread, name) as { bytes: Buffer } | undefined;
     return row ? fromBinary(VariableSchema, row.bytes) : undefined;
-  }
-
-  async listVariables(tenant: string, wfRunKey: string): Promise<Variable[]> {
-    const rows = this.reads.listVariables.all(tenant, wfRunKey) as { bytes: Buffer }[];
-    return rows.map((r) => fromBinary(VariableSchema, r.bytes));
   }
 
   async getExternalEvent(
@@ -516,24 +504,43 @@ export class SqliteStore implements Store {
     return row ? fromBinary(ExternalEventSchema, row.bytes) : undefined;
   }
 
-  async listExternalEvents(tenant: string, wfRunKey: string): Promise<ExternalEvent[]> {
-    const rows = this.reads.listExternalEvents.all(tenant, wfRunKey) as { bytes: Buffer }[];
-    return rows.map((r) => fromBinary(ExternalEventSchema, r.bytes));
-  }
-
-  async listWorkflowEvents(tenant: string, wfRunKey: string): Promise<WorkflowEvent[]> {
-    const rows = this.reads.listWorkflowEvents.all(tenant, wfRunKey) as { bytes: Buffer }[];
-    return rows.map((r) => fromBinary(WorkflowEventSchema, r.bytes));
-  }
-
   async getUserTaskRun(tenant: string, wfRunKey: string, guid: string): Promise<UserTaskRun | undefined> {
     const row = this.reads.getUserTaskRun.get(tenant, wfRunKey, guid) as { bytes: Buffer } | undefined;
     return row ? fromBinary(UserTaskRunSchema, row.bytes) : undefined;
   }
 
-  async listUserTaskRuns(tenant: string, wfRunKey: string): Promise<UserTaskRun[]> {
-    const rows = this.reads.listUserTaskRuns.all(tenant, wfRunKey) as { bytes: Buffer }[];
-    return rows.map((r) => fromBinary(UserTaskRunSchema, r.bytes));
+  // ---- the List RPCs: one page each (sqlite-lists.ts) -----------------------------------------------------
+
+  async listNodeRuns(
+    tenant: string,
+    wfRunKey: string,
+    page: ListPage<NodeRunPosition> & { thread?: number },
+  ) {
+    return this.lists.nodeRuns(tenant, wfRunKey, page);
+  }
+
+  async listTaskRuns(tenant: string, wfRunKey: string, page: ListPage<ScheduledPosition>) {
+    return this.lists.taskRuns(tenant, wfRunKey, page);
+  }
+
+  async listVariables(tenant: string, wfRunKey: string, page: ListPage<VariablePosition>) {
+    return this.lists.variables(tenant, wfRunKey, page);
+  }
+
+  async listExternalEvents(tenant: string, wfRunKey: string, page: ListPage<EventPosition>) {
+    return this.lists.externalEvents(tenant, wfRunKey, page);
+  }
+
+  async listWorkflowEvents(
+    tenant: string,
+    wfRunKey: string,
+    page: ListPage<WorkflowEventPosition> & { defName?: string },
+  ) {
+    return this.lists.workflowEvents(tenant, wfRunKey, page);
+  }
+
+  async listUserTaskRuns(tenant: string, wfRunKey: string, page: ListPage<ScheduledPosition>) {
+    return this.lists.userTaskRuns(tenant, wfRunKey, page);
   }
 
   async searchUserTaskRuns(

@@ -98,6 +98,49 @@ export interface UserTaskRunSearch {
   limit: number;
 }
 
+/**
+ * Paged reads of one WfRun's objects (the List RPCs): each list has a fixed order, a page resumes strictly
+ * after the position of the last object of the previous page (a keyset condition on an index), and holds at
+ * most `limit` objects, as the protobuf bytes stored (WorkflowEvents: decoded). Objects added meanwhile after
+ * that position show up on later pages.
+ */
+export interface ListPage<P> {
+  after?: P;
+  limit: number;
+}
+/** NodeRuns: by thread, then position */
+export interface NodeRunPosition {
+  thread: number;
+  position: number;
+}
+/** Variables: by thread, then name */
+export interface VariablePosition {
+  thread: number;
+  name: string;
+}
+/** TaskRuns and UserTaskRuns: by scheduled time (ms; 0 when unknown), then guid */
+export interface ScheduledPosition {
+  ms: number;
+  guid: string;
+}
+/** ExternalEvents: by creation time (ms, then its sub-millisecond sequence), ExternalEventDef name, guid */
+export interface EventPosition {
+  ms: number;
+  sub: number;
+  defName: string;
+  guid: string;
+}
+/** WorkflowEvents: by creation time (ms), then WorkflowEventDef name, then number */
+export interface WorkflowEventPosition {
+  ms: number;
+  defName: string;
+  number: number;
+}
+export interface Positioned<T, P> {
+  item: T;
+  position: P;
+}
+
 /** What the runtime needs to continue a WfRun: see WfRunState in the engine. */
 export interface ActiveWfRunRows {
   wfRun: WfRun;
@@ -140,21 +183,50 @@ export interface Store extends SearchStore, MetricsStore {
     thread: number,
     position: number,
   ): Promise<NodeRun | undefined>;
-  listNodeRuns(tenant: string, wfRunKey: string, thread?: number): Promise<NodeRun[]>;
+  /** one page of the WfRun's NodeRuns (of one thread, if given), as stored protobuf bytes */
+  listNodeRuns(
+    tenant: string,
+    wfRunKey: string,
+    page: ListPage<NodeRunPosition> & { thread?: number },
+  ): Promise<Positioned<Uint8Array, NodeRunPosition>[]>;
   getTaskRun(tenant: string, wfRunKey: string, taskGuid: string): Promise<TaskRun | undefined>;
-  listTaskRuns(tenant: string, wfRunKey: string): Promise<TaskRun[]>;
+  listTaskRuns(
+    tenant: string,
+    wfRunKey: string,
+    page: ListPage<ScheduledPosition>,
+  ): Promise<Positioned<Uint8Array, ScheduledPosition>[]>;
   getVariable(tenant: string, wfRunKey: string, thread: number, name: string): Promise<Variable | undefined>;
-  listVariables(tenant: string, wfRunKey: string): Promise<Variable[]>;
+  listVariables(
+    tenant: string,
+    wfRunKey: string,
+    page: ListPage<VariablePosition>,
+  ): Promise<Positioned<Uint8Array, VariablePosition>[]>;
   getExternalEvent(
     tenant: string,
     wfRunKey: string,
     defName: string,
     guid: string,
   ): Promise<ExternalEvent | undefined>;
-  listExternalEvents(tenant: string, wfRunKey: string): Promise<ExternalEvent[]>;
-  listWorkflowEvents(tenant: string, wfRunKey: string): Promise<WorkflowEvent[]>;
+  listExternalEvents(
+    tenant: string,
+    wfRunKey: string,
+    page: ListPage<EventPosition>,
+  ): Promise<Positioned<Uint8Array, EventPosition>[]>;
+  /**
+   * one page of the WfRun's WorkflowEvents by creation time; with `defName`, of that WorkflowEventDef only,
+   * in the order they were thrown (then `after` counts only its `number`)
+   */
+  listWorkflowEvents(
+    tenant: string,
+    wfRunKey: string,
+    page: ListPage<WorkflowEventPosition> & { defName?: string },
+  ): Promise<Positioned<WorkflowEvent, WorkflowEventPosition>[]>;
   getUserTaskRun(tenant: string, wfRunKey: string, guid: string): Promise<UserTaskRun | undefined>;
-  listUserTaskRuns(tenant: string, wfRunKey: string): Promise<UserTaskRun[]>;
+  listUserTaskRuns(
+    tenant: string,
+    wfRunKey: string,
+    page: ListPage<ScheduledPosition>,
+  ): Promise<Positioned<Uint8Array, ScheduledPosition>[]>;
   /**
    * One page of UserTaskRuns of a tenant matching the criteria, in (scheduled time, WfRun key, guid) order,
    * read from an index (no table scan), at most `limit` of them.
