@@ -54,17 +54,16 @@ export class RequestPipeline {
     private readonly log: Logger,
   ) {
     this.lookups = {
-      wfSpecOfWfRun: async (tenant, id) =>
-        id?.id ? (await rt.store.getWfRun(tenant, wfRunKey(id)))?.wfSpecId?.name : undefined,
-      taskDefOfTaskRun: async (tenant, id) =>
+      wfSpecOfWfRun: (tenant, id) =>
+        id?.id ? rt.store.wfSpecNameOf(tenant, wfRunKey(id)) : Promise.resolve(undefined),
+      taskDefOfTaskRun: (tenant, id) =>
         id?.wfRunId?.id && id.taskGuid
-          ? (await rt.store.getTaskRun(tenant, wfRunKey(id.wfRunId), id.taskGuid))?.taskDefId?.name
-          : undefined,
-      userTaskDefOfUserTaskRun: async (tenant, id) =>
+          ? rt.store.taskDefNameOf(tenant, wfRunKey(id.wfRunId), id.taskGuid)
+          : Promise.resolve(undefined),
+      userTaskDefOfUserTaskRun: (tenant, id) =>
         id?.wfRunId?.id && id.userTaskGuid
-          ? (await rt.store.getUserTaskRun(tenant, wfRunKey(id.wfRunId), id.userTaskGuid))?.userTaskDefId
-              ?.name
-          : undefined,
+          ? rt.store.userTaskDefNameOf(tenant, wfRunKey(id.wfRunId), id.userTaskGuid)
+          : Promise.resolve(undefined),
     };
   }
 

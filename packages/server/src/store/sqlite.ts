@@ -83,6 +83,9 @@ const SQL = {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (tenant, wf_run_key) DO UPDATE SET status = excluded.status, end_ms = excluded.end_ms, bytes = excluded.bytes`,
   getWfRun: `SELECT bytes FROM wf_runs WHERE tenant = ? AND wf_run_key = ?`,
+  wfSpecNameOf: `SELECT wf_spec_name FROM wf_runs WHERE tenant = ? AND wf_run_key = ?`,
+  taskDefNameOf: `SELECT task_def_name FROM task_runs WHERE tenant = ? AND wf_run_key = ? AND task_guid = ?`,
+  userTaskDefNameOf: `SELECT def_name FROM user_task_runs WHERE tenant = ? AND wf_run_key = ? AND guid = ?`,
   putNodeRun: `INSERT INTO node_runs (tenant, wf_run_key, thread, position, status, arrival_ms, bytes, node_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (tenant, wf_run_key, thread, position) DO UPDATE SET status = excluded.status, bytes = excluded.bytes`,
   getNodeRun: `SELECT bytes FROM node_runs WHERE tenant = ? AND wf_run_key = ? AND thread = ? AND position = ?`,
@@ -155,6 +158,9 @@ export class SqliteStore implements Store {
       listTenants: db.prepare(SQL.listTenants),
       listPrincipals: db.prepare(SQL.listPrincipals),
       getWfRun: db.prepare(SQL.getWfRun),
+      wfSpecNameOf: db.prepare(SQL.wfSpecNameOf).pluck(),
+      taskDefNameOf: db.prepare(SQL.taskDefNameOf).pluck(),
+      userTaskDefNameOf: db.prepare(SQL.userTaskDefNameOf).pluck(),
       getNodeRun: db.prepare(SQL.getNodeRun),
       getTaskRun: db.prepare(SQL.getTaskRun),
       getVariable: db.prepare(SQL.getVariable),
@@ -410,6 +416,18 @@ export class SqliteStore implements Store {
   async listPrincipals(): Promise<Principal[]> {
     const rows = this.reads.listPrincipals.all() as { bytes: Buffer }[];
     return rows.map((r) => fromBinary(PrincipalSchema, r.bytes));
+  }
+
+  async wfSpecNameOf(tenant: string, wfRunKey: string): Promise<string | undefined> {
+    return this.reads.wfSpecNameOf.get(tenant, wfRunKey) as string | undefined;
+  }
+
+  async taskDefNameOf(tenant: string, wfRunKey: string, taskGuid: string): Promise<string | undefined> {
+    return this.reads.taskDefNameOf.get(tenant, wfRunKey, taskGuid) as string | undefined;
+  }
+
+  async userTaskDefNameOf(tenant: string, wfRunKey: string, guid: string): Promise<string | undefined> {
+    return this.reads.userTaskDefNameOf.get(tenant, wfRunKey, guid) as string | undefined;
   }
 
   async getWfRun(tenant: string, wfRunKey: string): Promise<WfRun | undefined> {

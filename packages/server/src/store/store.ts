@@ -176,6 +176,13 @@ export interface Store extends SearchStore, MetricsStore {
   listPrincipals(): Promise<Principal[]>;
 
   getWfRun(tenant: string, wfRunKey: string): Promise<WfRun | undefined>;
+  /**
+   * The name of the definition an object belongs to, read from its row's columns without decoding it (the
+   * request pipeline authorizes by it): a WfRun's WfSpec, a TaskRun's TaskDef, a UserTaskRun's UserTaskDef.
+   */
+  wfSpecNameOf(tenant: string, wfRunKey: string): Promise<string | undefined>;
+  taskDefNameOf(tenant: string, wfRunKey: string, taskGuid: string): Promise<string | undefined>;
+  userTaskDefNameOf(tenant: string, wfRunKey: string, guid: string): Promise<string | undefined>;
   loadActiveWfRun(tenant: string, wfRunKey: string): Promise<ActiveWfRunRows | undefined>;
   getNodeRun(
     tenant: string,
