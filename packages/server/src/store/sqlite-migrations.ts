@@ -162,4 +162,12 @@ export const SQLITE_MIGRATIONS: { version: number; sql: string }[] = [
       CREATE INDEX workflow_events_by_run ON workflow_events (tenant, wf_run_key, created_ms, def_name, number);
     `,
   },
+  {
+    version: 8,
+    // Loading a WfRun reads its unfinished TaskRuns (user task reminders) through this index, never its
+    // whole history of TaskRuns.
+    sql: `
+      CREATE INDEX task_runs_by_run_status ON task_runs (tenant, wf_run_key, status);
+    `,
+  },
 ];

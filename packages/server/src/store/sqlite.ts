@@ -71,7 +71,9 @@ const SQL = {
   putUserTaskRun: `INSERT INTO user_task_runs (tenant, wf_run_key, guid, def_name, status, user_id, user_group, scheduled_ms, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (tenant, wf_run_key, guid) DO UPDATE SET status = excluded.status, user_id = excluded.user_id, user_group = excluded.user_group, bytes = excluded.bytes`,
   getUserTaskRun: `SELECT bytes FROM user_task_runs WHERE tenant = ? AND wf_run_key = ? AND guid = ?`,
-  allUserTaskRuns: `SELECT bytes FROM user_task_runs WHERE tenant = ? AND wf_run_key = ?`,
+  // TASK_SCHEDULED, TASK_RUNNING, TASK_PENDING: every status a TaskRun has before it ends
+  unfinishedTaskRuns: `SELECT bytes FROM task_runs INDEXED BY task_runs_by_run_status
+         WHERE tenant = ? AND wf_run_key = ? AND status IN (${TaskStatus.TASK_SCHEDULED}, ${TaskStatus.TASK_RUNNING}, ${TaskStatus.TASK_PENDING})`,
   deleteExternalEventsOfRun: `DELETE FROM external_events WHERE tenant = ? AND wf_run_key = ?`,
   deleteWorkflowEventsOfRun: `DELETE FROM workflow_events WHERE tenant = ? AND wf_run_key = ?`,
   deleteUserTaskRunsOfRun: `DELETE FROM user_task_runs WHERE tenant = ? AND wf_run_key = ?`,
@@ -116,15 +118,6 @@ const SQL = {
   deletePrincipal: `DELETE FROM principals WHERE id = ?`,
   listPrincipals: `SELECT bytes FROM principals ORDER BY id`,
 } as const;
-
-const FINISHED_TASK = new Set([
-  TaskStatus.TASK_SUCCESS,
-  TaskStatus.TASK_FAILED,
-  TaskStatus.TASK_TIMEOUT,
-  TaskStatus.TASK_EXCEPTION,
-  TaskStatus.TASK_OUTPUT_SERIALIZING_ERROR,
-  TaskStatus.TASK_INPUT_VAR_SUB_ERROR,
-]);
 
 const ms = (t: { seconds: bigint; nanos: number } | undefined): number | null =>
   t ? Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6) : null;
@@ -171,7 +164,7 @@ export class SqliteStore implements Store {
       listUnclaimedEvents: db.prepare(SQL.listUnclaimedEvents),
       countWorkflowEvents: db.prepare(SQL.countWorkflowEvents),
       getUserTaskRun: db.prepare(SQL.getUserTaskRun),
-      allUserTaskRuns: db.prepare(SQL.allUserTaskRuns),
+      unfinishedTaskRuns: db.prepare(SQL.unfinishedTaskRuns).pluck(),
     };
     this.search = new SqliteSearchReads(db);
     this.lists = new SqliteListReads(db);
@@ -464,17 +457,12 @@ export class SqliteStore implements Store {
         if (u) userTaskRuns.push(u);
       }
     }
-    // user task reminders still to be run or reported belong to no current NodeRun: load them too
-    const allUserTaskRuns = (this.reads.allUserTaskRuns.all(tenant, wfRunKey) as { bytes: Buffer }[]).map(
-      (r) => fromBinary(UserTaskRunSchema, r.bytes),
-    );
-    for (const u of allUserTaskRuns) {
-      for (const e of u.events) {
-        const guid = e.event.case === "taskExecuted" ? e.event.value.taskRun?.taskGuid : undefined;
-        if (guid === undefined || taskRuns.some((t) => t.id?.taskGuid === guid)) continue;
-        const taskRun = await this.getTaskRun(tenant, wfRunKey, guid);
-        if (taskRun && !FINISHED_TASK.has(taskRun.status)) taskRuns.push(taskRun);
-      }
+    // user task reminders still to be run or reported belong to no current NodeRun: load them too (from the
+    // WfRun's unfinished TaskRuns, read through an index: a long history of finished ones is never read)
+    const loaded = new Set(taskRuns.map((t) => t.id?.taskGuid));
+    for (const bytes of this.reads.unfinishedTaskRuns.all(tenant, wfRunKey) as Buffer[]) {
+      const t = fromBinary(TaskRunSchema, bytes);
+      if (!loaded.has(t.id?.taskGuid) && t.source?.taskRunSource.case === "userTaskTrigger") taskRuns.push(t);
     }
     const workflowEventCounts = new Map(
       (this.reads.countWorkflowEvents.all(tenant, wfRunKey) as { def_name: string; n: number }[]).map((r) => [
