@@ -10,7 +10,7 @@
  *
  * Tenant-scoped RPCs run in the tenant of the `tenantid` header, which must exist; RPCs over ACL_TENANT and
  * ACL_PRINCIPAL are cluster-scoped and only global ACLs grant them. The table is typed by the service's
- * methods, so a new RPC without an entry does not compile (and test/api/security-permissions.test.ts fails).
+ * methods, so a new RPC without an entry does not compile (test/api/security-acl.test.ts also walks every method).
  */
 import { ACLAction, ACLResource, type LittleHorse } from "@pony/proto";
 import type { TaskRunId, UserTaskRunId, WfRunId } from "@pony/proto";
