@@ -35,7 +35,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { cpuSample, errText, percentile, round, type CpuSample, type Event, type Reply } from "./common";
 import { create } from "@bufbuild/protobuf";
-import { SignJWT, exportJWK, generateKeyPair } from "jose";
+import { TestIssuer } from "../test/support/oauth";
 import { ACLAction, ACLResource, LittleHorse, PutPrincipalRequestSchema } from "@pony/proto";
 import { LhClient } from "./grpc";
 import { CHAIN_LENGTH, CHAIN_WF, EVENT_WF, FANOUT_WF, FANOUT_WIDTH, ONE_TASK_WF, TASK_DEF } from "./specs";
@@ -716,38 +716,14 @@ function table(r: Results): string {
  * WfRuns) and `bench-worker` (may only read and run the TaskDef bench-task).
  */
 async function benchIssuer() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pony-bench-jwks-"));
-  const { privateKey, publicKey } = await generateKeyPair("RS256");
-  const jwksFile = path.join(dir, "jwks.json");
-  fs.writeFileSync(
-    jwksFile,
-    JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "bench", alg: "RS256" }] }),
-  );
-  const issuer = "https://issuer.bench.pony";
-  const audience = "pony-bench";
-  const token = (clientId: string) =>
-    new SignJWT({ client_id: clientId })
-      .setProtectedHeader({ alg: "RS256", kid: "bench" })
-      .setIssuer(issuer)
-      .setAudience(audience)
-      .setIssuedAt()
-      .setExpirationTime("2h")
-      .sign(privateKey);
-  const admin = await token("bench");
+  // the tests' issuer: a key in a local JWKS file and tokens it signs (test/support/oauth.ts)
+  const issuer = await TestIssuer.create();
+  const admin = await issuer.token("bench", { expiresIn: 7200 });
   return {
     admin,
-    client: await token("bench-client"),
-    worker: await token("bench-worker"),
-    serverArgs: [
-      "--oauth-issuer",
-      issuer,
-      "--oauth-audience",
-      audience,
-      "--oauth-jwks-file",
-      jwksFile,
-      "--bootstrap-admin",
-      "bench",
-    ],
+    client: await issuer.token("bench-client", { expiresIn: 7200 }),
+    worker: await issuer.token("bench-worker", { expiresIn: 7200 }),
+    serverArgs: [...issuer.serverArgs(), "--bootstrap-admin", "bench"],
     async createPrincipals(address: string) {
       const c = new LhClient(address, admin);
       const { READ, RUN } = ACLAction;
@@ -771,7 +747,7 @@ async function benchIssuer() {
       await grant("bench-worker", ACLResource.ACL_TASK, TASK_DEF);
       c.close();
     },
-    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+    remove: () => issuer.close(),
   };
 }
 

@@ -1,8 +1,6 @@
 import type { Principal } from "@pony/proto";
 import type { Need } from "../security/acl";
 
-export { DEFAULT_TENANT } from "../security/directory";
-
 /**
  * What a handler knows about its call, whatever the transport: built by the request pipeline (pipeline.ts)
  * after the caller was authenticated, its tenant resolved and the RPC's permission checked.

@@ -2,10 +2,9 @@
  * Responses already in protobuf binary form. The List RPCs answer with objects exactly as the store holds
  * them (protobuf bytes): decoding each row only for the transport to encode it again costs tens of µs per
  * object with protobuf-es, which for a page of 1,000 NodeRuns is most of a millisecond budget spent many
- * times over. The gRPC listener writes the bytes as they are; a transport that needs the message (JSON)
- * decodes it with `decodedResponse`.
+ * times over. The gRPC listener writes the bytes as they are (a transport that needs the message, for JSON,
+ * decodes them with fromBinary and the RPC's output schema).
  */
-import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 
 export class EncodedResponse {
   constructor(readonly bytes: Uint8Array) {}
@@ -50,9 +49,4 @@ function varintSize(n: number): number {
     size++;
   }
   return size;
-}
-
-/** The response as a message of `schema`, whether a handler answered it encoded or not. */
-export function decodedResponse<Desc extends DescMessage>(schema: Desc, res: object): MessageShape<Desc> {
-  return res instanceof EncodedResponse ? fromBinary(schema, res.bytes) : (res as MessageShape<Desc>);
 }

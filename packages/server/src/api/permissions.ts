@@ -23,8 +23,11 @@ export interface NameLookups {
   userTaskDefOfUserTaskRun(tenant: string, id: UserTaskRunId | undefined): Promise<string | undefined>;
 }
 
+/** a request, by the field names of its generated message */
+type Fields = Record<string, unknown>;
+
 type NameOf = (
-  req: never,
+  req: Fields,
   look: NameLookups,
   tenant: string,
 ) => string | undefined | Promise<string | undefined>;
@@ -45,18 +48,8 @@ const {
   ACL_TASK_WORKER_GROUP,
 } = ACLResource;
 
-function acl<Req>(
-  resource: ACLResource,
-  action: ACLAction,
-  name?: (req: Req, look: NameLookups, tenant: string) => string | undefined | Promise<string | undefined>,
-): Permission {
-  return {
-    kind: "acl",
-    resource,
-    action,
-    name: name as NameOf | undefined,
-    cluster: CLUSTER_RESOURCES.has(resource),
-  };
+function acl(resource: ACLResource, action: ACLAction, name?: NameOf): Permission {
+  return { kind: "acl", resource, action, name, cluster: CLUSTER_RESOURCES.has(resource) };
 }
 
 function search(resource: ACLResource): Permission {
@@ -65,47 +58,57 @@ function search(resource: ACLResource): Permission {
 
 const OPEN: Permission = { kind: "open" };
 
-/** Request shapes the name readers use (field names of the generated messages). */
-type Named = { name: string };
-type WithId<K extends string, T> = { [k in K]?: T };
+/**
+ * Name readers, by the request's field names (as in the generated messages). `field` reads a string field,
+ * `nested` a field of a sub-message (`task_def_id.name`); the `…Of` readers look the name up from the object
+ * an id (the request itself, or one of its fields) points at.
+ */
+const at = (r: Fields, path?: string) => (path === undefined ? r : r[path]);
 
-const nameField = (r: Named) => r.name || undefined;
-const idName = (r: WithId<"id", Named>) => r.id?.name || undefined;
-const runOf =
-  (field: string) =>
-  (r: Record<string, unknown>, look: NameLookups, tenant: string): Promise<string | undefined> =>
-    look.wfSpecOfWfRun(tenant, r[field] as WfRunId | undefined);
+const field =
+  (name: string) =>
+  (r: Fields): string | undefined =>
+    (r[name] as string | undefined) || undefined;
 const nested =
-  (field: string, inner = "name") =>
-  (r: Record<string, unknown>): string | undefined =>
-    ((r[field] as Record<string, string> | undefined)?.[inner] ?? "") || undefined;
+  (name: string, inner = "name") =>
+  (r: Fields): string | undefined =>
+    ((r[name] as Record<string, string> | undefined)?.[inner] ?? "") || undefined;
+const runOf = (path?: string) => (r: Fields, look: NameLookups, tenant: string) =>
+  look.wfSpecOfWfRun(tenant, at(r, path) as WfRunId | undefined);
+const taskRunOf = (path?: string) => (r: Fields, look: NameLookups, tenant: string) =>
+  look.taskDefOfTaskRun(tenant, at(r, path) as TaskRunId | undefined);
+const userTaskRunOf = (path?: string) => (r: Fields, look: NameLookups, tenant: string) =>
+  look.userTaskDefOfUserTaskRun(tenant, at(r, path) as UserTaskRunId | undefined);
+
+const name = field("name");
+const idName = nested("id");
 
 export const RPC_PERMISSIONS: Record<keyof typeof LittleHorse.method, Permission> = {
   // ---- metadata: Put / Delete need WRITE_METADATA, Get / Search need READ, over the metadata's own name
-  putTaskDef: acl(ACL_TASK, WRITE_METADATA, nameField),
-  getTaskDef: acl(ACL_TASK, READ, nameField),
+  putTaskDef: acl(ACL_TASK, WRITE_METADATA, name),
+  getTaskDef: acl(ACL_TASK, READ, name),
   deleteTaskDef: acl(ACL_TASK, WRITE_METADATA, idName),
   searchTaskDef: search(ACL_TASK),
-  putExternalEventDef: acl(ACL_EXTERNAL_EVENT, WRITE_METADATA, nameField),
-  getExternalEventDef: acl(ACL_EXTERNAL_EVENT, READ, nameField),
+  putExternalEventDef: acl(ACL_EXTERNAL_EVENT, WRITE_METADATA, name),
+  getExternalEventDef: acl(ACL_EXTERNAL_EVENT, READ, name),
   deleteExternalEventDef: acl(ACL_EXTERNAL_EVENT, WRITE_METADATA, idName),
   searchExternalEventDef: search(ACL_EXTERNAL_EVENT),
-  putWorkflowEventDef: acl(ACL_WORKFLOW, WRITE_METADATA, nameField),
-  putWfSpec: acl(ACL_WORKFLOW, WRITE_METADATA, nameField),
-  getWfSpec: acl(ACL_WORKFLOW, READ, nameField),
-  getLatestWfSpec: acl(ACL_WORKFLOW, READ, nameField),
+  putWorkflowEventDef: acl(ACL_WORKFLOW, WRITE_METADATA, name),
+  putWfSpec: acl(ACL_WORKFLOW, WRITE_METADATA, name),
+  getWfSpec: acl(ACL_WORKFLOW, READ, name),
+  getLatestWfSpec: acl(ACL_WORKFLOW, READ, name),
   deleteWfSpec: acl(ACL_WORKFLOW, WRITE_METADATA, idName),
   migrateWfSpec: acl(ACL_WORKFLOW, WRITE_METADATA, nested("oldWfSpec")),
   searchWfSpec: search(ACL_WORKFLOW),
-  putUserTaskDef: acl(ACL_USER_TASK, WRITE_METADATA, nameField),
-  getUserTaskDef: acl(ACL_USER_TASK, READ, nameField),
-  getLatestUserTaskDef: acl(ACL_USER_TASK, READ, nameField),
+  putUserTaskDef: acl(ACL_USER_TASK, WRITE_METADATA, name),
+  getUserTaskDef: acl(ACL_USER_TASK, READ, name),
+  getLatestUserTaskDef: acl(ACL_USER_TASK, READ, name),
   deleteUserTaskDef: acl(ACL_USER_TASK, WRITE_METADATA, idName),
   searchUserTaskDef: search(ACL_USER_TASK),
 
   // ---- WfRuns and what they hold: the WfSpec's name (looked up from the WfRun when not in the request)
-  runWf: acl(ACL_WORKFLOW, RUN, (r: { wfSpecName: string }) => r.wfSpecName || undefined),
-  getWfRun: acl(ACL_WORKFLOW, READ, (r: WfRunId, look, tenant) => look.wfSpecOfWfRun(tenant, r)),
+  runWf: acl(ACL_WORKFLOW, RUN, field("wfSpecName")),
+  getWfRun: acl(ACL_WORKFLOW, READ, runOf()),
   stopWfRun: acl(ACL_WORKFLOW, RUN, runOf("wfRunId")),
   resumeWfRun: acl(ACL_WORKFLOW, RUN, runOf("wfRunId")),
   rescueThreadRun: acl(ACL_WORKFLOW, RUN, runOf("wfRunId")),
@@ -119,23 +122,21 @@ export const RPC_PERMISSIONS: Record<keyof typeof LittleHorse.method, Permission
   listExternalEvents: acl(ACL_WORKFLOW, READ, runOf("wfRunId")),
   listUserTaskRuns: acl(ACL_WORKFLOW, READ, runOf("wfRunId")),
   awaitWorkflowEvent: acl(ACL_WORKFLOW, READ, runOf("wfRunId")),
-  searchWfRun: acl(ACL_WORKFLOW, READ, (r: { wfSpecName: string }) => r.wfSpecName || undefined),
-  searchVariable: acl(ACL_WORKFLOW, READ, (r: { wfSpecName: string }) => r.wfSpecName || undefined),
+  searchWfRun: acl(ACL_WORKFLOW, READ, field("wfSpecName")),
+  searchVariable: acl(ACL_WORKFLOW, READ, field("wfSpecName")),
   searchNodeRun: acl(ACL_WORKFLOW, READ),
   getWfSpecMetricsWindow: acl(ACL_WORKFLOW, READ, nested("wfSpecId")),
   listWfSpecMetrics: acl(ACL_WORKFLOW, READ, nested("wfSpecId")),
 
   // ---- tasks: the TaskDef's name (looked up from the TaskRun for ReportTask and GetTaskRun)
   pollTask: acl(ACL_TASK, RUN, nested("taskDefId")),
-  reportTask: acl(ACL_TASK, RUN, (r: { taskRunId?: TaskRunId }, look, tenant) =>
-    look.taskDefOfTaskRun(tenant, r.taskRunId),
-  ),
+  reportTask: acl(ACL_TASK, RUN, taskRunOf("taskRunId")),
   registerTaskWorker: acl(ACL_TASK, RUN, nested("taskDefId")),
-  getTaskRun: acl(ACL_TASK, READ, (r: TaskRunId, look, tenant) => look.taskDefOfTaskRun(tenant, r)),
-  searchTaskRun: acl(ACL_TASK, READ, (r: { taskDefName: string }) => r.taskDefName || undefined),
-  getTaskDefMetricsWindow: acl(ACL_TASK, READ, (r: { taskDefName?: string }) => r.taskDefName || undefined),
+  getTaskRun: acl(ACL_TASK, READ, taskRunOf()),
+  searchTaskRun: acl(ACL_TASK, READ, field("taskDefName")),
+  getTaskDefMetricsWindow: acl(ACL_TASK, READ, field("taskDefName")),
   listTaskDefMetrics: acl(ACL_TASK, READ, nested("taskDefId")),
-  getTaskWorkerGroup: acl(ACL_TASK_WORKER_GROUP, READ, nameField),
+  getTaskWorkerGroup: acl(ACL_TASK_WORKER_GROUP, READ, name),
 
   // ---- external events: the ExternalEventDef's name
   putExternalEvent: acl(ACL_EXTERNAL_EVENT, RUN, nested("externalEventDefId")),
@@ -143,31 +144,19 @@ export const RPC_PERMISSIONS: Record<keyof typeof LittleHorse.method, Permission
   searchExternalEvent: acl(ACL_EXTERNAL_EVENT, READ, nested("externalEventDefId")),
 
   // ---- user tasks: the UserTaskDef's name (looked up from the UserTaskRun)
-  getUserTaskRun: acl(ACL_USER_TASK, READ, (r: UserTaskRunId, look, tenant) =>
-    look.userTaskDefOfUserTaskRun(tenant, r),
-  ),
-  assignUserTaskRun: acl(ACL_USER_TASK, RUN, (r: { userTaskRunId?: UserTaskRunId }, look, tenant) =>
-    look.userTaskDefOfUserTaskRun(tenant, r.userTaskRunId),
-  ),
-  completeUserTaskRun: acl(ACL_USER_TASK, RUN, (r: { userTaskRunId?: UserTaskRunId }, look, tenant) =>
-    look.userTaskDefOfUserTaskRun(tenant, r.userTaskRunId),
-  ),
-  cancelUserTaskRun: acl(ACL_USER_TASK, RUN, (r: { userTaskRunId?: UserTaskRunId }, look, tenant) =>
-    look.userTaskDefOfUserTaskRun(tenant, r.userTaskRunId),
-  ),
-  searchUserTaskRun: acl(
-    ACL_USER_TASK,
-    READ,
-    (r: { userTaskDefName?: string }) => r.userTaskDefName || undefined,
-  ),
+  getUserTaskRun: acl(ACL_USER_TASK, READ, userTaskRunOf()),
+  assignUserTaskRun: acl(ACL_USER_TASK, RUN, userTaskRunOf("userTaskRunId")),
+  completeUserTaskRun: acl(ACL_USER_TASK, RUN, userTaskRunOf("userTaskRunId")),
+  cancelUserTaskRun: acl(ACL_USER_TASK, RUN, userTaskRunOf("userTaskRunId")),
+  searchUserTaskRun: acl(ACL_USER_TASK, READ, field("userTaskDefName")),
 
   // ---- cluster-scoped: tenants and principals (global ACLs only)
-  putTenant: acl(ACL_TENANT, WRITE_METADATA, (r: { id: string }) => r.id || undefined),
-  getTenant: acl(ACL_TENANT, READ, (r: { id: string }) => r.id || undefined),
+  putTenant: acl(ACL_TENANT, WRITE_METADATA, field("id")),
+  getTenant: acl(ACL_TENANT, READ, field("id")),
   searchTenant: search(ACL_TENANT),
-  putPrincipal: acl(ACL_PRINCIPAL, WRITE_METADATA, (r: { id: string }) => r.id || undefined),
-  deletePrincipal: acl(ACL_PRINCIPAL, WRITE_METADATA, (r: { id?: { id: string } }) => r.id?.id || undefined),
-  getPrincipal: acl(ACL_PRINCIPAL, READ, (r: { id: string }) => r.id || undefined),
+  putPrincipal: acl(ACL_PRINCIPAL, WRITE_METADATA, field("id")),
+  deletePrincipal: acl(ACL_PRINCIPAL, WRITE_METADATA, nested("id", "id")),
+  getPrincipal: acl(ACL_PRINCIPAL, READ, field("id")),
   searchPrincipal: search(ACL_PRINCIPAL),
   whoami: OPEN,
   getServerVersion: OPEN,

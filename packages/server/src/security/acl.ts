@@ -44,30 +44,33 @@ function coversName(acl: ServerACL, name: string | undefined): boolean {
   return f.case === "name" ? name === f.value : name.startsWith(f.value);
 }
 
+/**
+ * Whether one of the principal's ACLs that apply in `tenant` (undefined: cluster-scoped) covers the resource
+ * and the action and passes `test`: global ACLs first, then the tenant's own (never for cluster resources).
+ */
+function someAcl(
+  p: Principal,
+  tenant: string | undefined,
+  resource: ACLResource,
+  action: ACLAction,
+  test: (acl: ServerACL) => boolean,
+): boolean {
+  const grants = (acl: ServerACL, global: boolean) =>
+    coversResource(acl, resource, global) && coversAction(acl, action) && test(acl);
+  if ((p.globalAcls?.acls ?? []).some((acl) => grants(acl, true))) return true;
+  if (tenant === undefined || CLUSTER_RESOURCES.has(resource)) return false;
+  return (p.perTenantAcls[tenant]?.acls ?? []).some((acl) => grants(acl, false));
+}
+
 /** Whether the principal may do `need` in `tenant` (undefined for cluster-scoped resources). */
 export function allows(p: Principal, tenant: string | undefined, need: Need): boolean {
-  const clusterScoped = CLUSTER_RESOURCES.has(need.resource);
-  for (const acl of p.globalAcls?.acls ?? []) {
-    if (
-      coversResource(acl, need.resource, true) &&
-      coversAction(acl, need.action) &&
-      coversName(acl, need.name)
-    )
-      return true;
-  }
-  if (tenant !== undefined && !clusterScoped) {
-    for (const acl of p.perTenantAcls[tenant]?.acls ?? []) {
-      if (
-        coversResource(acl, need.resource, false) &&
-        coversAction(acl, need.action) &&
-        coversName(acl, need.name)
-      )
-        return true;
-    }
-  }
-  if (need.resource === ACLResource.ACL_TENANT && need.action === ACLAction.READ && need.name !== undefined)
-    return worksIn(p, need.name);
-  return false;
+  if (someAcl(p, tenant, need.resource, need.action, (acl) => coversName(acl, need.name))) return true;
+  return (
+    need.resource === ACLResource.ACL_TENANT &&
+    need.action === ACLAction.READ &&
+    need.name !== undefined &&
+    worksIn(p, need.name)
+  );
 }
 
 /**
@@ -80,14 +83,7 @@ export function allowsSome(
   resource: ACLResource,
   action: ACLAction,
 ): boolean {
-  for (const acl of p.globalAcls?.acls ?? []) {
-    if (coversResource(acl, resource, true) && coversAction(acl, action)) return true;
-  }
-  if (tenant !== undefined && !CLUSTER_RESOURCES.has(resource)) {
-    for (const acl of p.perTenantAcls[tenant]?.acls ?? []) {
-      if (coversResource(acl, resource, false) && coversAction(acl, action)) return true;
-    }
-  }
+  if (someAcl(p, tenant, resource, action, () => true)) return true;
   // every principal that works in some tenant may list the tenants it works in
   return resource === ACLResource.ACL_TENANT && action === ACLAction.READ && worksInAny(p);
 }
@@ -148,12 +144,7 @@ export function notCoveredBy(granter: Principal, wanted: ServerACLs | undefined,
       for (const action of acl.allowedActions) {
         const held = own.some(
           ([g, global]) =>
-            (g.resources.includes(resource) ||
-              (g.resources.includes(ACLResource.ACL_ALL_RESOURCES) &&
-                resource !== ACLResource.ACL_ALL_RESOURCES &&
-                (global || !CLUSTER_RESOURCES.has(resource)))) &&
-            (g.allowedActions.includes(action) || g.allowedActions.includes(ACLAction.ALL_ACTIONS)) &&
-            filterCovers(g, acl),
+            coversResource(g, resource, global) && coversAction(g, action) && filterCovers(g, acl),
         );
         if (!held) {
           const f = acl.resourceFilter;
@@ -165,9 +156,13 @@ export function notCoveredBy(granter: Principal, wanted: ServerACLs | undefined,
   return undefined;
 }
 
-/** A need as a reader would say it: `RUN on ACL_TASK 'my-task'`. */
-export function describeNeed(need: Need): string {
+/**
+ * A need as a reader would say it: `RUN on ACL_TASK 'my-task'`; with `nameHidden` (the name was read from the
+ * store, not the request) without the name.
+ */
+export function describeNeed(need: Need, nameHidden = false): string {
   const what = `${ACLAction[need.action]} on ${ACLResource[need.resource]}`;
+  if (nameHidden) return `${what} for the object the request names`;
   return need.name === undefined ? `${what} (every name)` : `${what} '${need.name}'`;
 }
 

@@ -20,13 +20,7 @@ export class PermissionDeniedError extends PonyError {
     } = {},
   ) {
     super(
-      `${rpc}: principal '${principal}' lacks ` +
-        (opts.nameHidden
-          ? `${describeNeed({ resource: need.resource, action: need.action }).replace(
-              " (every name)",
-              "",
-            )} for the object the request names`
-          : describeNeed(need)) +
+      `${rpc}: principal '${principal}' lacks ${describeNeed(need, opts.nameHidden)}` +
         (tenant === undefined ? "" : ` in tenant '${tenant}'`) +
         (opts.why ? ` (${opts.why})` : ""),
     );

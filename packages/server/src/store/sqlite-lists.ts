@@ -130,14 +130,7 @@ export class SqliteListReads {
     key: string,
     page: ListPage<ScheduledPosition>,
   ): Promise<Positioned<Uint8Array, ScheduledPosition>[]> {
-    return sliced(page, (after, n) => {
-      const rows = this.s.taskRuns.all(tenant, key, after?.ms ?? FIRST_MS, after?.guid ?? "", n) as [
-        number,
-        string,
-        Buffer,
-      ][];
-      return rows.map(([ms, guid, bytes]) => ({ item: bytes, position: { ms, guid } }));
-    });
+    return this.byScheduledTime(this.s.taskRuns, tenant, key, page);
   }
 
   userTaskRuns(
@@ -145,8 +138,18 @@ export class SqliteListReads {
     key: string,
     page: ListPage<ScheduledPosition>,
   ): Promise<Positioned<Uint8Array, ScheduledPosition>[]> {
+    return this.byScheduledTime(this.s.userTaskRuns, tenant, key, page);
+  }
+
+  /** TaskRuns and UserTaskRuns: the same (scheduled_ms, guid) order, each from its table's index */
+  private byScheduledTime(
+    stmt: Database.Statement,
+    tenant: string,
+    key: string,
+    page: ListPage<ScheduledPosition>,
+  ): Promise<Positioned<Uint8Array, ScheduledPosition>[]> {
     return sliced(page, (after, n) => {
-      const rows = this.s.userTaskRuns.all(tenant, key, after?.ms ?? FIRST_MS, after?.guid ?? "", n) as [
+      const rows = stmt.all(tenant, key, after?.ms ?? FIRST_MS, after?.guid ?? "", n) as [
         number,
         string,
         Buffer,
