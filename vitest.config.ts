@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // stops throwaway PostgreSQL clusters a test file left running (test/support/postgres.ts)
+    globalSetup: ["test/support/postgres-teardown.ts"],
   },
 });

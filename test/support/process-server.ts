@@ -28,8 +28,12 @@ export interface ChildServer {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startChildServer(dataDir: string, extraArgs: string[] = []): Promise<ChildServer> {
-  const port = await freePort();
+export async function startChildServer(
+  dataDir: string,
+  extraArgs: string[] = [],
+  fixedPort?: number,
+): Promise<ChildServer> {
+  const port = fixedPort ?? (await freePort());
   const proc = spawn(
     process.execPath,
     [

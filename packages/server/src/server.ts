@@ -8,7 +8,12 @@ import { Runtime } from "./runtime/runtime";
 import { Authenticator, type AuthSettings } from "./security/authenticator";
 import { ensureSecurityDefaults } from "./security/bootstrap";
 import type { ServerSettings } from "./settings";
+import { ClusterRouter, startInternalServer } from "./cluster/forwarding";
+import { LeaseKeeper } from "./cluster/lease-keeper";
+import { Partitions, METADATA_PARTITION } from "./runtime/partitions";
+import { PgStore } from "./store/pg";
 import { SqliteStore } from "./store/sqlite";
+import type { Store } from "./store/store";
 
 function readPem(what: string, file: string): Buffer {
   try {
@@ -41,7 +46,33 @@ function authOf(s: ServerSettings): AuthSettings {
   };
 }
 
-/** A running Pony server: the store, the runtime and the gRPC listener. */
+async function openStore(s: ServerSettings): Promise<Store> {
+  return s.store === "postgres" ? PgStore.open(s.databaseUrl) : new SqliteStore(s.dataDir);
+}
+
+function parseHost(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(":");
+  return { host: address.slice(0, i), port: Number(address.slice(i + 1)) };
+}
+
+function shutdown(server: grpc.Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const force = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, 5000);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
+}
+
+/**
+ * A running Pony server: the store, the runtime, the partitions it owns (all of them with the embedded
+ * store; its share of a cluster's with PostgreSQL) and the gRPC listener; on a cluster, also the
+ * server-to-server port its peers forward commands to.
+ */
 export class PonyServer {
   private constructor(
     readonly settings: ServerSettings,
@@ -50,6 +81,8 @@ export class PonyServer {
     private readonly endStreams: () => void,
     readonly grpcPort: number,
     readonly log: Logger,
+    readonly leases: LeaseKeeper,
+    private readonly cluster: { internal: grpc.Server; router: ClusterRouter } | undefined,
   ) {}
 
   static async start(settings: ServerSettings, log?: Logger): Promise<PonyServer> {
@@ -57,13 +90,19 @@ export class PonyServer {
     // settings errors (unreadable certificates, a bad JWKS file) stop the start before the store opens
     const tls = tlsOf(settings);
     const auth = new Authenticator(authOf(settings));
-    const store = new SqliteStore(settings.dataDir);
-    const runtime = new Runtime(store, logger);
+    const store = await openStore(settings);
+    const clustered = settings.store === "postgres";
+    const count = await store.initPartitions(settings.partitions);
+    const partitions = new Partitions("", count);
+    const runtime = new Runtime(store, logger, { partitions });
     await runtime.start();
-    await ensureSecurityDefaults(runtime, settings.bootstrapAdmin || undefined);
-    const advertised = { host: settings.advertisedHost, port: settings.grpcPort };
+    // the lease keeper knows the live servers; it starts once the listeners are bound
+    const members: { leases?: LeaseKeeper } = {};
     const handlers = buildHandlers(runtime, logger, {
-      advertised,
+      hosts: () =>
+        members.leases && clustered
+          ? [...members.leases.servers().values()].map((s) => parseHost(s.address))
+          : [{ host: settings.advertisedHost, port: settings.grpcPort }],
       pollWaitMs: settings.pollWaitSeconds * 1000,
       workerHeartbeatTimeoutMs: settings.workerHeartbeatTimeoutSeconds * 1000,
       authEnabled: auth.enabled,
@@ -71,33 +110,88 @@ export class PonyServer {
     const pipeline = new RequestPipeline(runtime, auth, handlers, logger);
     const { server, port } = await startGrpcServer(pipeline, settings.grpcHost, settings.grpcPort, tls);
     // with port 0 (tests) the port is known only now: workers must be told the bound one
-    advertised.port = port;
     settings.grpcPort = port;
+    const internal = clustered
+      ? await startInternalServer(
+          pipeline,
+          runtime,
+          settings.internalHost,
+          settings.internalPort,
+          settings.clusterSecret,
+          logger,
+        )
+      : undefined;
+    // the embedded store has one server, whose restarts take its partitions back at once
+    partitions.serverId = clustered ? settings.serverId || `${settings.advertisedHost}:${port}` : "embedded";
+    const leases = new LeaseKeeper(
+      store,
+      runtime,
+      {
+        serverId: partitions.serverId,
+        address: `${settings.advertisedHost}:${port}`,
+        internalAddress: `${settings.advertisedHost}:${internal?.port ?? 0}`,
+        leaseMs: settings.leaseSeconds * 1000,
+      },
+      logger,
+    );
+    members.leases = leases;
+    // a refused commit means this server was cut off: see at once what else it lost
+    runtime.onPartitionsLost = () => leases.tickSoon();
+    let cluster: { internal: grpc.Server; router: ClusterRouter } | undefined;
+    if (internal) {
+      const router = new ClusterRouter(
+        runtime,
+        leases,
+        { secret: settings.clusterSecret, leaseMs: settings.leaseSeconds * 1000 },
+        logger,
+      );
+      pipeline.router = router;
+      cluster = { internal: internal.server, router };
+    }
+    await leases.start();
+    // the owner of the metadata partition makes the default tenant and first admin (once per cluster)
+    if (partitions.owns(METADATA_PARTITION)) {
+      await ensureSecurityDefaults(runtime, settings.bootstrapAdmin || undefined);
+    } else if (settings.bootstrapAdmin) {
+      logger.warn("--bootstrap-admin is applied by the server that owns partition 0; this one does not");
+    }
     logger.info(
       {
         grpcPort: port,
-        dataDir: settings.dataDir,
+        store: settings.store,
+        dataDir: clustered ? undefined : settings.dataDir,
+        serverId: partitions.serverId,
+        internalPort: internal?.port,
+        partitionsOwned: partitions.held().size,
         tls: tls ? (tls.clientCa ? "mtls" : "tls") : "off",
         oauth: settings.oauthIssuer ? settings.oauthIssuer : "off",
       },
       "pony server listening",
     );
-    return new PonyServer(settings, runtime, server, () => handlers.endStreams(), port, logger);
+    return new PonyServer(
+      settings,
+      runtime,
+      server,
+      () => handlers.endStreams(),
+      port,
+      logger,
+      leases,
+      cluster,
+    );
   }
 
-  /** Stops taking calls, ends the workers' PollTask streams, finishes pending commits and closes the store. */
+  /**
+   * Stops taking calls, ends the workers' PollTask streams, hands its partitions over (finishing their
+   * pending commits), and closes the store.
+   */
   async stop(): Promise<void> {
     this.endStreams();
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => {
-        this.grpcServer.forceShutdown();
-        resolve();
-      }, 5000);
-      this.grpcServer.tryShutdown(() => {
-        clearTimeout(force);
-        resolve();
-      });
-    });
+    await shutdown(this.grpcServer);
+    await this.leases.stop();
+    if (this.cluster) {
+      await shutdown(this.cluster.internal);
+      this.cluster.router.close();
+    }
     await this.runtime.stop();
     await this.runtime.store.close();
   }

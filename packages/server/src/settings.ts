@@ -26,6 +26,22 @@ export interface ServerSettings {
   oauthJwksFile: string;
   /** a principal made an admin at start if it does not exist (the first admin of a secured server) */
   bootstrapAdmin: string;
+  /** "sqlite" (embedded, one server) or "postgres" (a cluster of servers sharing one database) */
+  store: string;
+  /** PostgreSQL connection URL (--store postgres) */
+  databaseUrl: string;
+  /** partitions of a new cluster (fixed once the cluster's store is created) */
+  partitions: number;
+  /** seconds a partition lease lasts: a dead server's partitions move after at most this long */
+  leaseSeconds: number;
+  /** this server's id in the cluster ("" = advertised host:port; the embedded store: "embedded") */
+  serverId: string;
+  /** the server-to-server port (--store postgres): commands are forwarded to their partition's owner */
+  internalPort: number;
+  /** bind address of the server-to-server port */
+  internalHost: string;
+  /** a secret every server of the cluster shares: forwarded calls must carry it ("" = none) */
+  clusterSecret: string;
 }
 
 interface Option {
@@ -158,6 +174,70 @@ export const SERVER_OPTIONS: Option[] = [
     default: "",
     help: "principal id made an admin at start while the cluster has no admin but anonymous",
   },
+  {
+    key: "store",
+    flag: "store",
+    env: "PONY_STORE",
+    type: "string",
+    default: "sqlite",
+    help: "sqlite (embedded) or postgres (a cluster sharing one database)",
+  },
+  {
+    key: "databaseUrl",
+    flag: "database-url",
+    env: "PONY_DATABASE_URL",
+    type: "string",
+    default: "",
+    help: "PostgreSQL URL, e.g. postgres://user:pass@host:5432/pony (--store postgres)",
+  },
+  {
+    key: "partitions",
+    flag: "partitions",
+    env: "PONY_PARTITIONS",
+    type: "number",
+    default: 12,
+    help: "partitions of a new cluster (fixed at creation)",
+  },
+  {
+    key: "leaseSeconds",
+    flag: "lease-seconds",
+    env: "PONY_LEASE_SECONDS",
+    type: "number",
+    default: 5,
+    help: "partition lease time: a dead server's partitions move after at most this long",
+  },
+  {
+    key: "serverId",
+    flag: "server-id",
+    env: "PONY_SERVER_ID",
+    type: "string",
+    default: "",
+    help: "this server's id in the cluster (default: advertised host:port)",
+  },
+  {
+    key: "internalPort",
+    flag: "internal-port",
+    env: "PONY_INTERNAL_PORT",
+    type: "number",
+    default: 2024,
+    help: "server-to-server port of a cluster (--store postgres)",
+  },
+  {
+    key: "internalHost",
+    flag: "internal-host",
+    env: "PONY_INTERNAL_HOST",
+    type: "string",
+    default: "0.0.0.0",
+    help: "bind address of the server-to-server port",
+  },
+  {
+    key: "clusterSecret",
+    flag: "cluster-secret",
+    env: "PONY_CLUSTER_SECRET",
+    type: "string",
+    default: "",
+    help: "secret the servers of a cluster share: the server-to-server port requires it",
+  },
 ];
 
 export function loadSettings(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerSettings {
@@ -189,7 +269,18 @@ export function loadSettings(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
   const settings = out as unknown as ServerSettings;
   checkSecuritySettings(settings);
+  checkStoreSettings(settings);
   return settings;
+}
+
+function checkStoreSettings(s: ServerSettings): void {
+  if (s.store !== "sqlite" && s.store !== "postgres")
+    throw new Error(`--store must be sqlite or postgres, not '${s.store}'`);
+  if (s.store === "postgres" && s.databaseUrl === "")
+    throw new Error("--store postgres needs --database-url (or PONY_DATABASE_URL)");
+  if (!Number.isInteger(s.partitions) || s.partitions < 1 || s.partitions > 4096)
+    throw new Error(`--partitions must be a whole number from 1 to 4096, not ${s.partitions}`);
+  if (s.leaseSeconds < 0.2) throw new Error(`--lease-seconds must be at least 0.2, not ${s.leaseSeconds}`);
 }
 
 /** Settings that only work together, refused at start with what is missing. */

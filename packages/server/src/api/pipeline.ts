@@ -5,6 +5,10 @@
  *   which must exist) → authorize against the RPC's entry in permissions.ts → run the handler with a typed
  *   CallContext.
  *
+ * In a cluster, a command for a WfRun (or a metadata change) that this server does not own is then handed
+ * to the owner by the router (cluster/forwarding.ts), which runs it there through runForwarded: the
+ * caller was authenticated and authorized here, once.
+ *
  * A stream (PollTask) is authenticated and its tenant resolved when it opens; each request message is then
  * authorized on its own (it names the TaskDef it polls) against the principal's ACLs as they are at that
  * moment, and refused once the caller's token has expired. Transports (grpc/server.ts, and later the
@@ -42,10 +46,25 @@ export interface IncomingCall {
 
 type MethodName = keyof typeof RPC_PERMISSIONS;
 
+/** Runs a command where its partition is owned (cluster/forwarding.ts): here, or at another server. */
+export interface Router {
+  run(method: string, req: object, ctx: CallContext, local: () => Promise<object>): Promise<object>;
+}
+
+/** A call forwarded by another server of the cluster, which authenticated and authorized it. */
+export interface ForwardedCall {
+  tenant: string;
+  principalId: string;
+  deadlineMs?: number;
+  signal: AbortSignal;
+}
+
 const RPC_NAMES = new Map<string, string>(LittleHorse.methods.map((m) => [m.localName, m.name]));
 
 export class RequestPipeline {
   private readonly lookups: NameLookups;
+  /** set on a cluster: commands run at their partition's owner */
+  router: Router | undefined;
 
   constructor(
     private readonly rt: Runtime,
@@ -73,15 +92,19 @@ export class RequestPipeline {
     if (!handler) return Promise.reject(new UnimplementedError(`${rpcName(method)} is not implemented`));
     // Kept synchronous up to the handler when nothing needs to wait (a remembered token, no name lookup):
     // this runs for every call a worker makes.
+    const invoke = (ctx: Context) => () =>
+      this.router
+        ? this.router.run(method, req, ctx, () => handler(req as never, ctx))
+        : handler(req as never, ctx);
     const run = (ctx: Context): Promise<object> => {
       const checked = this.authorize(method, req, ctx);
-      if (!checked) return this.dispatch(ctx, () => handler(req as never, ctx));
+      if (!checked) return this.dispatch(ctx, invoke(ctx));
       // a lookup took time: the client may have given up meanwhile, and then nothing must be done for it
       return checked.then(() => {
         if (call.cancelled()) throw new CancelledError(`${ctx.rpc}: the client cancelled the call`);
         if (call.deadlineMs !== undefined && Date.now() >= call.deadlineMs)
           throw new DeadlineExceededError(`${ctx.rpc}: the deadline passed before the call could run`);
-        return this.dispatch(ctx, () => handler(req as never, ctx));
+        return this.dispatch(ctx, invoke(ctx));
       });
     };
     let outcome: Promise<object>;
@@ -92,6 +115,33 @@ export class RequestPipeline {
       outcome = Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
     return outcome.catch((e: unknown) => {
+      this.logFailure(method, e);
+      throw e;
+    });
+  }
+
+  /**
+   * A unary call another server forwarded to this one, the owner of its partition: the handler runs here for
+   * the caller's tenant and principal, without a second authentication or authorization.
+   */
+  runForwarded(method: string, req: object, call: ForwardedCall): Promise<object> {
+    const handler = this.handlers.unary[method];
+    if (!handler) return Promise.reject(new UnimplementedError(`${rpcName(method)} is not implemented`));
+    const incoming: IncomingCall = {
+      header: () => undefined,
+      deadlineMs: call.deadlineMs,
+      signal: call.signal,
+      cancelled: () => call.signal.aborted,
+    };
+    const ctx = new Context(
+      rpcName(method),
+      call.tenant,
+      { principal: call.principalId },
+      this.principal(call.principalId),
+      incoming,
+      false,
+    );
+    return handler(req as never, ctx).catch((e: unknown) => {
       this.logFailure(method, e);
       throw e;
     });

@@ -26,8 +26,8 @@ import { tenantKey } from "../runtime/tenant-keys";
 import type { BidiStream, CallContext } from "./context";
 
 export interface TaskHandlerOptions {
-  /** host and port workers are told to poll (`your_hosts`); read at each call */
-  advertised: { host: string; port: number };
+  /** the hosts and ports workers are told to poll (`your_hosts`): every live server of the cluster */
+  hosts(): { host: string; port: number }[];
   /** a PollTask request with no task for this long gets an empty response */
   pollWaitMs: number;
   /** a worker silent for this long is dropped from its TaskWorkerGroup */
@@ -61,7 +61,7 @@ export function taskHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions)
   }
 
   function hosts() {
-    return [create(LHHostInfoSchema, { host: opts.advertised.host, port: opts.advertised.port })];
+    return opts.hosts().map((h) => create(LHHostInfoSchema, h));
   }
 
   const unary = {

@@ -8,7 +8,9 @@ import {
   PonyError,
   ResourceExhaustedError,
 } from "@pony/engine";
+import { NotOwnerError } from "../runtime/partitions";
 import { PermissionDeniedError, UnauthenticatedError } from "../security/errors";
+import { FencedError } from "../store/store";
 
 /** Not built yet: answered as UNIMPLEMENTED, naming the area of work that will build it. */
 export class UnimplementedError extends PonyError {}
@@ -18,6 +20,19 @@ export class DeadlineExceededError extends PonyError {}
 
 /** The caller cancelled the call or went away (CANCELLED); nobody reads the answer. */
 export class CancelledError extends PonyError {}
+
+/** No server can run the call right now (its partition is between owners): it did nothing (UNAVAILABLE). */
+export class UnavailableError extends PonyError {}
+
+/** An error another server of the cluster answered a forwarded call with: passed on as it came. */
+export class ForwardedError extends PonyError {
+  constructor(
+    readonly code: status,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /** The one place where an error becomes a gRPC status code. */
 export function grpcStatusOf(e: unknown): status {
@@ -31,6 +46,10 @@ export function grpcStatusOf(e: unknown): status {
   if (e instanceof UnimplementedError) return status.UNIMPLEMENTED;
   if (e instanceof DeadlineExceededError) return status.DEADLINE_EXCEEDED;
   if (e instanceof CancelledError) return status.CANCELLED;
+  if (e instanceof ForwardedError) return e.code;
+  if (e instanceof UnavailableError) return status.UNAVAILABLE;
+  // the WfRun's partition is moving between servers: the call did nothing and can be retried
+  if (e instanceof NotOwnerError || e instanceof FencedError) return status.UNAVAILABLE;
   return status.INTERNAL;
 }
 

@@ -11,9 +11,14 @@
  *
  * A job that throws has its own writes discarded; the WfRun it touched is dropped from the cache (reloaded
  * from the store) and later jobs for that WfRun in the same batch move to the next batch.
+ *
+ * Each job belongs to a partition (runtime/partitions.ts). A job of a partition this server does not own is
+ * refused with NotOwnerError before it is applied, and each batch carries the fence of the partitions its
+ * jobs touched: a server that lost a partition cannot commit for it (FencedError), whatever it had applied.
  */
 import { PonyError } from "@pony/engine";
-import type { Store, WriteOp } from "../store/store";
+import { FencedError, type Fence, type Store, type WriteOp } from "../store/store";
+import { NotOwnerError } from "./partitions";
 import { tenantKey } from "./tenant-keys";
 
 export interface BatchTx {
@@ -37,14 +42,24 @@ interface Pending {
 }
 
 export interface ProcessorHooks {
+  /** the partition a job belongs to (its WfRun's; metadata jobs: METADATA_PARTITION) */
+  partitionOf(job: Job<unknown>): number;
+  /** whether this server applies the partition's jobs now */
+  owns(part: number): boolean;
+  /** the fence proving this server holds these partitions */
+  fence(parts: Iterable<number>): Fence;
+  /** a batch was refused: this server no longer holds these partitions */
+  fenced(parts: number[]): void;
   /** load a WfRun into the cache before a job that names it (no-op if cached or absent) */
   preload(tenant: string, key: string): Promise<void>;
   /** forget the cached copy of a WfRun (after a failed job) */
   evict(tenant: string, key: string): void;
   /** the store's state and the caches may have diverged: drop every cache */
   resetCaches(): Promise<void>;
-  /** after every committed batch */
-  afterBatch(): void;
+  /** a batch is handed to the store */
+  committing(ops: readonly WriteOp[]): void;
+  /** a batch handed to the store is committed (ok) or failed */
+  committed(ops: readonly WriteOp[], ok: boolean): void;
 }
 
 const MAX_BATCH = 2000;
@@ -107,7 +122,17 @@ export class Processor {
   }
 
   private async applyBatch(batch: Pending[]): Promise<AppliedBatch> {
+    const parts = new Set<number>();
     for (const p of batch) {
+      const part = this.hooks.partitionOf(p.job);
+      if (!this.hooks.owns(part)) {
+        p.reject(new NotOwnerError(part));
+        p.job = { apply: () => undefined };
+        p.reject = () => undefined;
+        p.resolve = () => undefined;
+        continue;
+      }
+      parts.add(part);
       if (p.job.wfRun) {
         try {
           await this.hooks.preload(p.job.wfRun.tenant, p.job.wfRun.key);
@@ -147,14 +172,17 @@ export class Processor {
       }
     }
     if (deferred.length > 0) this.pending.unshift(...deferred);
-    return { outcomes, after, committed: this.store.commit(ops) };
+    this.hooks.committing(ops);
+    return { ops, outcomes, after, committed: this.store.commit(ops, this.hooks.fence(parts)) };
   }
 
   private async finish(applied: AppliedBatch): Promise<void> {
     try {
       await applied.committed;
     } catch (e) {
+      this.hooks.committed(applied.ops, false);
       for (const o of applied.outcomes) o.p.reject(e);
+      if (e instanceof FencedError) this.hooks.fenced(e.parts);
       // Later batches were computed on top of this one: the store refuses them, and the caches are
       // rebuilt from what is committed once they have all been answered.
       this.recovering ??= this.recover();
@@ -176,7 +204,7 @@ export class Processor {
       if (o.ok) o.p.resolve(o.value);
       else o.p.reject(o.value);
     }
-    this.hooks.afterBatch();
+    this.hooks.committed(applied.ops, true);
   }
 
   private async recover(): Promise<void> {
@@ -194,6 +222,7 @@ interface Outcome {
 }
 
 interface AppliedBatch {
+  ops: WriteOp[];
   outcomes: Outcome[];
   after: (() => void)[];
   committed: Promise<void>;

@@ -40,9 +40,11 @@ import {
 } from "@pony/engine";
 import type { Logger } from "pino";
 import type { QueuedTask, Store } from "../store/store";
+import { changesMetadata } from "../store/row-writes";
 import { MetadataCache } from "./metadata-cache";
 import { SecurityDirectory } from "../security/directory";
 import { Processor, type BatchTx, type Job } from "./processor";
+import { METADATA_PARTITION, NotOwnerError, Partitions } from "./partitions";
 import { TaskQueues, type Poller } from "./task-queues";
 import { TimerWheel } from "./timers";
 import { wfRunKey } from "./ids";
@@ -60,6 +62,8 @@ export interface RuntimeOptions {
   maxCachedWfRuns?: number;
   /** the clock, in epoch ms (fractions of a ms are kept to the µs for task attempt times) */
   now?: () => number;
+  /** the partitions this server may own (default: one partition, as a test store has) */
+  partitions?: Partitions;
 }
 
 /** A user task reminder TaskRun still to be run or reported: it belongs to no NodeRun but must stay loaded. */
@@ -73,6 +77,7 @@ function isPendingReminder(taskRun: TaskRun): boolean {
 }
 
 interface TimerPayload {
+  part: number;
   tenant: string;
   wfRunKey: string;
   key: string;
@@ -102,6 +107,14 @@ export class Runtime {
   readonly now: () => number;
   /** the same clock to the microsecond */
   private readonly preciseNow: () => number;
+  /** which partitions this server owns: it applies commands, dispatches tasks and fires timers of those */
+  readonly partitions: Partitions;
+  /** the metadata version the caches were last loaded at (store.metadataVersion) */
+  private metadataVersion = -1;
+  /** batches changing metadata handed to the store and not answered yet; and those answered so far */
+  private metadataBatches = 0;
+  private metadataCommits = 0;
+  private readonly metadataSettled: (() => void)[] = [];
 
   constructor(
     readonly store: Store,
@@ -113,40 +126,133 @@ export class Runtime {
     this.maxNodeRunsPerCommand = opts.maxNodeRunsPerCommand ?? 10_000;
     this.maxThreadsPerWfRun = opts.maxThreadsPerWfRun ?? 5_000;
     this.maxCachedWfRuns = opts.maxCachedWfRuns ?? 20_000;
+    this.partitions = opts.partitions ?? new Partitions("embedded", 1);
     this.timers = new TimerWheel((e) => this.fireTimer(e.payload), this.now);
     this.processor = new Processor(store, {
+      partitionOf: (job) =>
+        job.wfRun ? this.partitions.of(job.wfRun.tenant, job.wfRun.key) : METADATA_PARTITION,
+      owns: (part) => this.partitions.owns(part),
+      fence: (parts) => this.partitions.fence(parts),
+      fenced: (parts) => this.lostPartitions(parts),
       preload: (tenant, key) => this.preload(tenant, key),
       evict: (tenant, key) => this.cache.delete(cacheKey(tenant, key)),
       resetCaches: () => this.resetCaches(),
-      afterBatch: () => this.trimCache(),
+      committing: (ops) => {
+        if (changesMetadata(ops)) this.metadataBatches++;
+      },
+      committed: (ops, ok) => {
+        if (changesMetadata(ops)) {
+          this.metadataBatches--;
+          this.metadataCommits++;
+          if (this.metadataBatches === 0) for (const wake of this.metadataSettled.splice(0)) wake();
+        }
+        if (ok) this.trimCache();
+      },
     });
   }
 
-  /** Rebuilds metadata, tenants and principals, task queues and timers from the store. */
+  /**
+   * Loads metadata, tenants and principals from the store. A partition's task queue and timers are loaded
+   * when this server takes the partition (takePartition).
+   */
   async start(): Promise<void> {
-    this.metadata.load(await this.store.listMetadata());
-    this.security.load(await this.store.listTenants(), await this.store.listPrincipals());
-    const queued = await this.store.loadTaskQueue();
+    await this.refreshMetadata();
+  }
+
+  /** the store's metadata version the caches hold */
+  knownMetadataVersion(): number {
+    return this.metadataVersion;
+  }
+
+  /** Reloads metadata, tenants and principals when another server changed them (the store's version moved). */
+  async refreshMetadata(): Promise<boolean> {
+    // This server changes its caches as it applies a metadata command, before the commit: a reload must not
+    // read the store while such a batch is on its way, nor put back what it read if one landed meanwhile.
+    for (;;) {
+      while (this.metadataBatches > 0) await new Promise<void>((r) => this.metadataSettled.push(r));
+      const mark = this.metadataCommits;
+      const version = await this.store.metadataVersion();
+      if (version === this.metadataVersion) return false;
+      const [rows, tenants, principals] = await Promise.all([
+        this.store.listMetadata(),
+        this.store.listTenants(),
+        this.store.listPrincipals(),
+      ]);
+      if (this.metadataBatches > 0 || mark !== this.metadataCommits) continue;
+      this.metadata.clear();
+      this.metadata.load(rows);
+      this.security.load(tenants, principals);
+      this.metadataVersion = version;
+      return true;
+    }
+  }
+
+  /**
+   * Becomes the owner of a partition at an epoch: rebuilds its task queue and timers from the store (the
+   * restart path), then applies its commands. Until then its commands are refused (NotOwnerError).
+   */
+  async takePartition(part: number, epoch: number): Promise<void> {
+    const queued = await this.store.loadTaskQueue([part]);
     for (const t of queued) this.queues.push(t);
-    const timers = await this.store.loadTimers();
+    const timers = await this.store.loadTimers([part]);
     for (const t of timers) {
       this.timers.arm(timerId(t.tenant, t.wfRunKey, t.key), t.dueMs, {
+        part,
         tenant: t.tenant,
         wfRunKey: t.wfRunKey,
         key: t.key,
         command: t.command,
       });
     }
+    this.partitions.taken(part, epoch);
     this.log.info(
-      { queuedTasks: queued.length, timers: timers.length },
-      "runtime state rebuilt from the store",
+      { partition: part, epoch, queuedTasks: queued.length, timers: timers.length },
+      "partition taken: its state rebuilt from the store",
     );
+  }
+
+  /**
+   * Hands a partition over: its new commands are refused at once, the ones applied are committed, then its
+   * state here is dropped. Resolves once the store may be told the partition is free.
+   */
+  async leavePartition(part: number): Promise<void> {
+    this.partitions.leave(part);
+    await this.processor.idle();
+    this.dropPartition(part);
+  }
+
+  /** Called when a commit found partitions taken by another server (the lease keeper checks the others). */
+  onPartitionsLost: (() => void) | undefined;
+
+  /** Batches were refused for these partitions: another server owns them now. */
+  private lostPartitions(parts: number[]): void {
+    for (const part of parts) {
+      if (this.partitions.epochOf(part) === undefined) continue;
+      this.log.warn({ partition: part }, "partition lost to another server: its state here is dropped");
+      this.dropPartition(part);
+    }
+    this.onPartitionsLost?.();
+  }
+
+  /** Forgets a partition: its timers, queued tasks and cached WfRuns (the store holds them all). */
+  dropPartition(part: number): void {
+    this.partitions.dropped(part);
+    this.timers.cancelWhere((p) => p.part === part);
+    this.queues.dropPartition(part);
+    for (const [k, state] of this.cache) {
+      if (this.partitions.of(state.tenant, wfRunKey(state.wfRun.id!)) === part) this.cache.delete(k);
+    }
   }
 
   async stop(): Promise<void> {
     this.timers.stop();
     await this.processor.idle();
     this.processor.stop();
+  }
+
+  /** The partition of a WfRun. */
+  partitionOf(tenant: string, key: string): number {
+    return this.partitions.of(tenant, key);
   }
 
   submit<T>(job: Job<T>): Promise<T> {
@@ -292,6 +398,11 @@ export class Runtime {
         },
       });
     } catch (e) {
+      if (e instanceof NotOwnerError || !this.partitions.owns(task.part)) {
+        // the partition was handed over: its new owner loaded the task from the store
+        this.poll(poller);
+        return;
+      }
       this.log.error({ err: e, task }, "claiming a task failed; it goes back on the queue");
       this.queues.unshift(task);
       this.queues.addPoller(poller);
@@ -384,6 +495,7 @@ export class Runtime {
             });
           } else {
             const task: QueuedTask = {
+              part: this.partitions.of(tenant, key),
               tenant,
               taskDefName: effect.taskDefName,
               wfRunKey: key,
@@ -396,12 +508,21 @@ export class Runtime {
           break;
         }
         case "armTimer": {
+          const part = this.partitions.of(tenant, key);
           tx.ops.push({
             op: "putTimer",
-            timer: { tenant, wfRunKey: key, key: effect.key, dueMs: effect.dueMs, command: effect.command },
+            timer: {
+              part,
+              tenant,
+              wfRunKey: key,
+              key: effect.key,
+              dueMs: effect.dueMs,
+              command: effect.command,
+            },
           });
           tx.afterCommit(() =>
             this.timers.arm(timerId(tenant, key, effect.key), effect.dueMs, {
+              part,
               tenant,
               wfRunKey: key,
               key: effect.key,
@@ -420,12 +541,14 @@ export class Runtime {
             // WorkflowRetentionPolicy (B-EVT-7): the WfRun is deleted when this timer fires
             const dueMs = ctx.nowMs + Number(retention.value) * 1000;
             const command = { kind: "wfRunExpired" } as const;
+            const part = this.partitions.of(tenant, key);
             tx.ops.push({
               op: "putTimer",
-              timer: { tenant, wfRunKey: key, key: "wf-retention", dueMs, command },
+              timer: { part, tenant, wfRunKey: key, key: "wf-retention", dueMs, command },
             });
             tx.afterCommit(() =>
               this.timers.arm(timerId(tenant, key, "wf-retention"), dueMs, {
+                part,
                 tenant,
                 wfRunKey: key,
                 key: "wf-retention",
@@ -552,15 +675,19 @@ export class Runtime {
   }
 
   private fireTimer(t: TimerPayload): void {
+    // a timer of a partition handed over meanwhile fires at its new owner, which loaded it from the store
+    const moved = (e: unknown) => e instanceof NotOwnerError;
     if (t.command.kind === "wfRunExpired") {
-      this.deleteWfRun(t.tenant, t.wfRunKey, true).catch((e: unknown) =>
-        this.log.error({ err: e, wfRun: t.wfRunKey }, "retention could not delete a WfRun"),
-      );
+      this.deleteWfRun(t.tenant, t.wfRunKey, true).catch((e: unknown) => {
+        if (!moved(e)) this.log.error({ err: e, wfRun: t.wfRunKey }, "retention could not delete a WfRun");
+      });
       return;
     }
     this.command(t.tenant, t.wfRunKey, t.command, (tx) =>
       tx.ops.push({ op: "deleteTimer", tenant: t.tenant, wfRunKey: t.wfRunKey, key: t.key }),
-    ).catch((e: unknown) => this.log.error({ err: e, timer: t.key }, "a timer command failed"));
+    ).catch((e: unknown) => {
+      if (!moved(e)) this.log.error({ err: e, timer: t.key }, "a timer command failed");
+    });
   }
 
   /** Wakes AwaitWorkflowEvent callers of this WfRun; each waiter returns true when it took the event. */
@@ -640,9 +767,8 @@ export class Runtime {
 
   private async resetCaches(): Promise<void> {
     this.cache.clear();
-    this.metadata.clear();
-    this.metadata.load(await this.store.listMetadata());
-    this.security.load(await this.store.listTenants(), await this.store.listPrincipals());
+    this.metadataVersion = -1;
+    await this.refreshMetadata();
   }
 
   timestampNow() {

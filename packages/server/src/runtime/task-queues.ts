@@ -56,6 +56,14 @@ export class TaskQueues {
     }
   }
 
+  /** Drops the queued tasks of a partition (handed over to another server). */
+  dropPartition(part: number): void {
+    for (const [k, q] of this.tasks) {
+      const kept = q.filter((t) => t.part !== part);
+      if (kept.length !== q.length) this.tasks.set(k, kept);
+    }
+  }
+
   addPoller(p: Poller): void {
     const k = queueKey(p.tenant, p.taskDefName);
     let list = this.pollers.get(k);

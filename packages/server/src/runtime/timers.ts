@@ -65,6 +65,13 @@ export class TimerWheel<T> {
     this.compact();
   }
 
+  /** Cancels every timer whose payload matches (a partition handed over): scans every timer. */
+  cancelWhere(match: (payload: T) => boolean): void {
+    const ids = [...this.live.values()].filter((e) => match(e.payload)).map((e) => e.id);
+    for (const id of ids) this.drop(id);
+    this.compact();
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.handle) clearTimeout(this.handle);

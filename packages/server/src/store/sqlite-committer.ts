@@ -1,7 +1,12 @@
 import type Database from "better-sqlite3";
 import { SqliteWriter } from "./sqlite-writer";
+import { FencedError } from "./store";
 
-export type Statement = [string, unknown[]];
+/**
+ * One statement of a batch: SQL and parameters, and for a fence check the partition it checks (the
+ * statement must change exactly one row, else the batch fails with FencedError). Fence checks come first.
+ */
+export type Statement = [string, unknown[]] | [string, unknown[], number];
 
 /** Sync commits on the main connection between two checkpoints the writer thread runs. */
 const CHECKPOINT_EVERY = 50;
@@ -49,7 +54,14 @@ export class SqliteCommitter {
     db.pragma("wal_autocheckpoint = 0");
     this.busyTimeoutMs = Number(db.pragma("busy_timeout", { simple: true }));
     this.applyHere = db.transaction((statements: Statement[]) => {
-      for (const [sql, params] of statements) this.statement(sql).run(...params);
+      const fenced: number[] = [];
+      for (const [sql, params, fencePart] of statements) {
+        const { changes } = this.statement(sql).run(...params);
+        if (fencePart !== undefined && changes !== 1) fenced.push(fencePart);
+        // the fence statements come first: once past them, refuse the batch naming every lost partition
+        else if (fencePart === undefined && fenced.length > 0) throw new FencedError(fenced);
+      }
+      if (fenced.length > 0) throw new FencedError(fenced);
     });
   }
 
@@ -77,7 +89,10 @@ export class SqliteCommitter {
 
   /** A batch that could not be written (or encoded): it fails, and so does every later one until reset. */
   refuse(e: unknown): Promise<never> {
-    this.failed ??= new Error(`commit failed: ${e instanceof Error ? e.message : String(e)}`);
+    this.failed ??=
+      e instanceof FencedError
+        ? e
+        : new Error(`commit failed: ${e instanceof Error ? e.message : String(e)}`);
     return Promise.reject(this.failed);
   }
 

@@ -170,4 +170,28 @@ export const SQLITE_MIGRATIONS: { version: number; sql: string }[] = [
       CREATE INDEX task_runs_by_run_status ON task_runs (tenant, wf_run_key, status);
     `,
   },
+  {
+    version: 9,
+    // Partitions (issue 11): WfRuns fall into a fixed number of partitions (cluster_settings 'partitions', set
+    // when the cluster is created), each owned by one server at a time under a lease with a fencing epoch
+    // (partitions); servers announce themselves in servers. Queued tasks and timers carry their partition so
+    // a new owner loads just its own; rows from before this migration (-1) get theirs when the store opens.
+    // 'metadata_version' counts commits that changed metadata, tenants or principals (cache invalidation).
+    sql: `
+      CREATE TABLE cluster_settings (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE partitions (
+        part INTEGER PRIMARY KEY, owner TEXT NOT NULL DEFAULT '',
+        epoch INTEGER NOT NULL DEFAULT 0, lease_until_ms INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE TABLE servers (
+        id TEXT PRIMARY KEY, address TEXT NOT NULL, internal_address TEXT NOT NULL,
+        started_ms INTEGER NOT NULL, heartbeat_ms INTEGER NOT NULL, stopping INTEGER NOT NULL DEFAULT 0
+      ) WITHOUT ROWID;
+      ALTER TABLE task_queue ADD COLUMN part INTEGER NOT NULL DEFAULT -1;
+      ALTER TABLE timers ADD COLUMN part INTEGER NOT NULL DEFAULT -1;
+      CREATE INDEX task_queue_by_part ON task_queue (part, seq);
+      CREATE INDEX timers_by_part ON timers (part);
+      INSERT INTO cluster_settings (name, value) VALUES ('metadata_version', 0);
+    `,
+  },
 ];

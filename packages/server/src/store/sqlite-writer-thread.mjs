@@ -1,5 +1,7 @@
 // The SQLite writer thread. It owns the write connection: each message is one batch of
-// [sql, params] statements, applied in one transaction (one fsync), answered in order.
+// [sql, params] statements, applied in one transaction (one fsync), answered in order. A statement with a
+// third element is a partition fence: it must change exactly one row, else the batch is rolled back and
+// answered with `fenced` (every partition whose fence failed).
 // After a failed batch it refuses every later batch until told to reset, because those batches
 // were computed on top of the failed one. Plain JavaScript so it loads the same way under node,
 // tsx and vitest.
@@ -21,8 +23,22 @@ function statement(sql) {
   return s;
 }
 
+class Fenced extends Error {
+  constructor(parts) {
+    super(`partitions ${parts.join(", ")} fenced`);
+    this.parts = parts;
+  }
+}
+
 const applyBatch = db.transaction((ops) => {
-  for (const [sql, params] of ops) statement(sql).run(...params);
+  const fenced = [];
+  for (const [sql, params, fencePart] of ops) {
+    const { changes } = statement(sql).run(...params);
+    if (fencePart !== undefined && changes !== 1) fenced.push(fencePart);
+    // the fence statements come first: once past them, refuse the batch naming every lost partition
+    else if (fencePart === undefined && fenced.length > 0) throw new Fenced(fenced);
+  }
+  if (fenced.length > 0) throw new Fenced(fenced);
 });
 
 parentPort.on("message", (msg) => {
@@ -51,6 +67,11 @@ parentPort.on("message", (msg) => {
     parentPort.postMessage({ id: msg.id, ok: true });
   } catch (e) {
     failed = true;
-    parentPort.postMessage({ id: msg.id, ok: false, error: e instanceof Error ? e.message : String(e) });
+    parentPort.postMessage({
+      id: msg.id,
+      ok: false,
+      error: e instanceof Error ? e.message : String(e),
+      fenced: e instanceof Fenced ? e.parts : undefined,
+    });
   }
 });

@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
-
-type Statement = [string, unknown[]];
+import type { Statement } from "./sqlite-committer";
+import { FencedError } from "./store";
 
 interface Waiter {
   resolve(): void;
@@ -25,14 +25,18 @@ export class SqliteWriter {
     this.worker = new Worker(new URL("./sqlite-writer-thread.mjs", import.meta.url), {
       workerData: { file },
     });
-    this.worker.on("message", (msg: { id: number; ok: boolean; error?: string }) => {
+    this.worker.on("message", (msg: { id: number; ok: boolean; error?: string; fenced?: number[] }) => {
       const w = this.waiting.get(msg.id);
       if (!w) return;
       this.waiting.delete(msg.id);
       if (msg.ok) w.resolve();
       else {
         this.refusing = true;
-        w.reject(new Error(`commit failed: ${msg.error ?? "unknown error"}`));
+        w.reject(
+          msg.fenced !== undefined
+            ? new FencedError(msg.fenced)
+            : new Error(`commit failed: ${msg.error ?? "unknown error"}`),
+        );
       }
     });
     this.worker.on("error", (e) => this.fail(e));

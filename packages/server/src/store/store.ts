@@ -31,6 +31,8 @@ export interface MetadataRow {
 }
 
 export interface QueuedTask {
+  /** the WfRun's partition (runtime/partitions.ts) */
+  part: number;
   tenant: string;
   taskDefName: string;
   wfRunKey: string;
@@ -39,6 +41,8 @@ export interface QueuedTask {
 }
 
 export interface StoredTimer {
+  /** the WfRun's partition (runtime/partitions.ts) */
+  part: number;
   tenant: string;
   wfRunKey: string;
   key: string;
@@ -155,16 +159,108 @@ export interface ActiveWfRunRows {
 }
 
 /**
+ * What a commit of a partition owner proves: the epoch at which it holds each partition the batch touches.
+ * The check runs in the batch's own transaction, so once another server has taken a partition (a higher
+ * epoch) its former owner can never commit for it again.
+ */
+export interface Fence {
+  owner: string;
+  /** partition → epoch */
+  epochs: ReadonlyMap<number, number>;
+}
+
+/** A batch refused because its committer no longer holds these partitions at the epochs it named. */
+export class FencedError extends Error {
+  constructor(readonly parts: number[]) {
+    super(
+      `commit refused: partition${parts.length === 1 ? "" : "s"} ${parts.join(", ")} ` +
+        `now belong${parts.length === 1 ? "s" : ""} to another server (lease lost)`,
+    );
+    this.name = "FencedError";
+  }
+}
+
+/** What a cluster announcement is about. */
+export type ClusterTopic = "metadata" | "partitions";
+
+/** A partition's lease row. */
+export interface PartitionLease {
+  part: number;
+  /** the owning server's id, "" when released */
+  owner: string;
+  epoch: number;
+  /** time left on the lease by the store's clock (ms); 0 or less when it has run out */
+  leaseLeftMs: number;
+}
+
+/** A server of the cluster, as it announced itself. */
+export interface ServerRow {
+  id: string;
+  /** host:port workers and clients use */
+  address: string;
+  /** host:port of its server-to-server port */
+  internalAddress: string;
+  /** time since its last heartbeat by the store's clock (ms) */
+  heartbeatAgeMs: number;
+  /** it is handing its partitions over before it stops */
+  stopping: boolean;
+}
+
+/**
+ * Partition ownership and cluster membership. Lease times are measured by the store's clock (the database
+ * server's for PostgreSQL), one clock for every server, so servers' clocks need not agree.
+ */
+export interface ClusterStore {
+  /**
+   * The cluster's number of partitions: `count` when the cluster is created by this call, the stored number
+   * after that (it cannot change, as WfRuns are placed by it).
+   */
+  initPartitions(count: number): Promise<number>;
+  /**
+   * Takes a partition that is free, whose lease ran out, or that a former run of this same server held: its
+   * epoch goes up by one (fencing any earlier holder) and the lease runs for `leaseMs`. Resolves to the new
+   * epoch, or undefined when another server holds a live lease.
+   */
+  acquirePartition(part: number, owner: string, leaseMs: number): Promise<number | undefined>;
+  /** Extends the leases still held at these epochs; resolves to the partitions still held. */
+  renewPartitions(owner: string, epochs: ReadonlyMap<number, number>, leaseMs: number): Promise<number[]>;
+  /** Gives up partitions at once (a graceful hand-over): the next owner need not wait for the lease. */
+  releasePartitions(owner: string, epochs: ReadonlyMap<number, number>): Promise<void>;
+  listPartitions(): Promise<PartitionLease[]>;
+  /** Announces a server, or renews its heartbeat. */
+  putServer(server: {
+    id: string;
+    address: string;
+    internalAddress: string;
+    stopping: boolean;
+  }): Promise<void>;
+  deleteServer(id: string): Promise<void>;
+  listServers(): Promise<ServerRow[]>;
+  /** A number that goes up with every commit that changes metadata, tenants or principals. */
+  metadataVersion(): Promise<number>;
+  /** Wakes the other servers: a partition was released, or a server came or is going. */
+  announce(topic: ClusterTopic): Promise<void>;
+  /**
+   * Calls `listener` soon after a server commits a change to metadata (topic "metadata") or announces one.
+   * A wake-up only: it can be missed, so servers also poll (metadataVersion, the lease rows) now and then.
+   * Returns a function that stops listening.
+   */
+  onAnnouncement(listener: (topic: ClusterTopic) => void): () => void;
+}
+
+/**
  * Everything Pony persists goes through this interface, so the embedded store (SQLite) and the clustered one
  * share the runtime and one conformance suite.
  */
-export interface Store extends SearchStore, MetricsStore {
+export interface Store extends SearchStore, MetricsStore, ClusterStore {
   /**
    * Commits a batch atomically. Batches commit in the order they are given, and a batch may be handed in
    * before the previous one is committed (pipelining); after a failed batch every later one fails too,
-   * until resetAfterFailure.
+   * until resetAfterFailure. With a fence, the batch commits only if the committer still holds every
+   * partition it names at that epoch (else it fails with FencedError naming every partition lost, and
+   * nothing of it is stored). A batch with nothing to write is not checked: it resolves.
    */
-  commit(ops: WriteOp[]): Promise<void>;
+  commit(ops: WriteOp[], fence?: Fence): Promise<void>;
   /** Resolves once every batch handed in so far is committed or failed. */
   flushed(): Promise<void>;
   resetAfterFailure(): Promise<void>;
@@ -243,8 +339,10 @@ export interface Store extends SearchStore, MetricsStore {
     search: UserTaskRunSearch,
   ): Promise<{ run: UserTaskRun; position: UserTaskRunPosition }[]>;
 
-  loadTaskQueue(): Promise<QueuedTask[]>;
-  loadTimers(): Promise<StoredTimer[]>;
+  /** the queued tasks of these partitions, oldest first */
+  loadTaskQueue(parts: readonly number[]): Promise<QueuedTask[]>;
+  /** the timers of these partitions */
+  loadTimers(parts: readonly number[]): Promise<StoredTimer[]>;
 
   close(): Promise<void>;
 }

@@ -26,10 +26,10 @@ afterEach(async () => {
 
 const timer = (key: string, dueMs = 1000): WriteOp => ({
   op: "putTimer",
-  timer: { tenant: "default", wfRunKey: "run-1", key, dueMs, command: { kind: "wfRunExpired" } },
+  timer: { part: 0, tenant: "default", wfRunKey: "run-1", key, dueMs, command: { kind: "wfRunExpired" } },
 });
 
-const timerKeys = async () => (await store.loadTimers()).map((t) => t.key).sort();
+const timerKeys = async () => (await store.loadTimers([0])).map((t) => t.key).sort();
 
 describe("SQLite group commit", () => {
   it("B-RUN-13: batches commit in the order given, whether on the main connection or the writer thread", async () => {
@@ -49,7 +49,7 @@ describe("SQLite group commit", () => {
     await store.commit([timer("c", 4)]);
     // the main connection waits for a lock again as configured once it has committed
     expect(store["db"].pragma("busy_timeout", { simple: true })).toBe(5000);
-    const timers = new Map((await store.loadTimers()).map((t) => [t.key, t.dueMs]));
+    const timers = new Map((await store.loadTimers([0])).map((t) => [t.key, t.dueMs]));
     expect(Object.fromEntries(timers)).toEqual({ a: 3, b: 2, c: 4 });
   });
 
@@ -58,7 +58,7 @@ describe("SQLite group commit", () => {
     const first = store.commit(large); // too large for the main connection: the writer thread writes it
     const second = store.commit([timer("a", 2)]); // the thread is busy: queued behind the first
     await Promise.all([first, second]);
-    expect((await store.loadTimers()).find((t) => t.key === "a")?.dueMs).toBe(2);
+    expect((await store.loadTimers([0])).find((t) => t.key === "a")?.dueMs).toBe(2);
   });
 
   it("B-RUN-13: after a batch fails on the writer thread, later batches are refused there and on the main connection", async () => {

@@ -1,10 +1,9 @@
 /**
- * Search in SQLite (B-SRCH-1…4): the index writes for searchable variables and the one-page reads of the
- * Search RPCs. Every read names its index (INDEXED BY: SQLite fails the query rather than scan a table),
- * seeks to the bookmark with a row-value comparison on the index's sort columns, and stops after `limit`
- * rows. Indexes and the variable_index table are created by migration 4 (sqlite-migrations.ts).
+ * The one-page reads of the Search RPCs (B-SRCH-1…4), in both stores. Every read names its index (SQLite
+ * is told it with INDEXED BY and fails the query rather than scan a table), seeks to the bookmark with a
+ * row-value comparison on the index's sort columns, and stops after `limit` rows. The indexes and the
+ * variable_index table (written with each searchable variable: row-writes.ts) come from migration 4.
  */
-import type Database from "better-sqlite3";
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { WfRunIdSchema, WfRunSchema, type WfRunId } from "@pony/proto";
 import type {
@@ -16,53 +15,12 @@ import type {
   TaskRunQuery,
   TimeRange,
   VariableHit,
-  VariableIndexInfo,
   VariableQuery,
   WfRunHit,
   WfRunQuery,
 } from "./search-types";
 
-type Statement = [string, unknown[]];
-
-const PUT_INDEX = `INSERT INTO variable_index (tenant, wf_run_key, thread, field, var_name, value_key,
-    wf_spec_name, wf_spec_major, wf_spec_revision, start_ms)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (tenant, wf_run_key, thread, field) DO UPDATE SET value_key = excluded.value_key`;
-const DELETE_INDEX = `DELETE FROM variable_index WHERE tenant = ? AND wf_run_key = ? AND thread = ? AND field = ?`;
-/** with DeleteWfRun (and retention): a WfRun's index entries go with its variables */
-export const DELETE_VARIABLE_INDEX_OF_RUN = `DELETE FROM variable_index WHERE tenant = ? AND wf_run_key = ?`;
-
-/** The statements that bring a variable's index entries up to date (same transaction as the variable). */
-export function encodeVariableIndex(
-  tenant: string,
-  wfRunKey: string,
-  thread: number,
-  name: string,
-  index: VariableIndexInfo,
-  out: Statement[],
-): void {
-  for (const e of index.entries) {
-    if (e.key === undefined) {
-      out.push([DELETE_INDEX, [tenant, wfRunKey, thread, e.field]]);
-    } else {
-      out.push([
-        PUT_INDEX,
-        [
-          tenant,
-          wfRunKey,
-          thread,
-          e.field,
-          name,
-          e.key,
-          index.wfSpecName,
-          index.wfSpecMajor,
-          index.wfSpecRevision,
-          index.wfRunStartMs,
-        ],
-      ]);
-    }
-  }
-}
+import type { SqlReader } from "./sql-reader";
 
 /** One page query: equality filters, then a seek past the bookmark on the sort columns, then `limit`. */
 interface Page {
@@ -77,15 +35,10 @@ interface Page {
   limit: number;
 }
 
-export class SqliteSearchReads {
-  private readonly cache = new Map<string, Database.Statement>();
-  private readonly wfRunBytes: Database.Statement;
+export class SearchReads {
+  constructor(private readonly db: SqlReader) {}
 
-  constructor(private readonly db: Database.Database) {
-    this.wfRunBytes = db.prepare(`SELECT bytes FROM wf_runs WHERE tenant = ? AND wf_run_key = ?`);
-  }
-
-  private page(p: Page): Record<string, unknown>[] {
+  private page(p: Page): Promise<Record<string, unknown>[]> {
     const where = [...p.where];
     const params = [...p.params];
     const time = p.order[0]!;
@@ -103,23 +56,28 @@ export class SqliteSearchReads {
       params.push(p.range.latestMs);
     }
     const sql = `SELECT ${p.select} FROM ${p.from} WHERE ${where.join(" AND ")} ORDER BY ${p.order.join(", ")} LIMIT ?`;
-    let stmt = this.cache.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare(sql);
-      this.cache.set(sql, stmt);
-    }
-    return stmt.all(...params, p.limit) as Record<string, unknown>[];
+    return this.db.objects<Record<string, unknown>>(sql, [...params, p.limit]);
   }
 
   /**
    * The WfRunId of a stored key. Keys are `parent_child`, and ids may contain '_' themselves, so a key with
    * '_' is resolved from the stored WfRun (its id is the first field of the bytes: decode just that).
    */
-  wfRunId(tenant: string, key: string): WfRunId {
+  /** Turns a page's rows into hits, one after another (a WfRunId may need a read). */
+  private async hits<H>(rows: Record<string, unknown>[], hit: (r: Record<string, unknown>) => Promise<H>) {
+    const out: H[] = [];
+    for (const r of rows) out.push(await hit(r));
+    return out;
+  }
+
+  async wfRunId(tenant: string, key: string): Promise<WfRunId> {
     if (!key.includes("_")) return create(WfRunIdSchema, { id: key });
-    const row = this.wfRunBytes.get(tenant, key) as { bytes: Buffer } | undefined;
+    const [row] = await this.db.rows(`SELECT bytes FROM wf_runs WHERE tenant = ? AND wf_run_key = ?`, [
+      tenant,
+      key,
+    ]);
     if (!row) return create(WfRunIdSchema, { id: key });
-    const b = row.bytes;
+    const b = row[0] as Uint8Array;
     if (b[0] === 0x0a) {
       let len = 0;
       let shift = 0;
@@ -135,7 +93,7 @@ export class SqliteSearchReads {
     return fromBinary(WfRunSchema, b).id ?? create(WfRunIdSchema, { id: key });
   }
 
-  wfRuns(q: WfRunQuery): WfRunHit[] {
+  async wfRuns(q: WfRunQuery): Promise<WfRunHit[]> {
     const after = q.after ? [q.after.startMs, q.after.wfRunKey] : undefined;
     let rows: Record<string, unknown>[];
     if (q.variables.length > 0) {
@@ -163,13 +121,13 @@ export class SqliteSearchReads {
         );
         params.push(v.field, v.key);
       }
-      let from = "variable_index vi INDEXED BY variable_index_by_value";
+      let from = this.db.from("variable_index", "variable_index_by_value", "vi");
       if (q.status !== undefined) {
-        from += " CROSS JOIN wf_runs w ON w.tenant = vi.tenant AND w.wf_run_key = vi.wf_run_key";
+        from += ` ${this.db.joinInOrder} wf_runs w ON w.tenant = vi.tenant AND w.wf_run_key = vi.wf_run_key`;
         where.push("w.status = ?");
         params.push(q.status);
       }
-      rows = this.page({
+      rows = await this.page({
         select: "vi.start_ms AS t, vi.wf_run_key AS k",
         from,
         where,
@@ -197,9 +155,9 @@ export class SqliteSearchReads {
         where.push("wf_spec_revision = ?");
         params.push(q.revision);
       }
-      rows = this.page({
+      rows = await this.page({
         select: "start_ms AS t, wf_run_key AS k",
-        from: `wf_runs INDEXED BY ${index}`,
+        from: this.db.from("wf_runs", index),
         where,
         params,
         order: ["start_ms", "wf_run_key"],
@@ -208,14 +166,14 @@ export class SqliteSearchReads {
         limit: q.limit,
       });
     }
-    return rows.map((r) => ({
+    return this.hits(rows, async (r) => ({
       startMs: r.t as number,
       wfRunKey: r.k as string,
-      wfRunId: this.wfRunId(q.tenant, r.k as string),
+      wfRunId: await this.wfRunId(q.tenant, r.k as string),
     }));
   }
 
-  variables(q: VariableQuery): VariableHit[] {
+  async variables(q: VariableQuery): Promise<VariableHit[]> {
     const where = ["tenant = ?", "wf_spec_name = ?", "field = ?", "value_key = ?"];
     const params: unknown[] = [q.tenant, q.wfSpecName, q.field, q.key];
     if (q.major !== undefined) {
@@ -226,9 +184,9 @@ export class SqliteSearchReads {
       where.push("wf_spec_revision = ?");
       params.push(q.revision);
     }
-    const rows = this.page({
+    const rows = await this.page({
       select: "start_ms, wf_run_key, thread, var_name",
-      from: "variable_index INDEXED BY variable_index_by_value",
+      from: this.db.from("variable_index", "variable_index_by_value"),
       where,
       params,
       order: ["start_ms", "wf_run_key", "thread"],
@@ -236,19 +194,19 @@ export class SqliteSearchReads {
       after: q.after ? [q.after.startMs, q.after.wfRunKey, q.after.thread] : undefined,
       limit: q.limit,
     });
-    return rows.map((r) => ({
+    return this.hits(rows, async (r) => ({
       startMs: r.start_ms as number,
       wfRunKey: r.wf_run_key as string,
-      wfRunId: this.wfRunId(q.tenant, r.wf_run_key as string),
+      wfRunId: await this.wfRunId(q.tenant, r.wf_run_key as string),
       thread: r.thread as number,
       name: r.var_name as string,
     }));
   }
 
-  nodeRuns(q: NodeRunQuery): NodeRunHit[] {
-    const rows = this.page({
+  async nodeRuns(q: NodeRunQuery): Promise<NodeRunHit[]> {
+    const rows = await this.page({
       select: "arrival_ms, wf_run_key, thread, position",
-      from: "node_runs INDEXED BY node_runs_by_type_status",
+      from: this.db.from("node_runs", "node_runs_by_type_status"),
       where: ["tenant = ?", "node_type = ?", "status = ?"],
       params: [q.tenant, q.nodeType, q.status],
       order: ["arrival_ms", "wf_run_key", "thread", "position"],
@@ -256,25 +214,28 @@ export class SqliteSearchReads {
       after: q.after ? [q.after.arrivalMs, q.after.wfRunKey, q.after.thread, q.after.position] : undefined,
       limit: q.limit,
     });
-    return rows.map((r) => ({
+    return this.hits(rows, async (r) => ({
       arrivalMs: r.arrival_ms as number,
       wfRunKey: r.wf_run_key as string,
-      wfRunId: this.wfRunId(q.tenant, r.wf_run_key as string),
+      wfRunId: await this.wfRunId(q.tenant, r.wf_run_key as string),
       thread: r.thread as number,
       position: r.position as number,
     }));
   }
 
-  taskRuns(q: TaskRunQuery): TaskRunHit[] {
+  async taskRuns(q: TaskRunQuery): Promise<TaskRunHit[]> {
     const where = ["tenant = ?", "task_def_name = ?"];
     const params: unknown[] = [q.tenant, q.taskDefName];
     if (q.status !== undefined) {
       where.push("status = ?");
       params.push(q.status);
     }
-    const rows = this.page({
+    const rows = await this.page({
       select: "scheduled_ms, wf_run_key, task_guid",
-      from: `task_runs INDEXED BY ${q.status === undefined ? "task_runs_by_def" : "task_runs_by_def_status"}`,
+      from: this.db.from(
+        "task_runs",
+        q.status === undefined ? "task_runs_by_def" : "task_runs_by_def_status",
+      ),
       where,
       params,
       order: ["scheduled_ms", "wf_run_key", "task_guid"],
@@ -282,24 +243,27 @@ export class SqliteSearchReads {
       after: q.after ? [q.after.scheduledMs, q.after.wfRunKey, q.after.taskGuid] : undefined,
       limit: q.limit,
     });
-    return rows.map((r) => ({
+    return this.hits(rows, async (r) => ({
       scheduledMs: r.scheduled_ms as number,
       wfRunKey: r.wf_run_key as string,
-      wfRunId: this.wfRunId(q.tenant, r.wf_run_key as string),
+      wfRunId: await this.wfRunId(q.tenant, r.wf_run_key as string),
       taskGuid: r.task_guid as string,
     }));
   }
 
-  externalEvents(q: ExternalEventQuery): ExternalEventHit[] {
+  async externalEvents(q: ExternalEventQuery): Promise<ExternalEventHit[]> {
     const where = ["tenant = ?", "def_name = ?"];
     const params: unknown[] = [q.tenant, q.defName];
     if (q.claimed !== undefined) {
       where.push("claimed = ?");
       params.push(q.claimed ? 1 : 0);
     }
-    const rows = this.page({
+    const rows = await this.page({
       select: "created_ms, wf_run_key, guid",
-      from: `external_events INDEXED BY ${q.claimed === undefined ? "external_events_by_def" : "external_events_by_def_claimed"}`,
+      from: this.db.from(
+        "external_events",
+        q.claimed === undefined ? "external_events_by_def" : "external_events_by_def_claimed",
+      ),
       where,
       params,
       order: ["created_ms", "wf_run_key", "guid"],
@@ -307,10 +271,10 @@ export class SqliteSearchReads {
       after: q.after ? [q.after.createdMs, q.after.wfRunKey, q.after.guid] : undefined,
       limit: q.limit,
     });
-    return rows.map((r) => ({
+    return this.hits(rows, async (r) => ({
       createdMs: r.created_ms as number,
       wfRunKey: r.wf_run_key as string,
-      wfRunId: this.wfRunId(q.tenant, r.wf_run_key as string),
+      wfRunId: await this.wfRunId(q.tenant, r.wf_run_key as string),
       guid: r.guid as string,
     }));
   }

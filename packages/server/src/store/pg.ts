@@ -1,0 +1,259 @@
+/**
+ * The clustered store: PostgreSQL (`pg` 8), shared by every server of a cluster. Reads run on a pool;
+ * batches are written in order on one connection of their own, one transaction each (pg-writes.ts turns a
+ * batch into a dozen bulk statements); metadata changes are announced with NOTIFY in the committing transaction.
+ */
+import pg from "pg";
+import { PG_MIGRATIONS } from "./pg-migrations";
+import { pgStatements, type PgStatement } from "./pg-writes";
+import { changesMetadata, rowWrites, type RowWrite } from "./row-writes";
+import { numberedPlaceholders, type SqlReader } from "./sql-reader";
+import { SqlStore } from "./sql-store";
+import { FencedError, type ClusterTopic, type Fence, type WriteOp } from "./store";
+
+const INT8 = 20;
+/** BIGINT columns hold epoch ms and counters, all within Number's safe range: read them as numbers */
+const parseInt8 = (v: string): number => Number(v);
+const types = {
+  getTypeParser: ((oid: number, format?: "text" | "binary"): unknown =>
+    oid === INT8 && format !== "binary"
+      ? parseInt8
+      : (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser,
+};
+
+/** the LISTEN/NOTIFY channel of cluster announcements; the payload is the topic */
+const CHANNEL = "pony_cluster";
+
+/**
+ * The fence of a batch: the partitions the committer holds at the epochs it names, locked FOR SHARE until
+ * the batch commits, so a takeover (which raises the epoch) waits for the batch, and a batch after the
+ * takeover finds the new epoch and is refused.
+ */
+const FENCE = `SELECT part FROM partitions
+  WHERE owner = $1 AND (part, epoch) IN (SELECT * FROM unnest($2::integer[], $3::bigint[])) FOR SHARE`;
+const BUMP_METADATA_VERSION = `UPDATE cluster_settings SET value = value + 1 WHERE name = 'metadata_version'`;
+
+class PgReader implements SqlReader {
+  readonly sliceRows = Number.POSITIVE_INFINITY;
+  readonly joinInOrder = "JOIN";
+  readonly nowMs = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+  /** SQL text → prepared statement name and numbered text */
+  private readonly prepared = new Map<string, { name: string; text: string }>();
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  private query(sql: string) {
+    let p = this.prepared.get(sql);
+    if (!p)
+      this.prepared.set(sql, (p = { name: `pony_${this.prepared.size}`, text: numberedPlaceholders(sql) }));
+    return p;
+  }
+
+  async rows(sql: string, params: readonly unknown[]): Promise<unknown[][]> {
+    const { name, text } = this.query(sql);
+    const r = await this.pool.query({ name, text, values: params as unknown[], rowMode: "array" });
+    return r.rows as unknown[][];
+  }
+
+  async objects<T>(sql: string, params: readonly unknown[]): Promise<T[]> {
+    const { name, text } = this.query(sql);
+    const r = await this.pool.query({ name: `${name}_o`, text, values: params as unknown[] });
+    return r.rows as T[];
+  }
+
+  async run(sql: string, params: readonly unknown[]): Promise<{ changes: number; rows: unknown[][] }> {
+    const { name, text } = this.query(sql);
+    const r = await this.pool.query({ name, text, values: params as unknown[], rowMode: "array" });
+    return { changes: r.rowCount ?? 0, rows: r.rows as unknown[][] };
+  }
+
+  from(table: string, _index: string, alias?: string): string {
+    return alias ? `${table} ${alias}` : table;
+  }
+}
+
+export interface PgStoreOptions {
+  /** connections for reads and leases (default 8) */
+  poolSize?: number;
+}
+
+export class PgStore extends SqlStore {
+  /** the batch before the next one: batches are written one after another, in order */
+  private last: Promise<void> = Promise.resolve();
+  private failed: Error | undefined;
+  private writer: pg.Client | undefined;
+  private listener: pg.Client | undefined;
+  private readonly listeners = new Set<(topic: ClusterTopic) => void>();
+  private closed = false;
+
+  private constructor(
+    private readonly url: string,
+    private readonly pool: pg.Pool,
+  ) {
+    super();
+    this.useReader(new PgReader(pool));
+  }
+
+  static async open(url: string, opts: PgStoreOptions = {}): Promise<PgStore> {
+    const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 8, types });
+    // an idle connection that breaks (the database restarted) is dropped; the next query opens another
+    pool.on("error", () => undefined);
+    const store = new PgStore(url, pool);
+    try {
+      await store.migrate();
+      store.writer = await store.connect();
+    } catch (e) {
+      await pool.end().catch(() => undefined);
+      throw e;
+    }
+    return store;
+  }
+
+  private async connect(): Promise<pg.Client> {
+    const c = new pg.Client({ connectionString: this.url, types });
+    c.on("error", () => undefined);
+    await c.connect();
+    return c;
+  }
+
+  /**
+   * Applies the migrations not applied yet. Servers starting together race for each migration: the one
+   * that inserts its version row first applies it; the others wait on that row, then find it taken.
+   */
+  private async migrate(): Promise<void> {
+    const c = await this.pool.connect();
+    try {
+      try {
+        await c.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)`);
+      } catch (e) {
+        // another server created it at the same moment
+        if ((e as { code?: string }).code !== "23505") throw e;
+      }
+      for (const m of PG_MIGRATIONS) {
+        const done = await c.query(`SELECT 1 FROM schema_migrations WHERE version = $1`, [m.version]);
+        if (done.rowCount) continue;
+        try {
+          await c.query("BEGIN");
+          await c.query(`INSERT INTO schema_migrations (version) VALUES ($1)`, [m.version]);
+          await c.query(m.sql);
+          await c.query("COMMIT");
+        } catch (e) {
+          await c.query("ROLLBACK").catch(() => undefined);
+          if ((e as { code?: string }).code !== "23505") {
+            throw new Error(`PostgreSQL migration ${m.version} failed: ${(e as Error).message}`);
+          }
+        }
+      }
+    } finally {
+      c.release();
+    }
+  }
+
+  commit(ops: WriteOp[], fence?: Fence): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    let statements: PgStatement[];
+    try {
+      const writes: RowWrite[] = [];
+      for (const op of ops) rowWrites(op, writes);
+      statements = pgStatements(writes);
+      if (changesMetadata(ops)) {
+        statements.push({ text: BUMP_METADATA_VERSION, values: [] });
+        statements.push({ text: `SELECT pg_notify('${CHANNEL}', 'metadata')`, values: [] });
+      }
+    } catch (e) {
+      return this.refuse(e);
+    }
+    // nothing to write: nothing to fence either
+    if (statements.length === 0) return this.flushed();
+    const batch = this.last.then(() => this.write(statements, fence));
+    this.last = batch.catch(() => undefined);
+    return batch;
+  }
+
+  private refuse(e: unknown): Promise<never> {
+    this.failed ??=
+      e instanceof FencedError
+        ? e
+        : new Error(`commit failed: ${e instanceof Error ? e.message : String(e)}`);
+    return Promise.reject(this.failed);
+  }
+
+  /** One batch, one transaction: the fence first, then the statements, then COMMIT. */
+  private async write(statements: PgStatement[], fence: Fence | undefined): Promise<void> {
+    if (this.failed) throw this.failed;
+    const c = this.writer;
+    if (!c) return this.refuse(new Error("the store is closed"));
+    try {
+      await c.query("BEGIN");
+      if (fence && fence.epochs.size > 0) {
+        const parts = [...fence.epochs.keys()];
+        const held = await c.query({
+          text: FENCE,
+          values: [fence.owner, parts, parts.map((p) => fence.epochs.get(p))],
+          rowMode: "array",
+        });
+        if (held.rows.length !== parts.length) {
+          await c.query("ROLLBACK");
+          const still = new Set(held.rows.map((r) => Number((r as unknown[])[0])));
+          return this.refuse(new FencedError(parts.filter((p) => !still.has(p))));
+        }
+      }
+      for (const s of statements) await c.query({ text: s.text, values: s.values });
+      await c.query("COMMIT");
+    } catch (e) {
+      await c.query("ROLLBACK").catch(() => undefined);
+      return this.refuse(e);
+    }
+  }
+
+  flushed(): Promise<void> {
+    return this.last;
+  }
+
+  async resetAfterFailure(): Promise<void> {
+    await this.last;
+    // the connection may be broken (the failure may have been the database going away): open a new one
+    const old = this.writer;
+    this.writer = undefined;
+    await old?.end().catch(() => undefined);
+    if (!this.closed) this.writer = await this.connect();
+    this.failed = undefined;
+  }
+
+  async announce(topic: ClusterTopic): Promise<void> {
+    await this.pool.query(`SELECT pg_notify('${CHANNEL}', $1)`, [topic]);
+  }
+
+  onAnnouncement(listener: (topic: ClusterTopic) => void): () => void {
+    this.listeners.add(listener);
+    if (!this.listener && !this.closed) void this.listen();
+    return () => this.listeners.delete(listener);
+  }
+
+  /** LISTEN on a connection of its own; a lost connection is opened again (notices meanwhile are missed). */
+  private async listen(): Promise<void> {
+    try {
+      const c = await this.connect();
+      this.listener = c;
+      c.on("notification", (n) => {
+        const topic = n.payload as ClusterTopic;
+        for (const l of this.listeners) l(topic);
+      });
+      c.on("end", () => {
+        if (this.listener === c) this.listener = undefined;
+        if (!this.closed && this.listeners.size > 0) setTimeout(() => void this.listen(), 1000).unref();
+      });
+      await c.query(`LISTEN ${CHANNEL}`);
+    } catch {
+      if (!this.closed) setTimeout(() => void this.listen(), 1000).unref();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.last;
+    await this.writer?.end().catch(() => undefined);
+    await this.listener?.end().catch(() => undefined);
+    await this.pool.end();
+  }
+}

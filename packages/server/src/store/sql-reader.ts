@@ -1,0 +1,37 @@
+/**
+ * How the shared read code (sql-reads.ts, search-reads.ts, list-reads.ts, metrics-reads.ts) runs a query in
+ * either store. Queries are written once, with `?` placeholders; each store's reader runs them its way
+ * (SQLite: cached prepared statements on the main connection; PostgreSQL: named prepared statements on a
+ * pool, `?` numbered as `$1, $2, …`).
+ */
+export interface SqlReader {
+  /** rows as arrays of column values, in the SELECT's order */
+  rows(sql: string, params: readonly unknown[]): Promise<unknown[][]>;
+  /** rows as objects by column name */
+  objects<T>(sql: string, params: readonly unknown[]): Promise<T[]>;
+  /**
+   * A write outside the batches (partition leases, server heartbeats), committed on its own: the rows it
+   * changed, and those its RETURNING clause gives.
+   */
+  run(sql: string, params: readonly unknown[]): Promise<{ changes: number; rows: unknown[][] }>;
+  /** SQL for the store's clock in epoch ms (leases and heartbeats are measured by it) */
+  readonly nowMs: string;
+  /**
+   * `table` (named `alias`, if given) read through `index`: SQLite is told the index (INDEXED BY),
+   * PostgreSQL's planner chooses
+   */
+  from(table: string, index: string, alias?: string): string;
+  /** a join that reads the left table first (SQLite: CROSS JOIN fixes the order; PostgreSQL: JOIN) */
+  readonly joinInOrder: string;
+  /**
+   * Rows a long page is read in at a time, letting other calls run in between: SQLite reads on the main
+   * thread; PostgreSQL's reads do not block it, so a page is one query.
+   */
+  readonly sliceRows: number;
+}
+
+/** `?` placeholders as PostgreSQL's `$1, $2, …` (the queries hold no `?` in literals) */
+export function numberedPlaceholders(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
