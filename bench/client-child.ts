@@ -146,16 +146,19 @@ serveParent(
     /** starts `inflight` lanes of back-to-back WfRuns (or event round trips); they run until stopLoad */
     startLoad: (args: {
       address: string;
+      /** the servers of a cluster: the lanes are spread over them */
+      addresses?: string[];
       token?: string;
       wfSpecName: string;
       inflight: number;
       kind?: Kind;
     }) => {
       if (load) throw new Error("a load is already running");
-      const c = clientFor(args.address, args.token);
+      const addresses = args.addresses ?? [args.address];
       const l: Load = { stopping: false, completed: 0, errors: 0, e2eMs: [], recording: false, lanes: [] };
       load = l;
-      const lane = async () => {
+      const lane = async (i: number) => {
+        const c = clientFor(addresses[i % addresses.length]!, args.token);
         while (!l.stopping) {
           try {
             const r = await runKind(c, args.kind, args.wfSpecName, () => "x");
@@ -169,7 +172,7 @@ serveParent(
           }
         }
       };
-      for (let i = 0; i < args.inflight; i++) l.lanes.push(lane());
+      for (let i = 0; i < args.inflight; i++) l.lanes.push(lane(i));
       return true;
     },
 

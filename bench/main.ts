@@ -36,6 +36,7 @@ import { parseArgs } from "node:util";
 import { cpuSample, errText, percentile, round, type CpuSample, type Event, type Reply } from "./common";
 import { create } from "@bufbuild/protobuf";
 import { TestIssuer } from "../test/support/oauth";
+import { freePort, startThrowawayPostgres } from "../test/support/postgres";
 import { ACLAction, ACLResource, LittleHorse, PutPrincipalRequestSchema } from "@pony/proto";
 import { LhClient } from "./grpc";
 import { CHAIN_LENGTH, CHAIN_WF, EVENT_WF, FANOUT_WF, FANOUT_WIDTH, ONE_TASK_WF, TASK_DEF } from "./specs";
@@ -62,6 +63,8 @@ const { values: opt } = parseArgs({
     "no-baseline": { type: "boolean", default: false },
     oauth: { type: "boolean", default: false },
     "oauth-rounds": { type: "string", default: "3" },
+    store: { type: "string", default: "sqlite" },
+    servers: { type: "string", default: "3" },
     help: { type: "boolean", short: "h", default: false },
   },
   strict: true,
@@ -84,7 +87,10 @@ if (opt.help) {
   --no-baseline    skip the no-op gRPC baseline
   --oauth          also measure throughput on fresh servers without auth and with OAuth bearer tokens
                    (a local JWKS file; every call carries a signed JWT), alternately, and their ratio
-  --oauth-rounds N rounds of that comparison (default 3)`);
+  --oauth-rounds N rounds of that comparison (default 3)
+  --store postgres compare one-task throughput on SQLite, then PostgreSQL clusters of 1 … --servers servers
+                   (a throwaway PostgreSQL cluster, fsync on), instead of the phases above
+  --servers N      the largest PostgreSQL cluster of that comparison (default 3)`);
   process.exit(0);
 }
 
@@ -326,24 +332,39 @@ function checkWorker(w: WorkerSamples, what: string): void {
 
 async function throughputPhase(
   label: string,
-  address: string,
+  /** a server's address, or every address of a cluster (the load and the polls are spread over them) */
+  target: string | string[],
   worker: Child,
   client: Child,
-  server: Child,
+  /** the server(s): the first one's batch statistics are read with `withStats` */
+  serverOrServers: Child | Child[],
   withStats: boolean,
   tokens?: { worker: string; client: string },
 ) {
+  const addresses = Array.isArray(target) ? target : [target];
+  const servers = Array.isArray(serverOrServers) ? serverOrServers : [serverOrServers];
+  const server = servers[0]!;
+  const address = addresses[0]!;
   log(`${label}: throughput, ${INFLIGHT} in flight, warm-up ${WARMUP} s, measuring ${SECONDS} s`);
-  await worker.call("start", { address, token: tokens?.worker, concurrency: INFLIGHT, streams: STREAMS });
+  await worker.call("start", {
+    address,
+    addresses,
+    token: tokens?.worker,
+    concurrency: INFLIGHT,
+    streams: STREAMS,
+  });
   await client.call("startLoad", {
     address,
+    addresses,
     token: tokens?.client,
     wfSpecName: ONE_TASK_WF,
     inflight: INFLIGHT,
   });
   await sleep(WARMUP * 1000);
 
-  const procs = { server, worker, client };
+  const procs: Record<string, Child> = { worker, client };
+  if (servers.length === 1) procs.server = server;
+  else servers.forEach((sv, i) => (procs[`server${i + 1}`] = sv));
   const snapshotCpu = async () => {
     const out: Record<string, CpuSample> = { orchestrator: cpuSample() };
     for (const [name, c] of Object.entries(procs)) out[name] = await c.call<CpuSample>("cpu");
@@ -536,7 +557,7 @@ async function fanOutPhase(address: string, worker: Child, client: Child) {
 
 // ---- report -----------------------------------------------------------------------------------------------
 
-type Results = Awaited<ReturnType<typeof run>>;
+type Results = NonNullable<Awaited<ReturnType<typeof run>>>;
 
 function table(r: Results): string {
   const fmt = (v: number | null | undefined, unit = "") =>
@@ -751,6 +772,101 @@ async function benchIssuer() {
   };
 }
 
+// ---- SQLite vs PostgreSQL clusters (--store postgres) --------------------------------------------------------
+
+type Throughput = Awaited<ReturnType<typeof throughputPhase>>;
+
+/**
+ * One-task throughput on a fresh SQLite server, then on fresh PostgreSQL clusters of 1, 2, … `--servers`
+ * servers (all on this machine, one throwaway PostgreSQL with fsync on, a fresh database each), with the
+ * same client and worker: the load and the polls are spread over every server of a cluster.
+ */
+async function storeComparison(worker: Child, client: Child) {
+  const maxServers = Math.round(positive("servers", opt.servers));
+  const results: { config: string; servers: number; r: Throughput }[] = [];
+  const sqliteServer = new Child("sqlite", "server-child.ts", [dataDir]);
+  const sqliteAt = String((await sqliteServer.waitReady()).address);
+  await client.call("setup", { address: sqliteAt });
+  results.push({
+    config: "SQLite, 1 server",
+    servers: 1,
+    r: await throughputPhase("sqlite", sqliteAt, worker, client, sqliteServer, true),
+  });
+  await sqliteServer.stop(10_000);
+  const pg = await startThrowawayPostgres({ fsync: true, maxConnections: 200 });
+  try {
+    for (let n = 1; n <= maxServers; n++) {
+      const url = await pg.createDatabase(`bench_${n}`);
+      const servers: Child[] = [];
+      for (let i = 0; i < n; i++) {
+        const args = [
+          fs.mkdtempSync(path.join(os.tmpdir(), "pony-bench-")),
+          ...["--store", "postgres", "--database-url", url, "--advertised-host", "127.0.0.1"],
+          ...["--internal-host", "127.0.0.1", "--internal-port", String(await freePort())],
+        ];
+        servers.push(new Child(`pg${n}.${i + 1}`, "server-child.ts", args));
+        // one at a time: each later one takes its share of the partitions from those before it
+        await servers[i]!.waitReady();
+      }
+      const addresses = await Promise.all(servers.map(async (sv) => String((await sv.waitReady()).address)));
+      await client.call("setup", { address: addresses[0] });
+      await sleep(2000); // the partitions settle on every server
+      results.push({
+        config: `PostgreSQL, ${n} server${n === 1 ? "" : "s"}`,
+        servers: n,
+        r: await throughputPhase(`pg x${n}`, addresses, worker, client, servers, true),
+      });
+      for (const sv of servers) await sv.stop(15_000);
+    }
+  } finally {
+    await pg.stop();
+  }
+  return results;
+}
+
+function storeTable(rows: { config: string; servers: number; r: Throughput }[]): string {
+  const sqlite = rows[0]!.r.wf_per_sec;
+  const pg1 = rows.find((x) => x.config.startsWith("PostgreSQL"))?.r.wf_per_sec ?? 0;
+  const head = [
+    "config",
+    "WfRuns/s",
+    "vs SQLite",
+    "vs PG x1",
+    "e2e p50 ms",
+    "e2e p99 ms",
+    "Pony CPU ms/WfRun",
+    "per server CPU %",
+    "other CPU % (PostgreSQL)",
+  ];
+  const body = rows.map(({ config, r }) => {
+    const servers = Object.entries(r.cpu_pct).filter(([k]) => k.startsWith("server"));
+    const serverPct = servers.reduce((a, [, v]) => a + v, 0);
+    return [
+      config,
+      String(r.wf_per_sec),
+      fmtRatio(r.wf_per_sec / sqlite),
+      config.startsWith("PostgreSQL") ? fmtRatio(r.wf_per_sec / pg1) : "",
+      String(r.wf_e2e_p50_ms),
+      String(r.wf_e2e_p99_ms),
+      String(round((serverPct * 10) / Math.max(1, r.wf_per_sec), 3)),
+      servers.map(([, v]) => String(round(v, 0))).join(" / "),
+      String(r.cpu_pct.others),
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
+  return [
+    line(head),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...body.map(line),
+    "",
+    "Targets (issue 11): PostgreSQL x1 >= 0.6 x SQLite; PostgreSQL x3 >= 0.8 x PostgreSQL x1 (all servers on this",
+    "one 2-core machine). Pony CPU ms/WfRun: the servers' CPU per completed WfRun, summed over the servers.",
+  ].join("\n");
+}
+
+const fmtRatio = (x: number) => round(x, 3).toFixed(3);
+
 // ---- main -------------------------------------------------------------------------------------------------
 
 async function run() {
@@ -767,6 +883,16 @@ async function run() {
     log(`pids: server ${server.proc.pid}, worker ${worker.proc.pid}, client ${client.proc.pid}`);
   }
   log(`pony server at ${address}`);
+  if (opt.store === "postgres") {
+    await server.stop(10_000);
+    const rows = await storeComparison(worker, client);
+    await Promise.all([worker.stop(), client.stop()]);
+    console.log(storeTable(rows));
+    const json = { machine: { cpus: os.cpus().length }, store_comparison: rows };
+    console.log(JSON.stringify(json, null, 2));
+    if (opt.json) fs.writeFileSync(path.resolve(invokedFrom, opt.json), JSON.stringify(json, null, 2) + "\n");
+    return undefined;
+  }
   await client.call("setup", { address });
 
   const ponyThroughput = await throughputPhase("pony", address, worker, client, server, true);
@@ -872,7 +998,11 @@ async function run() {
 
 // A hard limit: whatever hangs, the run ends, and the exit handler kills the children.
 const watchdogMs =
-  (120 + (opt.oauth ? 2 + 2 * OAUTH_ROUNDS : 2) * (SECONDS + WARMUP) + 2 * (CASE_SECONDS + 1)) * 1000;
+  (120 +
+    (opt.oauth ? 2 + 2 * OAUTH_ROUNDS : 2) * (SECONDS + WARMUP) +
+    2 * (CASE_SECONDS + 1) +
+    (opt.store === "postgres" ? (1 + Number(opt.servers)) * (SECONDS + WARMUP + 20) : 0)) *
+  1000;
 const watchdog = setTimeout(() => {
   log(`giving up after ${watchdogMs / 1000} s`);
   process.exit(1);
@@ -880,15 +1010,18 @@ const watchdog = setTimeout(() => {
 watchdog.unref();
 
 try {
+  // undefined: the store comparison (--store postgres) printed its own results
   const results = await run();
-  const { summary, ...details } = results;
-  const json = { ...summary, ...details };
-  console.log(table(results));
-  console.log(JSON.stringify(json, null, 2));
-  if (opt.json) {
-    const file = path.resolve(invokedFrom, opt.json);
-    fs.writeFileSync(file, JSON.stringify(json, null, 2) + "\n");
-    log(`results written to ${file}`);
+  if (results) {
+    const { summary, ...details } = results;
+    const json = { ...summary, ...details };
+    console.log(table(results));
+    console.log(JSON.stringify(json, null, 2));
+    if (opt.json) {
+      const file = path.resolve(invokedFrom, opt.json);
+      fs.writeFileSync(file, JSON.stringify(json, null, 2) + "\n");
+      log(`results written to ${file}`);
+    }
   }
   process.exitCode = 0;
 } catch (e) {

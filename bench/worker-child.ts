@@ -52,7 +52,7 @@ const newSamples = (): Samples => ({
 });
 
 let samples = newSamples();
-let client: LhClient | undefined;
+let clients: LhClient[] = [];
 let streams: grpc.ClientDuplexStream<PollTaskRequest, PollTaskResponse>[] = [];
 /** per WfRun: monotonic time just before the last ReportTask call */
 const lastReport = new Map<string, number>();
@@ -110,8 +110,8 @@ function stop(): void {
     s.cancel();
   }
   streams = [];
-  client?.close();
-  client = undefined;
+  for (const c of clients) c.close();
+  clients = [];
   lastReport.clear();
 }
 
@@ -139,16 +139,27 @@ function openStream(c: LhClient, polls: number): void {
 
 serveParent({
   /**
-   * Starts polling `address` with `concurrency` requests outstanding, over `streams` PollTask streams
-   * (default 1; more is a diagnostic: one stream's messages are written one after the other).
+   * Starts polling `address` (or each of `addresses`, the servers of a cluster, sharing the polls) with
+   * `concurrency` requests outstanding, over `streams` PollTask streams per server (default 1; more is a
+   * diagnostic: one stream's messages are written one after the other).
    */
-  start: (args: { address: string; token?: string; concurrency: number; streams?: number }) => {
+  start: (args: {
+    address: string;
+    addresses?: string[];
+    token?: string;
+    concurrency: number;
+    streams?: number;
+  }) => {
     stop();
-    const c = (client = new LhClient(args.address, args.token));
-    const n = Math.max(1, Math.min(args.streams ?? 1, args.concurrency));
-    for (let i = 0; i < n; i++) {
-      openStream(c, Math.floor(args.concurrency / n) + (i < args.concurrency % n ? 1 : 0));
-    }
+    const addresses = args.addresses ?? [args.address];
+    addresses.forEach((address, at) => {
+      const c = new LhClient(address, args.token);
+      clients.push(c);
+      const share =
+        Math.floor(args.concurrency / addresses.length) + (at < args.concurrency % addresses.length ? 1 : 0);
+      const n = Math.max(1, Math.min(args.streams ?? 1, share));
+      for (let i = 0; i < n; i++) openStream(c, Math.floor(share / n) + (i < share % n ? 1 : 0));
+    });
     return true;
   },
   /** forget samples so far (start of a measurement window) */

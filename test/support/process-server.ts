@@ -48,7 +48,11 @@ export async function startChildServer(
       dataDir,
       ...extraArgs,
     ],
-    { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, PONY_LOG_LEVEL: "warn" } },
+    {
+      // PONY_TEST_CHILD_LOGS=1 shows the servers' logs (warnings and errors) on stderr
+      stdio: ["ignore", process.env.PONY_TEST_CHILD_LOGS ? 2 : "ignore", "inherit"],
+      env: { ...process.env, PONY_LOG_LEVEL: "warn" },
+    },
   );
   const address = `127.0.0.1:${port}`;
   const clients: TestClient[] = [];

@@ -12,6 +12,8 @@ export type TaskOutcome =
 
 export interface RawWorker {
   received: Msg[];
+  /** ReportTask calls sent and not answered yet */
+  reporting: number;
   stop(): void;
 }
 
@@ -22,7 +24,8 @@ export function startRawWorker(
   client: TestClient,
   taskDefName: string,
   handle: (task: Msg) => TaskOutcome | Promise<TaskOutcome>,
-  opts: { clientId?: string; concurrency?: number } = {},
+  /** onClose: called once when the stream is over, however it ended */
+  opts: { clientId?: string; concurrency?: number; onClose?: () => void } = {},
 ): RawWorker {
   const stream = client.raw.PollTask(client.metadata()) as grpc.ClientDuplexStream<Msg, Msg>;
   const received: Msg[] = [];
@@ -53,21 +56,35 @@ export function startRawWorker(
         if (outcome.status === "TASK_EXCEPTION") {
           report.exception = { name: outcome.name, message: outcome.message ?? "", content: outcome.content };
         }
+        w.reporting++;
         await client.call("ReportTask", report).catch(() => undefined);
+        w.reporting--;
       }
       ask();
     })();
   });
   stream.on("error", () => undefined);
+  // the call is over (the server ended it, or failed it: a server killed fails it with UNAVAILABLE)
+  let over = false;
+  const ended = () => {
+    if (over) return;
+    over = true;
+    opts.onClose?.();
+  };
+  stream.on("status", ended);
+  stream.on("error", ended);
+  stream.on("end", ended);
   for (let i = 0; i < (opts.concurrency ?? 1); i++) ask();
-  return {
+  const w: RawWorker = {
     received,
+    reporting: 0,
     stop() {
       stopped = true;
       stream.end();
       stream.cancel();
     },
   };
+  return w;
 }
 
 /**

@@ -171,17 +171,19 @@ export function taskHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions)
       };
       open.add(poller);
       rt.poll(poller);
-      if (!poller.closed) {
-        timer = setTimeout(() => {
-          if (poller.closed || ended) return;
-          // A poller already taken for a task is being claimed for it: the task, not an empty
-          // response, answers this request.
-          if (!rt.queues.removePoller(poller)) return;
-          poller.closed = true;
-          open.delete(poller);
-          stream.send(create(PollTaskResponseSchema, {}));
-        }, opts.pollWaitMs);
-      }
+      // No task within the poll wait: an empty response. A poller taken for a task is being claimed for it;
+      // the task answers it, or the poller waits again (the claim found nothing): look again shortly.
+      const expire = (): void => {
+        if (poller.closed || ended) return;
+        if (!rt.queues.removePoller(poller)) {
+          timer = setTimeout(expire, 50);
+          return;
+        }
+        poller.closed = true;
+        open.delete(poller);
+        stream.send(create(PollTaskResponseSchema, {}));
+      };
+      if (!poller.closed) timer = setTimeout(expire, opts.pollWaitMs);
     });
     stream.onEnd(endStream);
     stream.onClose(closeAll);

@@ -25,6 +25,8 @@ export interface BatchTx {
   readonly ops: WriteOp[];
   /** runs once the batch is committed, in order */
   afterCommit(fn: () => void): void;
+  /** runs instead when the job's writes are discarded (it threw) or the batch fails to commit */
+  onAbort(fn: () => void): void;
 }
 
 export interface Job<T> {
@@ -70,6 +72,10 @@ export class Processor {
   private draining = false;
   private stopped = false;
   private inflight: Promise<void>[] = [];
+  /** the batch being applied, until it is handed to the store */
+  private applying: Promise<unknown> | undefined;
+  /** batches handed to the store and not answered yet */
+  private readonly unanswered = new Set<Promise<void>>();
   private recovering: Promise<void> | undefined;
   /** batches committed, and jobs in them (for the benchmark and the logs) */
   readonly stats = { batches: 0, jobs: 0 };
@@ -95,6 +101,16 @@ export class Processor {
     while (this.draining) await new Promise((r) => setImmediate(r));
   }
 
+  /**
+   * Resolves once every job applied so far (and the batch being applied now) is committed and answered.
+   * Unlike idle(), it does not wait for jobs submitted later: a partition being handed over refuses new
+   * jobs, so this is the moment its last ones are done.
+   */
+  async barrier(): Promise<void> {
+    if (this.applying) await this.applying.catch(() => undefined);
+    await Promise.all([...this.unanswered]);
+  }
+
   stop(): void {
     this.stopped = true;
   }
@@ -104,10 +120,15 @@ export class Processor {
       while (this.pending.length > 0) {
         if (this.recovering) await this.recovering;
         const batch = this.pending.splice(0, MAX_BATCH);
-        const applied = await this.applyBatch(batch);
+        const applying = this.applyBatch(batch);
+        this.applying = applying;
+        const applied = await applying;
         // Hand the batch to the store and go on with the next one while it is written (pipelining);
         // keep a bounded number in flight so answers are not delayed behind a long queue.
-        this.inflight.push(this.finish(applied));
+        const finished = this.finish(applied).finally(() => this.unanswered.delete(finished));
+        this.unanswered.add(finished);
+        this.applying = undefined;
+        this.inflight.push(finished);
         if (this.inflight.length >= MAX_INFLIGHT_BATCHES) await this.inflight.shift();
         if (this.pending.length === 0) await new Promise((r) => setImmediate(r));
       }
@@ -147,7 +168,8 @@ export class Processor {
     }
     const ops: WriteOp[] = [];
     const after: (() => void)[] = [];
-    const tx: BatchTx = { ops, afterCommit: (fn) => after.push(fn) };
+    const aborts: (() => void)[] = [];
+    const tx: BatchTx = { ops, afterCommit: (fn) => after.push(fn), onAbort: (fn) => aborts.push(fn) };
     const poisoned = new Set<string>();
     const outcomes: Outcome[] = [];
     const deferred: Pending[] = [];
@@ -159,11 +181,13 @@ export class Processor {
       }
       const opsMark = ops.length;
       const afterMark = after.length;
+      const abortMark = aborts.length;
       try {
         outcomes.push({ p, ok: true, value: p.job.apply(tx) });
       } catch (e) {
         ops.length = opsMark;
         after.length = afterMark;
+        runAll(aborts.splice(abortMark));
         if (p.job.wfRun) {
           this.hooks.evict(p.job.wfRun.tenant, p.job.wfRun.key);
           poisoned.add(runKey!);
@@ -173,7 +197,7 @@ export class Processor {
     }
     if (deferred.length > 0) this.pending.unshift(...deferred);
     this.hooks.committing(ops);
-    return { ops, outcomes, after, committed: this.store.commit(ops, this.hooks.fence(parts)) };
+    return { ops, outcomes, after, aborts, committed: this.store.commit(ops, this.hooks.fence(parts)) };
   }
 
   private async finish(applied: AppliedBatch): Promise<void> {
@@ -181,6 +205,7 @@ export class Processor {
       await applied.committed;
     } catch (e) {
       this.hooks.committed(applied.ops, false);
+      runAll(applied.aborts);
       for (const o of applied.outcomes) o.p.reject(e);
       if (e instanceof FencedError) this.hooks.fenced(e.parts);
       // Later batches were computed on top of this one: the store refuses them, and the caches are
@@ -190,16 +215,8 @@ export class Processor {
     }
     this.stats.batches++;
     this.stats.jobs += applied.outcomes.length;
-    for (const fn of applied.after) {
-      try {
-        fn();
-      } catch (e) {
-        // An after-commit action must not undo a committed batch; report it without stopping the others.
-        queueMicrotask(() => {
-          throw e;
-        });
-      }
-    }
+    // an after-commit action must not undo a committed batch
+    runAll(applied.after);
     for (const o of applied.outcomes) {
       if (o.ok) o.p.resolve(o.value);
       else o.p.reject(o.value);
@@ -221,9 +238,23 @@ interface Outcome {
   value: unknown;
 }
 
+/** Runs each action; one that throws is reported without stopping the others. */
+function runAll(fns: (() => void)[]): void {
+  for (const fn of fns) {
+    try {
+      fn();
+    } catch (e) {
+      queueMicrotask(() => {
+        throw e;
+      });
+    }
+  }
+}
+
 interface AppliedBatch {
   ops: WriteOp[];
   outcomes: Outcome[];
   after: (() => void)[];
+  aborts: (() => void)[];
   committed: Promise<void>;
 }

@@ -217,7 +217,7 @@ export class Runtime {
    */
   async leavePartition(part: number): Promise<void> {
     this.partitions.leave(part);
-    await this.processor.idle();
+    await this.processor.barrier();
     this.dropPartition(part);
   }
 
@@ -493,6 +493,8 @@ export class Runtime {
                 this.log.warn({ taskGuid: effect.taskGuid }, "worker left before its task was delivered");
               }
             });
+            // nothing was claimed after all: the worker's request waits for another task
+            tx.onAbort(() => this.poll(poller));
           } else {
             const task: QueuedTask = {
               part: this.partitions.of(tenant, key),

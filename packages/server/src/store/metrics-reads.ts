@@ -6,12 +6,18 @@
 import type { MetricsQuery, MetricsWindowRow } from "./metrics-types";
 import type { SqlReader } from "./sql-reader";
 
-const SELECT_RANGE = `SELECT tenant, kind, name, major, revision, window_type, window_start, scheduled, started,
-    completed, errored, schedule_to_start_total, schedule_to_start_max, start_to_complete_total,
-    start_to_complete_max
+/** a window's rows (one per server that counted in it: migration 10) summed */
+const SELECT_RANGE = `SELECT tenant, kind, name, major, revision, window_type, window_start,
+    CAST(SUM(scheduled) AS BIGINT) AS scheduled, CAST(SUM(started) AS BIGINT) AS started,
+    CAST(SUM(completed) AS BIGINT) AS completed, CAST(SUM(errored) AS BIGINT) AS errored,
+    CAST(SUM(schedule_to_start_total) AS BIGINT) AS schedule_to_start_total,
+    MAX(schedule_to_start_max) AS schedule_to_start_max,
+    CAST(SUM(start_to_complete_total) AS BIGINT) AS start_to_complete_total,
+    MAX(start_to_complete_max) AS start_to_complete_max
   FROM metrics_windows
   WHERE tenant = ? AND kind = ? AND name = ? AND major = ? AND revision = ? AND window_type = ?
     AND window_start >= ? AND window_start <= ?
+  GROUP BY tenant, kind, name, major, revision, window_type, window_start
   ORDER BY window_start`;
 
 interface Row {

@@ -176,4 +176,14 @@ export const PG_MIGRATIONS: { version: number; sql: string }[] = [
       INSERT INTO cluster_settings (name, value) VALUES ('metadata_version', 0);
     `,
   },
+  {
+    version: 10,
+    // see the SQLite migration 10: a metrics row per window and server
+    sql: `
+      ALTER TABLE metrics_windows ADD COLUMN shard TEXT COLLATE "C" NOT NULL DEFAULT '';
+      ALTER TABLE metrics_windows DROP CONSTRAINT metrics_windows_pkey;
+      ALTER TABLE metrics_windows
+        ADD PRIMARY KEY (tenant, kind, name, major, revision, window_type, window_start, shard);
+    `,
+  },
 ];

@@ -78,7 +78,7 @@ const METRICS_UPSERT = `INSERT INTO metrics_windows (${METRICS_COLUMNS.map(([c])
 type Final = { put: unknown[]; del?: unknown[] } | { del: unknown[] };
 
 /** The statements that bring the tables to the batch's final state. */
-export function pgStatements(writes: readonly RowWrite[]): PgStatement[] {
+export function pgStatements(writes: readonly RowWrite[], shard: string): PgStatement[] {
   const finals = new Map<TableSpec, Map<string, Final>>();
   const deletedRuns = new Map<string, [string, string]>();
   const deltas: MetricsDelta[] = [];
@@ -141,7 +141,8 @@ export function pgStatements(writes: readonly RowWrite[]): PgStatement[] {
   }
   const merged = mergeMetrics(deltas);
   if (merged.length > 0) {
-    out.push({ text: METRICS_UPSERT, values: columnsOf(METRICS_COLUMNS.length, merged.map(metricsValues)) });
+    const rows = merged.map((d) => metricsValues(d, shard));
+    out.push({ text: METRICS_UPSERT, values: columnsOf(METRICS_COLUMNS.length, rows) });
   }
   return out;
 }

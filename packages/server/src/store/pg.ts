@@ -31,6 +31,8 @@ const CHANNEL = "pony_cluster";
  */
 const FENCE = `SELECT part FROM partitions
   WHERE owner = $1 AND (part, epoch) IN (SELECT * FROM unnest($2::integer[], $3::bigint[])) FOR SHARE`;
+/** tries of a batch the database aborted (deadlock_detected 40P01, serialization_failure 40001) */
+const MAX_ATTEMPTS = 5;
 const BUMP_METADATA_VERSION = `UPDATE cluster_settings SET value = value + 1 WHERE name = 'metadata_version'`;
 
 class PgReader implements SqlReader {
@@ -155,7 +157,7 @@ export class PgStore extends SqlStore {
     try {
       const writes: RowWrite[] = [];
       for (const op of ops) rowWrites(op, writes);
-      statements = pgStatements(writes);
+      statements = pgStatements(writes, fence?.owner ?? "");
       if (changesMetadata(ops)) {
         statements.push({ text: BUMP_METADATA_VERSION, values: [] });
         statements.push({ text: `SELECT pg_notify('${CHANNEL}', 'metadata')`, values: [] });
@@ -178,31 +180,39 @@ export class PgStore extends SqlStore {
     return Promise.reject(this.failed);
   }
 
-  /** One batch, one transaction: the fence first, then the statements, then COMMIT. */
+  /**
+   * One batch, one transaction: the fence first, then the statements, then COMMIT. A transaction the
+   * database aborted to resolve a deadlock or a serialization conflict committed nothing: it is tried again.
+   */
   private async write(statements: PgStatement[], fence: Fence | undefined): Promise<void> {
-    if (this.failed) throw this.failed;
-    const c = this.writer;
-    if (!c) return this.refuse(new Error("the store is closed"));
-    try {
-      await c.query("BEGIN");
-      if (fence && fence.epochs.size > 0) {
-        const parts = [...fence.epochs.keys()];
-        const held = await c.query({
-          text: FENCE,
-          values: [fence.owner, parts, parts.map((p) => fence.epochs.get(p))],
-          rowMode: "array",
-        });
-        if (held.rows.length !== parts.length) {
-          await c.query("ROLLBACK");
-          const still = new Set(held.rows.map((r) => Number((r as unknown[])[0])));
-          return this.refuse(new FencedError(parts.filter((p) => !still.has(p))));
+    for (let attempt = 1; ; attempt++) {
+      if (this.failed) throw this.failed;
+      const c = this.writer;
+      if (!c) return this.refuse(new Error("the store is closed"));
+      try {
+        await c.query("BEGIN");
+        if (fence && fence.epochs.size > 0) {
+          const parts = [...fence.epochs.keys()];
+          const held = await c.query({
+            text: FENCE,
+            values: [fence.owner, parts, parts.map((p) => fence.epochs.get(p))],
+            rowMode: "array",
+          });
+          if (held.rows.length !== parts.length) {
+            await c.query("ROLLBACK");
+            const still = new Set(held.rows.map((r) => Number((r as unknown[])[0])));
+            return this.refuse(new FencedError(parts.filter((p) => !still.has(p))));
+          }
         }
+        for (const s of statements) await c.query({ text: s.text, values: s.values });
+        await c.query("COMMIT");
+        return;
+      } catch (e) {
+        await c.query("ROLLBACK").catch(() => undefined);
+        const code = (e as { code?: string }).code;
+        if ((code === "40P01" || code === "40001") && attempt < MAX_ATTEMPTS) continue;
+        return this.refuse(e);
       }
-      for (const s of statements) await c.query({ text: s.text, values: s.values });
-      await c.query("COMMIT");
-    } catch (e) {
-      await c.query("ROLLBACK").catch(() => undefined);
-      return this.refuse(e);
     }
   }
 

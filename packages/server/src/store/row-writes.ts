@@ -440,7 +440,11 @@ export function mergeMetrics(deltas: Iterable<MetricsDelta>): MetricsDelta[] {
   return [...merged.values()];
 }
 
-/** A metrics window's values, in metrics_windows column order. */
+/**
+ * A metrics window's values, in metrics_windows column order. Each server adds to its own row of a window
+ * (`shard`: the committing server's id), so servers of a cluster never wait on each other's counters (nor
+ * deadlock over them); a read sums a window's rows (metrics-reads.ts).
+ */
 export const METRICS_COLUMNS: readonly (readonly [string, ColumnType])[] = [
   ["tenant", "text"],
   ["kind", "text"],
@@ -449,6 +453,7 @@ export const METRICS_COLUMNS: readonly (readonly [string, ColumnType])[] = [
   ["revision", "int"],
   ["window_type", "int"],
   ["window_start", "bigint"],
+  ["shard", "text"],
   ["scheduled", "bigint"],
   ["started", "bigint"],
   ["completed", "bigint"],
@@ -458,9 +463,9 @@ export const METRICS_COLUMNS: readonly (readonly [string, ColumnType])[] = [
   ["start_to_complete_total", "bigint"],
   ["start_to_complete_max", "bigint"],
 ];
-export const METRICS_KEY = METRICS_COLUMNS.slice(0, 7).map(([c]) => c);
+export const METRICS_KEY = METRICS_COLUMNS.slice(0, 8).map(([c]) => c);
 
-export function metricsValues(d: MetricsDelta): unknown[] {
+export function metricsValues(d: MetricsDelta, shard: string): unknown[] {
   return [
     d.tenant,
     d.kind,
@@ -469,6 +474,7 @@ export function metricsValues(d: MetricsDelta): unknown[] {
     d.revision,
     d.windowType,
     d.windowStartMs,
+    shard,
     d.scheduled,
     d.started,
     d.completed,
@@ -482,7 +488,7 @@ export function metricsValues(d: MetricsDelta): unknown[] {
 
 /** `ON CONFLICT … DO UPDATE` of a metrics window: counters and totals add up, maxima keep the larger. */
 export function metricsUpsertSet(greatest: "max" | "greatest"): string {
-  return METRICS_COLUMNS.slice(7)
+  return METRICS_COLUMNS.slice(8)
     .map(([c]) =>
       c.endsWith("_max")
         ? `${c} = ${greatest}(metrics_windows.${c}, excluded.${c})`

@@ -194,4 +194,27 @@ export const SQLITE_MIGRATIONS: { version: number; sql: string }[] = [
       INSERT INTO cluster_settings (name, value) VALUES ('metadata_version', 0);
     `,
   },
+  {
+    version: 10,
+    // Metrics windows get a row per window and server (shard: the committing server's id), so the servers
+    // of a cluster never wait on each other's counters; reads sum a window's rows.
+    sql: `
+      CREATE TABLE metrics_windows_sharded (
+        tenant TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, major INTEGER NOT NULL,
+        revision INTEGER NOT NULL, window_type INTEGER NOT NULL, window_start INTEGER NOT NULL,
+        shard TEXT NOT NULL DEFAULT '',
+        scheduled INTEGER NOT NULL, started INTEGER NOT NULL, completed INTEGER NOT NULL,
+        errored INTEGER NOT NULL, schedule_to_start_total INTEGER NOT NULL,
+        schedule_to_start_max INTEGER NOT NULL, start_to_complete_total INTEGER NOT NULL,
+        start_to_complete_max INTEGER NOT NULL,
+        PRIMARY KEY (tenant, kind, name, major, revision, window_type, window_start, shard)
+      ) WITHOUT ROWID;
+      INSERT INTO metrics_windows_sharded
+        SELECT tenant, kind, name, major, revision, window_type, window_start, '', scheduled, started, completed,
+          errored, schedule_to_start_total, schedule_to_start_max, start_to_complete_total, start_to_complete_max
+        FROM metrics_windows;
+      DROP TABLE metrics_windows;
+      ALTER TABLE metrics_windows_sharded RENAME TO metrics_windows;
+    `,
+  },
 ];

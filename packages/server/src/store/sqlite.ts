@@ -160,7 +160,8 @@ export class SqliteStore extends SqlStore {
         if (w.kind === "metrics") deltas.push(...w.deltas);
         else this.encode(w, statements);
       }
-      for (const d of mergeMetrics(deltas)) statements.push([METRICS_UPSERT, metricsValues(d)]);
+      for (const d of mergeMetrics(deltas))
+        statements.push([METRICS_UPSERT, metricsValues(d, fence?.owner ?? "")]);
       if (changesMetadata(ops)) statements.push([BUMP_METADATA_VERSION, []]);
     } catch (e) {
       return this.writer.refuse(e);
