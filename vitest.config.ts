@@ -1,12 +1,35 @@
 import { defineConfig } from "vitest/config";
 
+const shared = {
+  testTimeout: 30_000,
+  hookTimeout: 60_000,
+  pool: "forks" as const,
+};
+
 export default defineConfig({
   test: {
-    include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-    pool: "forks",
     // stops throwaway PostgreSQL clusters a test file left running (test/support/postgres.ts)
     globalSetup: ["test/support/postgres-teardown.ts"],
+    projects: [
+      {
+        test: {
+          ...shared,
+          name: "pony",
+          include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
+          exclude: ["test/cluster/**", "**/node_modules/**"],
+        },
+      },
+      {
+        // three servers and a database each: run after the others (groupOrder), one file at a time, so they
+        // neither slow down the timing-sensitive tests nor each other
+        test: {
+          ...shared,
+          name: "cluster",
+          include: ["test/cluster/**/*.test.ts"],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

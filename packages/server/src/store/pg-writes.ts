@@ -77,8 +77,14 @@ const METRICS_UPSERT = `INSERT INTO metrics_windows (${METRICS_COLUMNS.map(([c])
 /** a row's last write; a put after a delete of the same row also deletes it first (a new row, not an update) */
 type Final = { put: unknown[]; del?: unknown[] } | { del: unknown[] };
 
-/** The statements that bring the tables to the batch's final state. */
-export function pgStatements(writes: readonly RowWrite[], shard: string): PgStatement[] {
+/**
+ * The statements that bring the tables to the batch's final state. `independent`: no row is written by two
+ * of them (no WfRun deleted, no row deleted and put again), so they may run as one statement.
+ */
+export function pgStatements(
+  writes: readonly RowWrite[],
+  shard: string,
+): { statements: PgStatement[]; independent: boolean } {
   const finals = new Map<TableSpec, Map<string, Final>>();
   const deletedRuns = new Map<string, [string, string]>();
   const deltas: MetricsDelta[] = [];
@@ -125,6 +131,7 @@ export function pgStatements(writes: readonly RowWrite[], shard: string): PgStat
     }
   }
   const out: PgStatement[] = [];
+  let independent = deletedRuns.size === 0;
   if (deletedRuns.size > 0) {
     const values = columnsOf(2, [...deletedRuns.values()]);
     for (const text of DELETE_OF_WF_RUNS) out.push({ text, values });
@@ -135,6 +142,7 @@ export function pgStatements(writes: readonly RowWrite[], shard: string): PgStat
     for (const f of m.values()) {
       if (f.del) dels.push(f.del);
       if ("put" in f) puts.push(f.put);
+      if (f.del && "put" in f) independent = false;
     }
     if (dels.length > 0) out.push({ text: DELETE.get(t)!, values: columnsOf(t.key.length, dels) });
     if (puts.length > 0) out.push({ text: PUT.get(t)!, values: columnsOf(t.columns.length, puts) });
@@ -144,5 +152,37 @@ export function pgStatements(writes: readonly RowWrite[], shard: string): PgStat
     const rows = merged.map((d) => metricsValues(d, shard));
     out.push({ text: METRICS_UPSERT, values: columnsOf(METRICS_COLUMNS.length, rows) });
   }
-  return out;
+  return { statements: out, independent };
+}
+
+/**
+ * Independent statements as ONE statement (one round trip, its own transaction): each a data-modifying
+ * WITH query, parameters renumbered, and the final SELECT, which fails with division_by_zero (22012) when
+ * the fence (`fence`: a query whose rows must number `fenceCount`, at parameters $1…) does not hold, so
+ * nothing of the batch is written. `finalColumns` are added to that SELECT (a pg_notify).
+ */
+export function oneStatement(
+  statements: readonly PgStatement[],
+  fence: PgStatement | undefined,
+  fenceCount: number,
+  finalColumns: string[],
+): PgStatement {
+  const values: unknown[] = [];
+  const withs: string[] = [];
+  const renumber = (s: PgStatement) => {
+    const offset = values.length;
+    values.push(...s.values);
+    return s.text.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + offset}`);
+  };
+  if (fence) withs.push(`fence AS (${renumber(fence)})`);
+  statements.forEach((s, i) => withs.push(`w${i} AS (${renumber(s)})`));
+  values.push(fenceCount);
+  const check = fence
+    ? `1 / (CASE WHEN (SELECT count(*) FROM fence) = $${values.length} THEN 1 ELSE 0 END)`
+    : "1";
+  if (!fence) values.pop();
+  return {
+    text: `WITH ${withs.join(",\n")}\nSELECT ${[check, ...finalColumns].join(", ")}`,
+    values,
+  };
 }

@@ -5,7 +5,7 @@
  */
 import pg from "pg";
 import { PG_MIGRATIONS } from "./pg-migrations";
-import { pgStatements, type PgStatement } from "./pg-writes";
+import { oneStatement, pgStatements, type PgStatement } from "./pg-writes";
 import { changesMetadata, rowWrites, type RowWrite } from "./row-writes";
 import { numberedPlaceholders, type SqlReader } from "./sql-reader";
 import { SqlStore } from "./sql-store";
@@ -154,20 +154,20 @@ export class PgStore extends SqlStore {
   commit(ops: WriteOp[], fence?: Fence): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
     let statements: PgStatement[];
+    let independent: boolean;
+    let metadata: boolean;
     try {
       const writes: RowWrite[] = [];
       for (const op of ops) rowWrites(op, writes);
-      statements = pgStatements(writes, fence?.owner ?? "");
-      if (changesMetadata(ops)) {
-        statements.push({ text: BUMP_METADATA_VERSION, values: [] });
-        statements.push({ text: `SELECT pg_notify('${CHANNEL}', 'metadata')`, values: [] });
-      }
+      ({ statements, independent } = pgStatements(writes, fence?.owner ?? ""));
+      metadata = changesMetadata(ops);
+      if (metadata) statements.push({ text: BUMP_METADATA_VERSION, values: [] });
     } catch (e) {
       return this.refuse(e);
     }
     // nothing to write: nothing to fence either
     if (statements.length === 0) return this.flushed();
-    const batch = this.last.then(() => this.write(statements, fence));
+    const batch = this.last.then(() => this.write(statements, independent, metadata, fence));
     this.last = batch.catch(() => undefined);
     return batch;
   }
@@ -181,39 +181,63 @@ export class PgStore extends SqlStore {
   }
 
   /**
-   * One batch, one transaction: the fence first, then the statements, then COMMIT. A transaction the
-   * database aborted to resolve a deadlock or a serialization conflict committed nothing: it is tried again.
+   * One batch, one transaction. Usually one statement (oneStatement in pg-writes.ts: one round trip);
+   * a batch that writes a row twice (a WfRun deleted, a row deleted and put again) runs its statements one
+   * by one in BEGIN … COMMIT, the fence first. A transaction the database aborted to resolve a deadlock or
+   * a serialization conflict committed nothing: it is tried again.
    */
-  private async write(statements: PgStatement[], fence: Fence | undefined): Promise<void> {
+  private async write(
+    statements: PgStatement[],
+    independent: boolean,
+    metadata: boolean,
+    fence: Fence | undefined,
+  ): Promise<void> {
+    const parts = fence ? [...fence.epochs.keys()] : [];
+    const fenceQuery: PgStatement | undefined =
+      fence && parts.length > 0
+        ? { text: FENCE, values: [fence.owner, parts, parts.map((p) => fence.epochs.get(p))] }
+        : undefined;
+    const notify = `pg_notify('${CHANNEL}', 'metadata')`;
     for (let attempt = 1; ; attempt++) {
       if (this.failed) throw this.failed;
       const c = this.writer;
       if (!c) return this.refuse(new Error("the store is closed"));
       try {
+        if (independent) {
+          await c.query(oneStatement(statements, fenceQuery, parts.length, metadata ? [notify] : []));
+          return;
+        }
         await c.query("BEGIN");
-        if (fence && fence.epochs.size > 0) {
-          const parts = [...fence.epochs.keys()];
-          const held = await c.query({
-            text: FENCE,
-            values: [fence.owner, parts, parts.map((p) => fence.epochs.get(p))],
-            rowMode: "array",
-          });
+        if (fenceQuery) {
+          const held = await c.query({ ...fenceQuery, rowMode: "array" });
           if (held.rows.length !== parts.length) {
             await c.query("ROLLBACK");
-            const still = new Set(held.rows.map((r) => Number((r as unknown[])[0])));
-            return this.refuse(new FencedError(parts.filter((p) => !still.has(p))));
+            return this.refuse(await this.fenced(fence!, parts));
           }
         }
         for (const s of statements) await c.query({ text: s.text, values: s.values });
+        if (metadata) await c.query(`SELECT ${notify}`);
         await c.query("COMMIT");
         return;
       } catch (e) {
-        await c.query("ROLLBACK").catch(() => undefined);
+        if (!independent) await c.query("ROLLBACK").catch(() => undefined);
         const code = (e as { code?: string }).code;
+        if (code === "22012" && independent && fence) return this.refuse(await this.fenced(fence, parts));
         if ((code === "40P01" || code === "40001") && attempt < MAX_ATTEMPTS) continue;
         return this.refuse(e);
       }
     }
+  }
+
+  /** The partitions of a refused fence that the committer no longer holds. */
+  private async fenced(fence: Fence, parts: number[]): Promise<FencedError> {
+    const held = await this.pool.query({
+      text: FENCE.replace(" FOR SHARE", ""),
+      values: [fence.owner, parts, parts.map((p) => fence.epochs.get(p))],
+      rowMode: "array",
+    });
+    const still = new Set(held.rows.map((r) => Number((r as unknown[])[0])));
+    return new FencedError(parts.filter((p) => !still.has(p)));
   }
 
   flushed(): Promise<void> {
