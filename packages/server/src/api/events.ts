@@ -112,6 +112,13 @@ export function eventHandlers(rt: Runtime) {
     return t;
   };
 
+  /**
+   * Per WfRun, the post that arrived last, until it is handed to the processor: a post whose guid must first
+   * be looked up in the store (an asynchronous read, which may finish after a later one's) waits for the
+   * posts that arrived before it, so posts reach the processor, and get their times, in arrival order.
+   */
+  const arriving = new Map<string, Promise<void>>();
+
   return {
     async putExternalEvent(req: PutExternalEventRequest, ctx: CallContext) {
       const id = requireWfRunId(req.wfRunId);
@@ -141,42 +148,57 @@ export function eventHandlers(rt: Runtime) {
       const guid = req.guid ?? randomUUID().replaceAll("-", "");
       const k = eventKey(defName, guid);
       const recentKey = tenantKey(ctx.tenant, key, k);
-      if (req.guid !== undefined) {
-        const known = await rt.store.getExternalEvent(ctx.tenant, key, defName, guid);
-        if (known) return known; // idempotent by guid (B-EVT-2)
+      const runKey = tenantKey(ctx.tenant, key);
+      const before = arriving.get(runKey);
+      let handedOver!: () => void;
+      const mine = new Promise<void>((resolve) => (handedOver = resolve));
+      arriving.set(runKey, mine);
+      try {
+        if (req.guid !== undefined) {
+          const known = await rt.store.getExternalEvent(ctx.tenant, key, defName, guid);
+          if (known) return known; // idempotent by guid (B-EVT-2)
+        }
+        if (before) await before;
+        return submitPost();
+      } finally {
+        handedOver();
+        if (arriving.get(runKey) === mine) arriving.delete(runKey);
       }
-      const retention = def.retentionPolicy?.extEvtGcPolicy;
-      return rt.submit({
-        wfRun: { tenant: ctx.tenant, key },
-        apply: (tx) => {
-          const state = rt.cached(ctx.tenant, key);
-          if (!state) throw new NotFoundError(`WfRun '${key}' not found`);
-          if (req.guid !== undefined) {
-            const unclaimed = state.externalEvents.get(k);
-            if (unclaimed) return clone(ExternalEventSchema, unclaimed);
-            const r = recent.get(recentKey);
-            if (r && r.run === state && r.event.claimed) return clone(ExternalEventSchema, r.event);
-          }
-          const event = create(ExternalEventSchema, {
-            id: create(ExternalEventIdSchema, { wfRunId: id, externalEventDefId: { name: defName }, guid }),
-            createdAt: postTime(),
-            content,
-            threadRunNumber: req.threadRunNumber,
-            nodeRunPosition: req.nodeRunPosition,
-            claimed: false,
-          });
-          const engineCtx = rt.engineContext(ctx.tenant);
-          applyCommand(state, engineCtx, {
-            kind: "externalEventPosted",
-            event,
-            retentionSeconds: retention?.case === "secondsAfterPut" ? Number(retention.value) : undefined,
-          });
-          rt.flush(tx, state, engineCtx);
-          if (req.guid !== undefined) remember(recentKey, event, state);
-          // the engine keeps changing `event` (a claim in a later command): answer with it as committed now
-          return clone(ExternalEventSchema, event);
-        },
-      });
+
+      function submitPost() {
+        const retention = def!.retentionPolicy?.extEvtGcPolicy;
+        return rt.submit({
+          wfRun: { tenant: ctx.tenant, key },
+          apply: (tx) => {
+            const state = rt.cached(ctx.tenant, key);
+            if (!state) throw new NotFoundError(`WfRun '${key}' not found`);
+            if (req.guid !== undefined) {
+              const unclaimed = state.externalEvents.get(k);
+              if (unclaimed) return clone(ExternalEventSchema, unclaimed);
+              const r = recent.get(recentKey);
+              if (r && r.run === state && r.event.claimed) return clone(ExternalEventSchema, r.event);
+            }
+            const event = create(ExternalEventSchema, {
+              id: create(ExternalEventIdSchema, { wfRunId: id, externalEventDefId: { name: defName }, guid }),
+              createdAt: postTime(),
+              content,
+              threadRunNumber: req.threadRunNumber,
+              nodeRunPosition: req.nodeRunPosition,
+              claimed: false,
+            });
+            const engineCtx = rt.engineContext(ctx.tenant);
+            applyCommand(state, engineCtx, {
+              kind: "externalEventPosted",
+              event,
+              retentionSeconds: retention?.case === "secondsAfterPut" ? Number(retention.value) : undefined,
+            });
+            rt.flush(tx, state, engineCtx);
+            if (req.guid !== undefined) remember(recentKey, event, state);
+            // the engine keeps changing `event` (a claim in a later command): answer with it as committed now
+            return clone(ExternalEventSchema, event);
+          },
+        });
+      }
     },
 
     async getExternalEvent(req: ExternalEventId, ctx: CallContext) {

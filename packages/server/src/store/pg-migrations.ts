@@ -186,4 +186,12 @@ export const PG_MIGRATIONS: { version: number; sql: string }[] = [
         ADD PRIMARY KEY (tenant, kind, name, major, revision, window_type, window_start, shard);
     `,
   },
+  {
+    version: 11,
+    // (part, epoch) as a unique key: taking a partition (a new epoch) then changes a key, which waits for the
+    // batches holding the fence (FOR KEY SHARE, pg.ts), while lease renewals do not (see pg.ts FENCE)
+    sql: `
+      CREATE UNIQUE INDEX partitions_by_epoch ON partitions (part, epoch);
+    `,
+  },
 ];

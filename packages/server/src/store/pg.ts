@@ -25,12 +25,13 @@ const types = {
 const CHANNEL = "pony_cluster";
 
 /**
- * The fence of a batch: the partitions the committer holds at the epochs it names, locked FOR SHARE until
- * the batch commits, so a takeover (which raises the epoch) waits for the batch, and a batch after the
- * takeover finds the new epoch and is refused.
+ * The fence of a batch: the partitions the committer holds at the epochs it names, locked FOR KEY SHARE
+ * until the batch commits. (part, epoch) is a unique key (migration 11), so a takeover, which raises the
+ * epoch, changes a key and waits for the batch; a batch after the takeover finds the new epoch and is
+ * refused. Lease renewals change no key: they never wait on a batch, nor batches on them.
  */
 const FENCE = `SELECT part FROM partitions
-  WHERE owner = $1 AND (part, epoch) IN (SELECT * FROM unnest($2::integer[], $3::bigint[])) FOR SHARE`;
+  WHERE owner = $1 AND (part, epoch) IN (SELECT * FROM unnest($2::integer[], $3::bigint[])) FOR KEY SHARE`;
 /** tries of a batch the database aborted (deadlock_detected 40P01, serialization_failure 40001) */
 const MAX_ATTEMPTS = 5;
 const BUMP_METADATA_VERSION = `UPDATE cluster_settings SET value = value + 1 WHERE name = 'metadata_version'`;
@@ -232,7 +233,7 @@ export class PgStore extends SqlStore {
   /** The partitions of a refused fence that the committer no longer holds. */
   private async fenced(fence: Fence, parts: number[]): Promise<FencedError> {
     const held = await this.pool.query({
-      text: FENCE.replace(" FOR SHARE", ""),
+      text: FENCE.replace(" FOR KEY SHARE", ""),
       values: [fence.owner, parts, parts.map((p) => fence.epochs.get(p))],
       rowMode: "array",
     });

@@ -217,4 +217,12 @@ export const SQLITE_MIGRATIONS: { version: number; sql: string }[] = [
       ALTER TABLE metrics_windows_sharded RENAME TO metrics_windows;
     `,
   },
+  {
+    version: 11,
+    // the same unique key as PostgreSQL's migration 11 (there it makes a takeover wait for fenced batches;
+    // SQLite serializes writers anyway)
+    sql: `
+      CREATE UNIQUE INDEX partitions_by_epoch ON partitions (part, epoch);
+    `,
+  },
 ];
