@@ -79,7 +79,8 @@ export class ClusterRouter implements Router {
           if (!(e instanceof NotOwnerError || e instanceof FencedError)) throw e;
         }
       } else {
-        const owner = await this.leases.ownerOf(part);
+        // the cached owner first; after a miss (moved, unreachable, none), read the leases again
+        const owner = await this.leases.ownerOf(part, attempt > 0);
         if (owner && owner.id !== this.rt.partitions.serverId) {
           const answer = await this.forward(owner.internalAddress, method, req, ctx);
           if (answer !== undefined) {

@@ -28,6 +28,9 @@ export class LeaseKeeper {
   private again = false;
   private stopping = false;
   private unlisten: (() => void) | undefined;
+  /** partition → owner id, as last read from the store (ownerOf), and when */
+  private owners = new Map<number, string>();
+  private ownersReadAt = 0;
   /** the live servers at the last tick, by id */
   private live = new Map<string, { address: string; internalAddress: string }>();
 
@@ -57,14 +60,23 @@ export class LeaseKeeper {
     return this.live;
   }
 
-  /** The server that owns a partition, read from the store (after a moved partition). */
-  async ownerOf(part: number): Promise<{ id: string; internalAddress: string } | undefined> {
-    const leases = await this.store.listPartitions();
-    const lease = leases.find((l) => l.part === part);
-    if (!lease || lease.owner === "" || lease.leaseLeftMs <= 0) return undefined;
-    const server = this.live.get(lease.owner);
-    if (server) return { id: lease.owner, internalAddress: server.internalAddress };
-    const row = (await this.store.listServers()).find((s) => s.id === lease.owner);
+  /**
+   * The server that owns a partition: as last read from the store (kept for a tick), or read again with
+   * `fresh` (the owner it had did not take the call: the partition moved).
+   */
+  async ownerOf(part: number, fresh = false): Promise<{ id: string; internalAddress: string } | undefined> {
+    if (fresh || this.ownersReadAt < Date.now() - this.settings.leaseMs / 3) {
+      const leases = await this.store.listPartitions();
+      this.owners = new Map(
+        leases.filter((l) => l.owner !== "" && l.leaseLeftMs > 0).map((l) => [l.part, l.owner]),
+      );
+      this.ownersReadAt = Date.now();
+    }
+    const owner = this.owners.get(part);
+    if (owner === undefined) return undefined;
+    const server = this.live.get(owner);
+    if (server) return { id: owner, internalAddress: server.internalAddress };
+    const row = (await this.store.listServers()).find((s) => s.id === owner);
     return row ? { id: row.id, internalAddress: row.internalAddress } : undefined;
   }
 
