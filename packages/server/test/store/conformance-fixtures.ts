@@ -36,7 +36,7 @@ import {
   type WorkflowEvent,
 } from "@pony/proto";
 import type { TimerCommand } from "@pony/engine";
-import type { MetricsDelta } from "../../src/store/metrics-types";
+import { emptyCounters, type MetricsDelta } from "../../src/store/metrics-types";
 import type { IndexEntry, VariableIndexInfo } from "../../src/store/search-types";
 import type { MetadataKind, MetadataRow, QueuedTask, StoredTimer, WriteOp } from "../../src/store/store";
 
@@ -413,14 +413,7 @@ export function metricsDelta(windowStartMs: number, counters: Partial<MetricsDel
     revision: 0,
     windowType: 0,
     windowStartMs,
-    scheduled: 0,
-    started: 0,
-    completed: 0,
-    errored: 0,
-    scheduleToStartTotal: 0,
-    scheduleToStartMax: 0,
-    startToCompleteTotal: 0,
-    startToCompleteMax: 0,
+    ...emptyCounters(),
     ...counters,
   };
 }
