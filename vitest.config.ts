@@ -4,6 +4,8 @@ const shared = {
   testTimeout: 30_000,
   hookTimeout: 60_000,
   pool: "forks" as const,
+  // servers the tests start as child processes bind a free HTTP port, not the dashboard's 8080
+  env: { PONY_HTTP_PORT: "0" },
 };
 
 export default defineConfig({
@@ -16,7 +18,7 @@ export default defineConfig({
           ...shared,
           name: "pony",
           include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
-          exclude: ["test/cluster/**", "**/node_modules/**"],
+          exclude: ["test/cluster/**", "test/dashboard/**", "**/node_modules/**"],
         },
       },
       {
@@ -28,6 +30,16 @@ export default defineConfig({
           include: ["test/cluster/**/*.test.ts"],
           fileParallelism: false,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        // a real chromium per file: after the others, one file at a time
+        test: {
+          ...shared,
+          name: "dashboard",
+          include: ["test/dashboard/**/*.test.ts"],
+          fileParallelism: false,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

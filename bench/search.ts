@@ -114,7 +114,18 @@ const customer = (i: number) => `cust-${i % CUSTOMERS}`;
 /** Puts the WfSpec and writes RUNS WfRuns, each with its two variables, straight into the store. */
 async function seed(): Promise<{ baseMs: number; seedSeconds: number }> {
   const settings = loadSettings(
-    ["--grpc-port", "0", "--grpc-host", "127.0.0.1", "--data-dir", dataDir, "--log-level", "warn"],
+    [
+      "--grpc-port",
+      "0",
+      "--grpc-host",
+      "127.0.0.1",
+      "--http-port",
+      "0",
+      "--data-dir",
+      dataDir,
+      "--log-level",
+      "warn",
+    ],
     {},
   );
   const server = await PonyServer.start(settings);

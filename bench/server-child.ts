@@ -25,6 +25,8 @@ const settings = loadSettings(
     "0",
     "--grpc-host",
     "127.0.0.1",
+    "--http-port",
+    "0",
     "--data-dir",
     dataDir,
     "--log-level",

@@ -278,8 +278,15 @@ describe("SearchWfRun", () => {
     ).toEqual([]);
   });
 
-  it("B-SRCH-2 wf_spec_name is required; a revision needs a major version; a filter needs a value", async () => {
-    expect((await c.fail("SearchWfRun", {})).code).toBe("INVALID_ARGUMENT");
+  it("B-SRCH-2 a revision needs a major version; a filter needs a value; both need wf_spec_name", async () => {
+    for (const bad of [
+      { wf_spec_major_version: 0 },
+      { variable_filters: [{ var_name: "customer", value: str("x") }] },
+    ]) {
+      const e = await c.fail("SearchWfRun", bad);
+      expect(e.code).toBe("INVALID_ARGUMENT");
+      expect(e.message).toMatch(/need wf_spec_name/);
+    }
     const rev = await c.fail("SearchWfRun", { wf_spec_name: ORDERS, wf_spec_revision: 0 });
     expect(rev.code).toBe("INVALID_ARGUMENT");
     expect(rev.message).toMatch(/major/);
@@ -288,6 +295,20 @@ describe("SearchWfRun", () => {
       variable_filters: [{ var_name: "customer" }],
     });
     expect(noValue.code).toBe("INVALID_ARGUMENT");
+  });
+
+  it("B-SRCH-2 SearchWfRun without wf_spec_name finds every WfSpec's WfRuns, by status and time (a Pony extension)", async () => {
+    const t0 = Date.now();
+    await sleep(2);
+    const a = tsMs((await run(ORDERS, "any-spec-1", { customer: str("zed") })).start_time);
+    await sleep(2);
+    await run(EMPTY, "any-spec-2");
+    const since = await searchRuns({ earliest_start: at(t0) });
+    expect(since).toEqual(["any-spec-1", "any-spec-2"]);
+    expect(await searchRuns({ earliest_start: at(t0), latest_start: at(a) })).toEqual(["any-spec-1"]);
+    const completed = await searchRuns({ earliest_start: at(t0), status: "COMPLETED" });
+    const running = await searchRuns({ earliest_start: at(t0), status: "RUNNING" });
+    expect([...completed, ...running].sort()).toEqual(["any-spec-1", "any-spec-2"]);
   });
 
   it("B-SRCH-2 the start-time range is inclusive at both edges", async () => {
@@ -596,14 +617,28 @@ describe("SearchTaskRun and SearchNodeRun", () => {
   const taskRuns = async (req: Msg) =>
     (await all("SearchTaskRun", { earliest_start: at(t0), ...req })).map((r) => r.wf_run_id.id as string);
 
-  it("B-SRCH-4 SearchTaskRun by TaskDef name (required), oldest first", async () => {
+  it("B-SRCH-4 SearchTaskRun by TaskDef name, oldest first", async () => {
     const r = await all("SearchTaskRun", { task_def_name: TASK, earliest_start: at(t0) });
     expect(r.map((x) => x.wf_run_id.id)).toEqual(["tr-ok-1", "tr-bad-1", "tr-ok-2", "tr-bad-2"]);
     const first = await c.call("GetTaskRun", r[0]);
     expect(first.task_def_id.name).toBe(TASK);
     expect(await taskRuns({ task_def_name: IDLE_TASK })).toEqual(["tr-idle"]);
     expect(await taskRuns({ task_def_name: "srch-nobody" })).toEqual([]);
-    expect((await c.fail("SearchTaskRun", {})).code).toBe("INVALID_ARGUMENT");
+  });
+
+  it("B-KES-1 SearchTaskRun without a TaskDef name searches every TaskDef's TaskRuns (a Pony extension)", async () => {
+    expect(await taskRuns({})).toEqual(["tr-ok-1", "tr-bad-1", "tr-ok-2", "tr-bad-2", "tr-idle"]);
+    expect(await taskRuns({ status: "TASK_FAILED" })).toEqual(["tr-bad-1", "tr-bad-2"]);
+    expect(await taskRuns({ status: "TASK_SCHEDULED", latest_start: at(tMid) })).toEqual([]);
+    // paging through every TaskDef's TaskRuns resumes exactly where the last page ended
+    const paged = await all("SearchTaskRun", { earliest_start: at(t0) }, 2);
+    expect(paged.map((r) => r.wf_run_id.id)).toEqual([
+      "tr-ok-1",
+      "tr-bad-1",
+      "tr-ok-2",
+      "tr-bad-2",
+      "tr-idle",
+    ]);
   });
 
   it("B-SRCH-4 SearchTaskRun by status and time range, combined", async () => {

@@ -449,7 +449,7 @@ describe("B-SEC-3 TLS settings", () => {
   it("B-SEC-3 an unreadable certificate file stops the start with its name", async () => {
     const dataDir = path.join(pki.dir, "unreadable-cert-data");
     const settings = loadSettings(
-      ["--grpc-port", "0", "--grpc-host", "127.0.0.1", "--data-dir", dataDir].concat([
+      ["--grpc-port", "0", "--grpc-host", "127.0.0.1", "--http-port", "0", "--data-dir", dataDir].concat([
         "--tls-cert",
         path.join(pki.dir, "missing.pem"),
         "--tls-key",

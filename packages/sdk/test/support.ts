@@ -35,6 +35,8 @@ export async function startServer(opts: { port?: number; dataDir?: string; extra
       String(opts.port ?? 0),
       "--grpc-host",
       "127.0.0.1",
+      "--http-port",
+      "0",
       "--advertised-host",
       "127.0.0.1",
       "--data-dir",

@@ -1,9 +1,12 @@
 import fs from "node:fs";
+import type http from "node:http";
 import type * as grpc from "@grpc/grpc-js";
 import pino, { type Logger } from "pino";
 import { buildHandlers } from "./api";
 import { RequestPipeline } from "./api/pipeline";
 import { startGrpcServer, type GrpcTls } from "./grpc/server";
+import { startHttpListener, stopHttpListener } from "./http/server";
+import { DASHBOARD_DIR } from "./http/static-files";
 import { Runtime } from "./runtime/runtime";
 import { Authenticator, type AuthSettings } from "./security/authenticator";
 import { ensureSecurityDefaults } from "./security/bootstrap";
@@ -80,6 +83,8 @@ export class PonyServer {
     private readonly grpcServer: grpc.Server,
     private readonly endStreams: () => void,
     readonly grpcPort: number,
+    private readonly httpServer: http.Server,
+    readonly httpPort: number,
     readonly log: Logger,
     readonly leases: LeaseKeeper,
     private readonly cluster: { internal: grpc.Server; router: ClusterRouter } | undefined,
@@ -111,6 +116,22 @@ export class PonyServer {
     const { server, port } = await startGrpcServer(pipeline, settings.grpcHost, settings.grpcPort, tls);
     // with port 0 (tests) the port is known only now: workers must be told the bound one
     settings.grpcPort = port;
+    const httpListener = await startHttpListener(pipeline, {
+      host: settings.httpHost,
+      port: settings.httpPort,
+      tls,
+      dashboardDir: DASHBOARD_DIR,
+      healthy: async () => {
+        await store.metadataVersion();
+      },
+    }).catch(async (e: unknown) => {
+      await shutdown(server);
+      await runtime.stop();
+      await store.close();
+      throw new Error(
+        `cannot listen on --http-port ${settings.httpPort}: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    });
     const internal = clustered
       ? await startInternalServer(
           pipeline,
@@ -158,6 +179,7 @@ export class PonyServer {
     logger.info(
       {
         grpcPort: port,
+        httpPort: httpListener.port,
         store: settings.store,
         dataDir: clustered ? undefined : settings.dataDir,
         serverId: partitions.serverId,
@@ -174,6 +196,8 @@ export class PonyServer {
       server,
       () => handlers.endStreams(),
       port,
+      httpListener.server,
+      httpListener.port,
       logger,
       leases,
       cluster,
@@ -186,7 +210,7 @@ export class PonyServer {
    */
   async stop(): Promise<void> {
     this.endStreams();
-    await shutdown(this.grpcServer);
+    await Promise.all([shutdown(this.grpcServer), stopHttpListener(this.httpServer)]);
     await this.leases.stop();
     if (this.cluster) {
       await shutdown(this.cluster.internal);

@@ -5,6 +5,10 @@ import { parseArgs } from "node:util";
 export interface ServerSettings {
   grpcPort: number;
   grpcHost: string;
+  /** the HTTP/1.1 port: the dashboard, /healthz, and the service over Connect and gRPC-Web */
+  httpPort: number;
+  /** bind address of the HTTP port */
+  httpHost: string;
   dataDir: string;
   advertisedHost: string;
   logLevel: string;
@@ -69,6 +73,22 @@ export const SERVER_OPTIONS: Option[] = [
     type: "string",
     default: "0.0.0.0",
     help: "gRPC bind address",
+  },
+  {
+    key: "httpPort",
+    flag: "http-port",
+    env: "PONY_HTTP_PORT",
+    type: "number",
+    default: 8080,
+    help: "HTTP port: the dashboard, /healthz, Connect and gRPC-Web",
+  },
+  {
+    key: "httpHost",
+    flag: "http-host",
+    env: "PONY_HTTP_HOST",
+    type: "string",
+    default: "0.0.0.0",
+    help: "HTTP bind address",
   },
   {
     key: "dataDir",

@@ -104,7 +104,14 @@ export function searchHandlers(rt: Runtime) {
 
   return {
     async searchWfRun(req: SearchWfRunRequest, ctx: CallContext) {
-      if (!req.wfSpecName) throw new InvalidArgumentError("wf_spec_name is required");
+      // no wf_spec_name: every WfSpec's WfRuns (a Pony extension: LittleHorse requires one); the version and
+      // variable filters belong to one WfSpec
+      if (!req.wfSpecName) {
+        if (req.wfSpecMajorVersion !== undefined || req.wfSpecRevision !== undefined)
+          throw new InvalidArgumentError("wf_spec_major_version and wf_spec_revision need wf_spec_name");
+        if (req.variableFilters.length > 0)
+          throw new InvalidArgumentError("variable_filters need wf_spec_name: variables belong to a WfSpec");
+      }
       checkVersion(req.wfSpecMajorVersion, req.wfSpecRevision);
       const limit = pageSize(req.limit);
       const after = decodeSearchBookmark("SearchWfRun", req.bookmark, ["number", "string"]);
@@ -122,7 +129,7 @@ export function searchHandlers(rt: Runtime) {
       }));
       const hits = await rt.store.searchWfRuns({
         tenant: ctx.tenant,
-        wfSpecName: req.wfSpecName,
+        wfSpecName: req.wfSpecName || undefined,
         major: req.wfSpecMajorVersion,
         revision: req.wfSpecRevision,
         status: req.status,
@@ -209,12 +216,12 @@ export function searchHandlers(rt: Runtime) {
     },
 
     async searchTaskRun(req: SearchTaskRunRequest, ctx: CallContext) {
-      if (!req.taskDefName) throw new InvalidArgumentError("task_def_name is required");
+      // an empty task_def_name searches every TaskDef's TaskRuns (a Pony extension: LittleHorse requires one)
       const limit = pageSize(req.limit);
       const after = decodeSearchBookmark("SearchTaskRun", req.bookmark, ["number", "string", "string"]);
       const hits = await rt.store.searchTaskRuns({
         tenant: ctx.tenant,
-        taskDefName: req.taskDefName,
+        taskDefName: req.taskDefName || undefined,
         status: req.status,
         ...timeRange(req.earliestStart, req.latestStart),
         after: after && { scheduledMs: num(after[0]), wfRunKey: str(after[1]), taskGuid: str(after[2]) },

@@ -194,4 +194,15 @@ export const PG_MIGRATIONS: { version: number; sql: string }[] = [
       CREATE UNIQUE INDEX partitions_by_epoch ON partitions (part, epoch);
     `,
   },
+  {
+    version: 12,
+    // SearchTaskRun without a TaskDef and SearchWfRun without a WfSpec (every one: the dashboard's Task Runs
+    // page and its most recent WfRuns), with and without a status
+    sql: `
+      CREATE INDEX wf_runs_by_time ON wf_runs (tenant, start_ms, wf_run_key);
+      CREATE INDEX wf_runs_by_status ON wf_runs (tenant, status, start_ms, wf_run_key);
+      CREATE INDEX task_runs_by_time ON task_runs (tenant, scheduled_ms, wf_run_key, task_guid);
+      CREATE INDEX task_runs_by_status ON task_runs (tenant, status, scheduled_ms, wf_run_key, task_guid);
+    `,
+  },
 ];

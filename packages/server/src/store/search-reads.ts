@@ -138,16 +138,21 @@ export class SearchReads {
         limit: q.limit,
       });
     } else {
-      const where = ["tenant = ?", "wf_spec_name = ?"];
-      const params: unknown[] = [q.tenant, q.wfSpecName];
-      let index = "wf_runs_by_spec";
+      const where = ["tenant = ?"];
+      const params: unknown[] = [q.tenant];
+      let index = "wf_runs_by_time";
+      if (q.wfSpecName !== undefined) {
+        index = "wf_runs_by_spec";
+        where.push("wf_spec_name = ?");
+        params.push(q.wfSpecName);
+      }
       if (q.major !== undefined) {
         index = "wf_runs_by_spec_major";
         where.push("wf_spec_major = ?");
         params.push(q.major);
       }
       if (q.status !== undefined) {
-        index += "_status";
+        index = index === "wf_runs_by_time" ? "wf_runs_by_status" : `${index}_status`;
         where.push("status = ?");
         params.push(q.status);
       }
@@ -224,18 +229,28 @@ export class SearchReads {
   }
 
   async taskRuns(q: TaskRunQuery): Promise<TaskRunHit[]> {
-    const where = ["tenant = ?", "task_def_name = ?"];
-    const params: unknown[] = [q.tenant, q.taskDefName];
+    const where = ["tenant = ?"];
+    const params: unknown[] = [q.tenant];
+    // no TaskDef: every TaskDef's TaskRuns, from the indexes without the name
+    const byDef = q.taskDefName !== undefined;
+    if (byDef) {
+      where.push("task_def_name = ?");
+      params.push(q.taskDefName);
+    }
     if (q.status !== undefined) {
       where.push("status = ?");
       params.push(q.status);
     }
+    const index = byDef
+      ? q.status === undefined
+        ? "task_runs_by_def"
+        : "task_runs_by_def_status"
+      : q.status === undefined
+        ? "task_runs_by_time"
+        : "task_runs_by_status";
     const rows = await this.page({
       select: "scheduled_ms, wf_run_key, task_guid",
-      from: this.db.from(
-        "task_runs",
-        q.status === undefined ? "task_runs_by_def" : "task_runs_by_def_status",
-      ),
+      from: this.db.from("task_runs", index),
       where,
       params,
       order: ["scheduled_ms", "wf_run_key", "task_guid"],

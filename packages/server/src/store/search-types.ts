@@ -41,7 +41,8 @@ export interface VariableIndexInfo {
 
 export interface WfRunQuery extends TimeRange {
   tenant: string;
-  wfSpecName: string;
+  /** unset: every WfSpec's WfRuns (then no version and no variables) */
+  wfSpecName?: string;
   major?: number;
   revision?: number;
   status?: number;
@@ -95,7 +96,8 @@ export interface NodeRunHit {
 
 export interface TaskRunQuery extends TimeRange {
   tenant: string;
-  taskDefName: string;
+  /** unset: every TaskDef's */
+  taskDefName?: string;
   status?: number;
   after?: { scheduledMs: number; wfRunKey: string; taskGuid: string };
   limit: number;

@@ -1,0 +1,3 @@
+export function TaskDefPage() {
+  return <h1>TaskDefPage</h1>;
+}

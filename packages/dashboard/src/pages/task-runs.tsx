@@ -1,0 +1,3 @@
+export function TaskRunsPage() {
+  return <h1>TaskRunsPage</h1>;
+}

@@ -1,0 +1,3 @@
+export function UserTasksPage() {
+  return <h1>UserTasksPage</h1>;
+}

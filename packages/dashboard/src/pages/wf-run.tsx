@@ -1,0 +1,207 @@
+/**
+ * A WfRun: status and times, actions, a ThreadRun selector (each thread's status and error), the graph of
+ * the selected thread's ThreadSpec coloured by its NodeRuns, the NodeRuns (and TaskRun attempts) of the node
+ * clicked, variables, external events and workflow events. It refreshes itself until the run has finished.
+ */
+import { useMemo, useState } from "react";
+import { Link, useParams } from "react-router";
+import { useQuery } from "@tanstack/react-query";
+import { LHStatus, ThreadType, type NodeRun, type WfRun } from "@pony/proto";
+import { lh } from "../api/client";
+import { durationOf, formatDuration, formatTime, lhStatusName } from "../api/format";
+import { wfRunIdOf, wfRunKey, wfRunPath, wfSpecLabel, wfSpecPath } from "../api/ids";
+import { useSession } from "../api/session";
+import { ErrorBox, Loaded } from "../components/errors";
+import { StatusBadge } from "../components/status";
+import { WfGraph, type NodeState } from "../graph/wf-graph";
+import { RescueButton, WfRunActions } from "./wf-run-actions";
+import { ExternalEventsOfRun, NodeRunsOfNode, VariablesOfRun, WorkflowEventsOfRun } from "./wf-run-details";
+
+/** NodeRuns read per thread to colour the graph: a loop of more shows the count read, with a "+" */
+const NODE_RUN_PAGES = 5;
+const PAGE = 1000;
+
+const isFinished = (s: LHStatus) =>
+  s === LHStatus.COMPLETED || s === LHStatus.ERROR || s === LHStatus.EXCEPTION;
+
+async function nodeRunsOf(wfRun: WfRun, thread: number): Promise<{ runs: NodeRun[]; more: boolean }> {
+  const runs: NodeRun[] = [];
+  let bookmark: Uint8Array | undefined;
+  for (let i = 0; i < NODE_RUN_PAGES; i++) {
+    const page = await lh.listNodeRuns({ wfRunId: wfRun.id, threadRunNumber: thread, limit: PAGE, bookmark });
+    runs.push(...page.results);
+    if (!page.bookmark || page.bookmark.length === 0) return { runs, more: false };
+    bookmark = page.bookmark;
+  }
+  return { runs, more: true };
+}
+
+function statesOf(runs: NodeRun[], more: boolean): Map<string, NodeState> {
+  const states = new Map<string, NodeState>();
+  for (const n of runs) {
+    const s = states.get(n.nodeName);
+    states.set(n.nodeName, { status: lhStatusName(n.status), count: (s?.count ?? 0) + 1, more });
+  }
+  return states;
+}
+
+function WfRunView({ wfRun }: { wfRun: WfRun }) {
+  const { tenant } = useSession();
+  const [thread, setThread] = useState(0);
+  const [node, setNode] = useState<string | undefined>();
+  const spec = useQuery({
+    queryKey: [tenant, "wfSpec", wfSpecLabel(wfRun.wfSpecId)],
+    queryFn: () => lh.getWfSpec(wfRun.wfSpecId!),
+    staleTime: Infinity,
+  });
+  const threadRun = wfRun.threadRuns.find((t) => t.number === thread) ?? wfRun.threadRuns[0];
+  const nodeRuns = useQuery({
+    queryKey: [
+      tenant,
+      "nodeRuns",
+      wfRunKey(wfRun.id),
+      threadRun?.number,
+      wfRun.status,
+      threadRun?.currentNodePosition,
+      threadRun?.status,
+    ],
+    queryFn: () => nodeRunsOf(wfRun, threadRun!.number),
+    enabled: threadRun !== undefined,
+  });
+  const states = useMemo(
+    () => (nodeRuns.data ? statesOf(nodeRuns.data.runs, nodeRuns.data.more) : undefined),
+    [nodeRuns.data],
+  );
+  const threadSpec = threadRun ? spec.data?.threadSpecs[threadRun.threadSpecName] : undefined;
+  const id = wfRun.id!;
+  return (
+    <>
+      <div className="actions">
+        <h1>
+          WfRun {wfRunKey(id)} <StatusBadge status={lhStatusName(wfRun.status)} />
+        </h1>
+      </div>
+      <section className="panel">
+        <dl className="facts">
+          <dt>WfSpec</dt>
+          <dd>
+            <Link to={wfSpecPath(wfRun.wfSpecId)}>{wfSpecLabel(wfRun.wfSpecId)}</Link>
+          </dd>
+          {id.parentWfRunId && (
+            <>
+              <dt>Parent</dt>
+              <dd>
+                <Link to={wfRunPath(id.parentWfRunId)}>{wfRunKey(id.parentWfRunId)}</Link>
+              </dd>
+            </>
+          )}
+          <dt>Started</dt>
+          <dd>{formatTime(wfRun.startTime)}</dd>
+          <dt>Ended</dt>
+          <dd>{formatTime(wfRun.endTime)}</dd>
+          <dt>Duration</dt>
+          <dd>{formatDuration(durationOf(wfRun.startTime, wfRun.endTime))}</dd>
+        </dl>
+        <div style={{ marginTop: 12 }}>
+          <WfRunActions wfRun={wfRun} />
+        </div>
+      </section>
+      <section className="panel">
+        <h2>ThreadRuns</h2>
+        <table data-testid="thread-runs">
+          <thead>
+            <tr>
+              <th>#</th>
+              <th>ThreadSpec</th>
+              <th>Type</th>
+              <th>Status</th>
+              <th>Started</th>
+              <th>Ended</th>
+              <th>Error</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {wfRun.threadRuns.map((t) => (
+              <tr
+                key={t.number}
+                className={`clickable${t.number === threadRun?.number ? " selected" : ""}`}
+                onClick={() => {
+                  setThread(t.number);
+                  setNode(undefined);
+                }}
+              >
+                <td>{t.number}</td>
+                <td>{t.threadSpecName}</td>
+                <td>{ThreadType[t.type]}</td>
+                <td>
+                  <StatusBadge status={lhStatusName(t.status)} />
+                </td>
+                <td>{formatTime(t.startTime)}</td>
+                <td>{formatTime(t.endTime)}</td>
+                <td className="field-error">{t.errorMessage ?? ""}</td>
+                <td onClick={(e) => e.stopPropagation()}>
+                  {(t.status === LHStatus.ERROR || t.status === LHStatus.EXCEPTION) && (
+                    <RescueButton wfRun={wfRun} thread={t.number} />
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+      <section className="panel">
+        <h2>
+          Thread {threadRun?.number} · {threadRun?.threadSpecName}
+          {nodeRuns.data && (
+            <span className="muted">
+              {" "}
+              · {nodeRuns.data.runs.length}
+              {nodeRuns.data.more ? "+" : ""} NodeRuns
+            </span>
+          )}
+        </h2>
+        {spec.error ? (
+          <ErrorBox error={spec.error} what="the WfSpec" />
+        ) : nodeRuns.error ? (
+          <ErrorBox error={nodeRuns.error} what="NodeRuns" />
+        ) : threadSpec ? (
+          <WfGraph thread={threadSpec} states={states} selected={node} onSelect={setNode} />
+        ) : (
+          <div className="loading">Loading the graph…</div>
+        )}
+        <p className="muted">Click a node to see its NodeRuns.</p>
+      </section>
+      {node && nodeRuns.data && (
+        <NodeRunsOfNode wfRun={wfRun} nodeName={node} nodeRuns={nodeRuns.data.runs} />
+      )}
+      <div className="row">
+        <section className="panel grow">
+          <h2>Variables</h2>
+          <VariablesOfRun wfRun={wfRun} />
+        </section>
+        <section className="panel grow">
+          <h2>External events</h2>
+          <ExternalEventsOfRun wfRun={wfRun} />
+          <h2>Workflow events</h2>
+          <WorkflowEventsOfRun wfRun={wfRun} nodeRuns={nodeRuns.data?.runs ?? []} />
+        </section>
+      </div>
+    </>
+  );
+}
+
+export function WfRunPage() {
+  const { id = "" } = useParams();
+  const { tenant } = useSession();
+  const wfRun = useQuery({
+    queryKey: [tenant, "wfRun", id],
+    queryFn: () => lh.getWfRun(wfRunIdOf(id)),
+    refetchInterval: (q) => (q.state.data && isFinished(q.state.data.status) ? false : 1500),
+  });
+  return (
+    <Loaded query={wfRun} what={`WfRun '${id}'`}>
+      {(r) => <WfRunView wfRun={r} />}
+    </Loaded>
+  );
+}

@@ -1,0 +1,3 @@
+export function WfSpecMetricsPage() {
+  return <h1>WfSpecMetricsPage</h1>;
+}
