@@ -38,15 +38,13 @@ import {
   RunWfRequestSchema,
   SearchVariableRequestSchema,
   SearchWfRunRequestSchema,
-  VariableSchema,
   VariableType,
-  WfRunSchema,
   type WfSpecId,
 } from "@pony/proto";
 import { PonyServer, loadSettings } from "@pony/server";
-import { valueKey } from "../packages/server/src/runtime/index-keys";
 import { encodeSearchBookmark } from "../packages/server/src/api/search-bookmarks";
 import { seedLongWfRun, taskGuidOf } from "../test/support/long-wfrun";
+import { seedWfRuns } from "./seed-wfruns";
 import { monoMs, percentile, round, type Event } from "./common";
 import { LhClient } from "./grpc";
 
@@ -84,7 +82,6 @@ const TARGET_MS = 50;
 const SPEC = "bench-search";
 const CUSTOMERS = Math.max(1, Math.floor(RUNS / 10) + 1);
 const STEP_MS = 10;
-const BATCH = 5000;
 const invokedFrom = process.env.INIT_CWD ?? process.cwd();
 const log = (msg: string) => process.stderr.write(`bench:search: ${msg}\n`);
 
@@ -102,13 +99,6 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   });
 }
 
-const STATUS_BY_DECILE = [
-  ...Array<LHStatus>(7).fill(LHStatus.COMPLETED),
-  LHStatus.RUNNING,
-  LHStatus.RUNNING,
-  LHStatus.ERROR,
-];
-const runId = (i: number) => `seed-${i.toString(36).padStart(4, "0")}`;
 const customer = (i: number) => `cust-${i % CUSTOMERS}`;
 
 /** Puts the WfSpec and writes RUNS WfRuns, each with its two variables, straight into the store. */
@@ -157,65 +147,14 @@ async function seed(): Promise<{ baseMs: number; seedSeconds: number }> {
   const t0 = monoMs();
   const baseMs = Date.now() - RUNS * STEP_MS;
   baseMsOfLong = baseMs;
-  for (let from = 0; from < RUNS; from += BATCH) {
-    const ops: Parameters<typeof store.commit>[0] = [];
-    for (let i = from; i < Math.min(RUNS, from + BATCH); i++) {
-      const id = runId(i);
-      const startMs = baseMs + i * STEP_MS;
-      const status = STATUS_BY_DECILE[i % 10]!;
-      const startTime = timestampFromMs(startMs);
-      const endTime = status === LHStatus.RUNNING ? undefined : timestampFromMs(startMs + 5);
-      const wfRun = create(WfRunSchema, {
-        id: { id },
-        wfSpecId: specId,
-        status,
-        startTime,
-        endTime,
-        threadRuns: [
-          {
-            wfSpecId: specId,
-            number: 0,
-            status,
-            threadSpecName: "entrypoint",
-            startTime,
-            endTime,
-            currentNodePosition: 1,
-          },
-        ],
-      });
-      ops.push({ op: "putWfRun", tenant: "default", wfRunKey: id, wfRun });
-      const value = { value: { case: "str" as const, value: customer(i) } };
-      const cust = create(VariableSchema, {
-        id: { wfRunId: { id }, threadRunNumber: 0, name: "customer" },
-        value,
-        createdAt: startTime,
-        wfSpecId: specId,
-      });
-      ops.push({
-        op: "putVariable",
-        tenant: "default",
-        wfRunKey: id,
-        variable: cust,
-        index: {
-          wfSpecName: SPEC,
-          wfSpecMajor: specId.majorVersion,
-          wfSpecRevision: specId.revision,
-          wfRunStartMs: startMs,
-          entries: [{ field: "customer", key: valueKey(cust.value) }],
-        },
-      });
-      const amount = create(VariableSchema, {
-        id: { wfRunId: { id }, threadRunNumber: 0, name: "amount" },
-        value: { value: { case: "int", value: BigInt(i % 1000) } },
-        createdAt: startTime,
-        wfSpecId: specId,
-      });
-      ops.push({ op: "putVariable", tenant: "default", wfRunKey: id, variable: amount });
-    }
-    await store.commit(ops);
-    if ((from / BATCH) % 20 === 19)
-      log(`seeded ${from + BATCH} WfRuns (${round((monoMs() - t0) / 1000, 1)} s)`);
-  }
+  await seedWfRuns(store, {
+    wfSpecId: specId,
+    runs: RUNS,
+    customers: CUSTOMERS,
+    baseMs,
+    stepMs: STEP_MS,
+    progress: (done) => log(`seeded ${done} WfRuns (${round((monoMs() - t0) / 1000, 1)} s)`),
+  });
   log(`seeding the long WfRun: ${2 * LOOPS + 1} NodeRuns, ${LOOPS} TaskRuns`);
   await seedLongWfRun(store, {
     id: LONG_RUN,

@@ -66,4 +66,4 @@ serveParent({
     return true;
   },
 });
-sendToParent({ ev: "ready", address: `127.0.0.1:${server.grpcPort}` });
+sendToParent({ ev: "ready", address: `127.0.0.1:${server.grpcPort}`, httpPort: server.httpPort });

@@ -6,6 +6,7 @@ import { Route, Routes } from "react-router";
 import { Layout } from "./components/layout";
 import { NotFound } from "./components/errors";
 import { HomePage } from "./pages/home";
+
 import { WfSpecPage } from "./pages/wf-spec";
 import { WfRunPage } from "./pages/wf-run";
 import { TaskRunsPage } from "./pages/task-runs";
@@ -14,6 +15,9 @@ import { UserTasksPage } from "./pages/user-tasks";
 import { WfSpecMetricsPage } from "./pages/wf-spec-metrics";
 import { ExternalEventDefPage, UserTaskDefPage } from "./pages/defs";
 
+// Every page is in the first bundle, so its data is asked for at once; the graph (elkjs, xyflow) and the
+// charts (recharts), most of the code, load where they are drawn (graph/lazy-graph.tsx,
+// components/lazy-charts.tsx), while the page shows its data.
 export function App() {
   return (
     <Layout>

@@ -5,6 +5,7 @@ import { BrowserRouter } from "react-router";
 import { isNotFound } from "./api/client";
 import { SessionProvider } from "./api/session";
 import { App } from "./app";
+
 import "./styles.css";
 
 const queries = new QueryClient({

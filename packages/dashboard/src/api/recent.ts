@@ -1,30 +1,55 @@
 /**
- * The most recent WfRuns of every WfSpec. Searches answer oldest first, so this looks back through widening
- * windows (the last minute, hour, day, …) until one holds enough runs, and narrows a window that holds more
- * than one page: every read is one bounded page, however many WfRuns the store holds.
+ * The newest objects a search finds (the most recent WfRuns, a TaskDef's latest TaskRuns). Searches answer
+ * oldest first, so this looks for a start time E such that the objects since E fill at least `count` rows
+ * but no more than one page: first through widening windows (the last minute, hour, day, …), then by
+ * bisecting between a start time with too many and one with too few. Every read is one bounded page,
+ * however many objects the store holds.
  */
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { timestampFromMs, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { WfRunId } from "@pony/proto";
 import { lh } from "./client";
 
-const PAGE = 1000;
+export const PAGE = 1000;
 const WINDOWS_MS = [60e3, 3600e3, 86400e3, 30 * 86400e3, 365 * 86400e3, 100 * 365 * 86400e3];
 
-export async function recentWfRuns(count: number, now = Date.now()): Promise<WfRunId[]> {
-  let found: WfRunId[] = [];
+/** One page (of PAGE) of a search from `earliestStart` on, oldest first. */
+export type SearchSince<T> = (earliestStart: Timestamp) => Promise<{ results: T[]; bookmark?: Uint8Array }>;
+
+export async function newest<T>(count: number, search: SearchSince<T>, now = Date.now()): Promise<T[]> {
+  const since = async (earliestMs: number) => {
+    const page = await search(timestampFromMs(earliestMs));
+    return { results: page.results, more: page.bookmark !== undefined && page.bookmark.length > 0 };
+  };
+  const last = (ids: T[]) => ids.slice(-count).reverse();
+  // `tooMany`: a start time since which more than a page started; `tooFew`: fewer than `count`
+  let tooMany: number | undefined;
+  let tooFew = now + 1;
+  let best: T[] = [];
   for (const back of WINDOWS_MS) {
-    let span = back;
-    for (;;) {
-      const page = await lh.searchWfRun({ earliestStart: timestampFromMs(now - span), limit: PAGE });
-      if (page.bookmark && page.bookmark.length > 0 && span > 1) {
-        // more than a page in this window: the newest `count` are in a narrower one
-        span = Math.max(1, Math.floor(span / 10));
-        continue;
-      }
-      found = page.results;
+    const page = await since(now - back);
+    if (page.more) {
+      tooMany = now - back;
       break;
     }
-    if (found.length >= count || span < back) break;
+    if (page.results.length >= count) return last(page.results);
+    tooFew = now - back;
+    best = page.results;
   }
-  return found.slice(-count).reverse();
+  if (tooMany === undefined) return last(best);
+  while (tooFew - tooMany > 1) {
+    const mid = Math.floor((tooMany + tooFew) / 2);
+    const page = await since(mid);
+    if (page.more) tooMany = mid;
+    else if (page.results.length >= count) return last(page.results);
+    else {
+      tooFew = mid;
+      best = page.results;
+    }
+  }
+  // more than a page started within one millisecond: the newest page there is
+  return last(best.length > 0 ? best : (await since(tooMany)).results);
 }
+
+/** The most recent WfRuns of every WfSpec, newest first. */
+export const recentWfRuns = (count: number): Promise<WfRunId[]> =>
+  newest(count, (earliestStart) => lh.searchWfRun({ earliestStart, limit: PAGE }));

@@ -121,3 +121,10 @@ export function taskDefsOf(threads: Iterable<{ nodes: { [name: string]: Node } }
         names.add(n.node.value.taskToExecute.value.name);
   return [...names].sort();
 }
+
+/** node names sort by their position prefix ("3-task-TASK" after "2-…") */
+export function nodeOrder(a: string, b: string): number {
+  const pa = parseInt(a, 10);
+  const pb = parseInt(b, 10);
+  return Number.isNaN(pa) || Number.isNaN(pb) || pa === pb ? a.localeCompare(b) : pa - pb;
+}

@@ -1,10 +1,11 @@
 /**
- * Lays out one ThreadSpec with elkjs (layered, left to right): every node a box of the same size, every
+ * Lays out one ThreadSpec with elkjs (layered, left to right, in a Web Worker): every node a box of the same size, every
  * edge routed between them. The result is what the graph component draws.
  */
-import ELK from "elkjs/lib/elk.bundled.js";
+import ELK from "elkjs/lib/elk-api.js";
+import elkWorkerUrl from "elkjs/lib/elk-worker.min.js?url";
 import type { ThreadSpec } from "@pony/proto";
-import { edgeCondition } from "./describe";
+import { edgeCondition, nodeOrder } from "./describe";
 
 export const NODE_WIDTH = 200;
 export const NODE_HEIGHT = 62;
@@ -27,16 +28,12 @@ export interface ThreadLayout {
   edges: PlacedEdge[];
 }
 
-const elk = new ELK();
+// elkjs runs in a Web Worker: its code (1.5 MB) is parsed and its layouts computed off the page's thread
+const elk = new ELK({ workerFactory: () => new Worker(elkWorkerUrl) });
 
-/** node names sort by their position prefix ("3-task-TASK" after "2-…") */
-export function nodeOrder(a: string, b: string): number {
-  const pa = parseInt(a, 10);
-  const pb = parseInt(b, 10);
-  return Number.isNaN(pa) || Number.isNaN(pb) || pa === pb ? a.localeCompare(b) : pa - pb;
-}
-
+/** Lays the thread out; the time it took is a performance measure `pony:layout` (read by bench/dashboard.ts). */
 export async function layoutThread(thread: ThreadSpec): Promise<ThreadLayout> {
+  const started = performance.now();
   const names = Object.keys(thread.nodes).sort(nodeOrder);
   const edges: PlacedEdge[] = [];
   for (const name of names) {
@@ -63,6 +60,7 @@ export async function layoutThread(thread: ThreadSpec): Promise<ThreadLayout> {
     children: names.map((id) => ({ id, width: NODE_WIDTH, height: NODE_HEIGHT })),
     edges: edges.map((e) => ({ id: e.id, sources: [e.source], targets: [e.target] })),
   });
+  performance.measure("pony:layout", { start: started, detail: { nodes: names.length } });
   return {
     nodes: (graph.children ?? []).map((c) => ({ name: c.id, x: c.x ?? 0, y: c.y ?? 0 })),
     edges,

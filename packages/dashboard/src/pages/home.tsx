@@ -2,8 +2,9 @@
  * Home: prefix search over WfSpecs, TaskDefs, UserTaskDefs and ExternalEventDefs (one tab each, paged by the
  * server's bookmarks), and the most recent WfRuns of every WfSpec.
  */
+import { useUrlParams } from "../components/url-params";
 import { useState } from "react";
-import { Link, useSearchParams } from "react-router";
+import { Link } from "react-router";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { lh } from "../api/client";
 import { recentWfRuns } from "../api/recent";
@@ -82,7 +83,7 @@ async function search(tab: Tab, prefix: string, bookmark: Uint8Array | undefined
 
 function MetadataSearch() {
   const { tenant } = useSession();
-  const [params, setParams] = useSearchParams();
+  const [params, update] = useUrlParams();
   const tab = (TABS as readonly string[]).includes(params.get("tab") ?? "")
     ? (params.get("tab") as Tab)
     : "WfSpecs";
@@ -95,13 +96,10 @@ function MetadataSearch() {
   });
   const set = (next: { tab?: Tab; prefix?: string }) => {
     paging.reset();
-    const p = new URLSearchParams(params);
-    if (next.tab) p.set("tab", next.tab);
-    if (next.prefix !== undefined) {
-      if (next.prefix) p.set("prefix", next.prefix);
-      else p.delete("prefix");
-    }
-    setParams(p, { replace: true });
+    update({
+      tab: next.tab ?? params.get("tab") ?? undefined,
+      prefix: next.prefix ?? params.get("prefix") ?? "",
+    });
   };
   return (
     <section className="panel">

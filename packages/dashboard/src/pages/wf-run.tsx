@@ -3,7 +3,7 @@
  * the selected thread's ThreadSpec coloured by its NodeRuns, the NodeRuns (and TaskRun attempts) of the node
  * clicked, variables, external events and workflow events. It refreshes itself until the run has finished.
  */
-import { useMemo, useState } from "react";
+import { useMemo, useState, useEffect } from "react";
 import { Link, useParams } from "react-router";
 import { useQuery } from "@tanstack/react-query";
 import { LHStatus, ThreadType, type NodeRun, type WfRun } from "@pony/proto";
@@ -13,7 +13,8 @@ import { wfRunIdOf, wfRunKey, wfRunPath, wfSpecLabel, wfSpecPath } from "../api/
 import { useSession } from "../api/session";
 import { ErrorBox, Loaded } from "../components/errors";
 import { StatusBadge } from "../components/status";
-import { WfGraph, type NodeState } from "../graph/wf-graph";
+import { WfGraph } from "../graph/lazy-graph";
+import type { NodeState } from "../graph/wf-graph";
 import { RescueButton, WfRunActions } from "./wf-run-actions";
 import { ExternalEventsOfRun, NodeRunsOfNode, VariablesOfRun, WorkflowEventsOfRun } from "./wf-run-details";
 
@@ -192,6 +193,8 @@ function WfRunView({ wfRun }: { wfRun: WfRun }) {
 }
 
 export function WfRunPage() {
+  // the graph code starts loading while the page asks for its data
+  useEffect(() => void WfGraph.preload(), []);
   const { id = "" } = useParams();
   const { tenant } = useSession();
   const wfRun = useQuery({

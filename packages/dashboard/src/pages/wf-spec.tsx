@@ -2,8 +2,9 @@
  * A WfSpec: its graph (one tab per thread), version picker, variables with their types, the TaskDefs it
  * uses, and its WfRuns filtered by status and start time, paged by the server's bookmarks.
  */
-import { useState } from "react";
-import { Link, useNavigate, useParams, useSearchParams } from "react-router";
+import { useUrlParams, type ParamChanges } from "../components/url-params";
+import { useState, useEffect } from "react";
+import { Link, useNavigate, useParams } from "react-router";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { LHStatus, MetadataStatus, WfRunVariableAccessLevel, type WfSpec } from "@pony/proto";
 import { lh } from "../api/client";
@@ -15,9 +16,8 @@ import { Pager, usePaging } from "../components/pager";
 import { StatusBadge } from "../components/status";
 import { msParam, TimeRange, ts } from "../components/time-range";
 import { WfRunTable } from "../components/wf-run-table";
-import { taskDefsOf } from "../graph/describe";
-import { nodeOrder } from "../graph/layout";
-import { WfGraph } from "../graph/wf-graph";
+import { nodeOrder, taskDefsOf } from "../graph/describe";
+import { WfGraph } from "../graph/lazy-graph";
 
 const RUN_STATUSES = [
   LHStatus.RUNNING,
@@ -121,7 +121,7 @@ function Variables({ spec, thread }: { spec: WfSpec; thread: string }) {
 
 function WfRunsOfSpec({ spec }: { spec: WfSpec }) {
   const { tenant } = useSession();
-  const [params, setParams] = useSearchParams();
+  const [params, updateParams] = useUrlParams();
   const status = params.get("status") ?? "";
   const from = msParam(params, "from");
   const to = msParam(params, "to");
@@ -143,14 +143,9 @@ function WfRunsOfSpec({ spec }: { spec: WfSpec }) {
     placeholderData: keepPreviousData,
     refetchInterval: 5000,
   });
-  const update = (changes: Record<string, string | undefined>) => {
+  const update = (changes: ParamChanges) => {
     paging.reset();
-    const p = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v === undefined || v === "") p.delete(k);
-      else p.set(k, v);
-    }
-    setParams(p, { replace: true });
+    updateParams(changes);
   };
   return (
     <section className="panel">
@@ -249,6 +244,8 @@ function WfSpecView({ spec }: { spec: WfSpec }) {
 }
 
 export function WfSpecPage() {
+  // the graph code starts loading while the page asks for its data
+  useEffect(() => void WfGraph.preload(), []);
   const { name = "", major, revision } = useParams();
   const { tenant } = useSession();
   const exact = major !== undefined && revision !== undefined;
