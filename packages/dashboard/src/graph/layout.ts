@@ -2,7 +2,7 @@
  * Lays out one ThreadSpec with elkjs (layered, left to right, in a Web Worker): every node a box of the same size, every
  * edge routed between them. The result is what the graph component draws.
  */
-import ELK from "elkjs/lib/elk-api.js";
+import ELK, { type ElkNode } from "elkjs/lib/elk-api.js";
 import elkWorkerUrl from "elkjs/lib/elk-worker.min.js?url";
 import type { ThreadSpec } from "@pony/proto";
 import { edgeCondition, nodeOrder } from "./describe";
@@ -16,12 +16,24 @@ export interface PlacedNode {
   y: number;
 }
 
+export interface Point {
+  x: number;
+  y: number;
+}
+
 export interface PlacedEdge {
   id: string;
   source: string;
   target: string;
   condition: string;
+  /** the route elkjs chose: start, bends, end */
+  points: Point[];
+  /** where elkjs put the condition's label (its centre), if there is one */
+  labelAt?: Point;
 }
+
+/** a label's size as elkjs must know it to keep labels apart (12 px text) */
+const labelSize = (text: string) => ({ width: Math.min(260, 8 + text.length * 6.6), height: 16 });
 
 export interface ThreadLayout {
   nodes: PlacedNode[];
@@ -44,10 +56,11 @@ export async function layoutThread(thread: ThreadSpec): Promise<ThreadLayout> {
         source: name,
         target: e.sinkNodeName,
         condition: edgeCondition(e),
+        points: [],
       });
     });
   }
-  const graph = await elk.layout({
+  const input: ElkNode = {
     id: "thread",
     layoutOptions: {
       "elk.algorithm": "layered",
@@ -56,10 +69,28 @@ export async function layoutThread(thread: ThreadSpec): Promise<ThreadLayout> {
       "elk.spacing.nodeNode": "36",
       "elk.layered.nodePlacement.strategy": "BRANDES_KOEPF",
       "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
+      "elk.edgeRouting": "ORTHOGONAL",
+      "elk.edgeLabels.inline": "false",
+      "elk.spacing.edgeLabel": "4",
     },
     children: names.map((id) => ({ id, width: NODE_WIDTH, height: NODE_HEIGHT })),
-    edges: edges.map((e) => ({ id: e.id, sources: [e.source], targets: [e.target] })),
-  });
+    edges: edges.map((e) => ({
+      id: e.id,
+      sources: [e.source],
+      targets: [e.target],
+      labels: e.condition ? [{ id: `${e.id}:label`, text: e.condition, ...labelSize(e.condition) }] : [],
+    })),
+  };
+  const graph = await elk.layout(input);
+  const routed = new Map((graph.edges ?? []).map((e) => [e.id, e]));
+  for (const e of edges) {
+    const r = routed.get(e.id);
+    const section = r?.sections?.[0];
+    if (section) e.points = [section.startPoint, ...(section.bendPoints ?? []), section.endPoint];
+    const label = r?.labels?.[0];
+    if (label?.x !== undefined && label.y !== undefined)
+      e.labelAt = { x: label.x + (label.width ?? 0) / 2, y: label.y + (label.height ?? 0) / 2 };
+  }
   performance.measure("pony:layout", { start: started, detail: { nodes: names.length } });
   return {
     nodes: (graph.children ?? []).map((c) => ({ name: c.id, x: c.x ?? 0, y: c.y ?? 0 })),

@@ -6,12 +6,15 @@
 import { memo, useEffect, useMemo, useState } from "react";
 import {
   Background,
+  BaseEdge,
   Controls,
+  EdgeLabelRenderer,
   Handle,
   MarkerType,
   Position,
   ReactFlow,
   type Edge as FlowEdge,
+  type EdgeProps,
   type Node as FlowNode,
   type NodeProps,
 } from "@xyflow/react";
@@ -19,7 +22,7 @@ import "@xyflow/react/dist/style.css";
 import type { Node, ThreadSpec } from "@pony/proto";
 import { statusTone } from "../api/format";
 import { KIND_LABELS, nodeDetail, type NodeKind } from "./describe";
-import { layoutThread, NODE_HEIGHT, NODE_WIDTH, type ThreadLayout } from "./layout";
+import { layoutThread, NODE_HEIGHT, NODE_WIDTH, type Point, type ThreadLayout } from "./layout";
 
 /** what a WfRun did at a node: its latest NodeRun's status and how many NodeRuns it had */
 export interface NodeState {
@@ -79,7 +82,54 @@ const WfNode = memo(function WfNode({ data }: NodeProps<FlowNode<WfNodeData>>) {
   );
 });
 
+interface RoutedEdgeData extends Record<string, unknown> {
+  points: Point[];
+  condition: string;
+  labelAt?: Point;
+}
+
+/** An edge along the route elkjs chose, its condition where elkjs put the label (clear of the others). */
+function RoutedEdge({
+  id,
+  data,
+  markerEnd,
+  sourceX,
+  sourceY,
+  targetX,
+  targetY,
+}: EdgeProps<FlowEdge<RoutedEdgeData>>) {
+  const points =
+    data && data.points.length >= 2
+      ? data.points
+      : [
+          { x: sourceX, y: sourceY },
+          { x: targetX, y: targetY },
+        ];
+  const path = points.map((p, i) => `${i === 0 ? "M" : "L"} ${p.x} ${p.y}`).join(" ");
+  return (
+    <>
+      <BaseEdge
+        id={id}
+        path={path}
+        markerEnd={markerEnd}
+        className={data?.condition ? "conditional" : undefined}
+      />
+      {data?.condition && data.labelAt && (
+        <EdgeLabelRenderer>
+          <div
+            className="wf-edge-label nodrag nopan"
+            style={{ transform: `translate(-50%, -50%) translate(${data.labelAt.x}px, ${data.labelAt.y}px)` }}
+          >
+            {data.condition}
+          </div>
+        </EdgeLabelRenderer>
+      )}
+    </>
+  );
+}
+
 const nodeTypes = { wf: WfNode };
+const edgeTypes = { routed: RoutedEdge };
 
 export function WfGraph({
   thread,
@@ -120,16 +170,13 @@ export function WfGraph({
       draggable: false,
       connectable: false,
     }));
-    const edges: FlowEdge[] = layout.edges.map((e) => ({
+    const edges: FlowEdge<RoutedEdgeData>[] = layout.edges.map((e) => ({
       id: e.id,
       source: e.source,
       target: e.target,
-      label: e.condition || undefined,
-      type: "smoothstep",
+      type: "routed",
+      data: { points: e.points, condition: e.condition, labelAt: e.labelAt },
       markerEnd: { type: MarkerType.ArrowClosed },
-      labelBgPadding: [4, 2],
-      labelStyle: { fontSize: 11 },
-      className: e.condition ? "conditional" : undefined,
     }));
     return { nodes, edges };
   }, [layout, thread, states, selected]);
@@ -141,6 +188,7 @@ export function WfGraph({
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
         fitView
         minZoom={0.1}
         nodesDraggable={false}
