@@ -5,6 +5,10 @@ import { BrowserRouter } from "react-router";
 import { isNotFound } from "./api/client";
 import { SessionProvider } from "./api/session";
 import { App } from "./app";
+import { WfGraph } from "./graph/lazy-graph";
+
+// a page with a graph: its code (and elkjs's worker) starts loading before React has even started
+if (/^\/(wfSpec|wfRun)\//.test(window.location.pathname)) void WfGraph.preload();
 
 import "./styles.css";
 

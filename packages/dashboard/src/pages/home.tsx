@@ -7,7 +7,7 @@ import { useState } from "react";
 import { Link } from "react-router";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { lh } from "../api/client";
-import { recentWfRuns } from "../api/recent";
+import { PAGE as RECENT_MAX, recentWfRuns } from "../api/recent";
 import { useSession } from "../api/session";
 import { wfSpecLabel, wfSpecPath } from "../api/ids";
 import { ErrorBox } from "../components/errors";
@@ -171,7 +171,7 @@ function RecentWfRuns() {
       ) : (
         <WfRunTable ids={recent.data} />
       )}
-      {recent.data && recent.data.length >= count && (
+      {recent.data && recent.data.length >= count && count + 20 <= RECENT_MAX && (
         <div className="pager">
           <button type="button" onClick={() => setCount((c) => c + 20)}>
             Show more

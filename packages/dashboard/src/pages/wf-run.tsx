@@ -18,23 +18,31 @@ import type { NodeState } from "../graph/wf-graph";
 import { RescueButton, WfRunActions } from "./wf-run-actions";
 import { ExternalEventsOfRun, NodeRunsOfNode, VariablesOfRun, WorkflowEventsOfRun } from "./wf-run-details";
 
-/** NodeRuns read per thread to colour the graph: a loop of more shows the count read, with a "+" */
-const NODE_RUN_PAGES = 5;
+/**
+ * The NodeRuns the graph is coloured by: the first page of the thread's NodeRuns and, when there are more
+ * (a long loop), its latest TAIL NodeRuns, read by position up to the thread's current one — so each node
+ * shows its latest state, and a count read so far with a "+".
+ */
 const PAGE = 1000;
+const TAIL = 20;
 
 const isFinished = (s: LHStatus) =>
   s === LHStatus.COMPLETED || s === LHStatus.ERROR || s === LHStatus.EXCEPTION;
 
 async function nodeRunsOf(wfRun: WfRun, thread: number): Promise<{ runs: NodeRun[]; more: boolean }> {
-  const runs: NodeRun[] = [];
-  let bookmark: Uint8Array | undefined;
-  for (let i = 0; i < NODE_RUN_PAGES; i++) {
-    const page = await lh.listNodeRuns({ wfRunId: wfRun.id, threadRunNumber: thread, limit: PAGE, bookmark });
-    runs.push(...page.results);
-    if (!page.bookmark || page.bookmark.length === 0) return { runs, more: false };
-    bookmark = page.bookmark;
-  }
-  return { runs, more: true };
+  const page = await lh.listNodeRuns({ wfRunId: wfRun.id, threadRunNumber: thread, limit: PAGE });
+  const runs = page.results;
+  if (!page.bookmark || page.bookmark.length === 0) return { runs, more: false };
+  const current = wfRun.threadRuns.find((t) => t.number === thread)?.currentNodePosition ?? 0;
+  const after = runs[runs.length - 1]?.id?.position ?? 0;
+  const positions: number[] = [];
+  for (let p = Math.max(after + 1, current - TAIL + 1); p <= current; p++) positions.push(p);
+  const tail = await Promise.all(
+    positions.map((position) =>
+      lh.getNodeRun({ wfRunId: wfRun.id, threadRunNumber: thread, position }).catch(() => undefined),
+    ),
+  );
+  return { runs: [...runs, ...tail.filter((n): n is NodeRun => n !== undefined)], more: true };
 }
 
 function statesOf(runs: NodeRun[], more: boolean): Map<string, NodeState> {
