@@ -3,3 +3,4 @@ export * from "./variables";
 export * from "./metadata";
 export * from "./run";
 export { valueType } from "./variables";
+export * from "./times";

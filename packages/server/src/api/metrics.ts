@@ -25,7 +25,7 @@ import {
   type WfSpecId,
   type WfSpecMetricsQueryRequest,
 } from "@pony/proto";
-import { InvalidArgumentError, NotFoundError } from "@pony/engine";
+import { InvalidArgumentError, NotFoundError, addMs, timestampToMs } from "@pony/engine";
 import type { Runtime } from "../runtime/runtime";
 import { WINDOW_MS, windowStart } from "../runtime/metrics";
 import type { MetricsCounters, MetricsKind, MetricsWindowRow } from "../store/metrics-types";
@@ -39,8 +39,9 @@ function windowType(t: MetricsWindowLength): MetricsWindowLength {
   return t;
 }
 
-const msOf = (t: Timestamp | undefined, nowMs: number): number =>
-  t ? Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6) : nowMs;
+/** a request's time (checked: engine/times.ts), or now */
+const msOf = (t: Timestamp | undefined, nowMs: number, field: string): number =>
+  t ? timestampToMs(t, field) : nowMs;
 
 const avg = (total: number, count: number): bigint => (count > 0 ? BigInt(Math.floor(total / count)) : 0n);
 
@@ -104,7 +105,8 @@ export function metricsHandlers(rt: Runtime) {
   ): Promise<{ startMs: number; counters: MetricsCounters }[]> {
     const len = WINDOW_MS[type];
     const last = windowStart(lastMs, type);
-    const first = last - (count - 1) * len;
+    // the first window must be a time too: near the earliest instant fewer windows exist
+    const first = addMs(last, -(count - 1) * len, "the first window (num_windows before last_window_start)");
     const rows = await rt.store.metricsWindows({
       tenant: ctx.tenant,
       kind,
@@ -131,14 +133,23 @@ export function metricsHandlers(rt: Runtime) {
     async getTaskDefMetricsWindow(req: TaskDefMetricsQueryRequest, ctx: CallContext) {
       const name = taskDefName(ctx, req.taskDefName);
       const type = windowType(req.windowType);
-      const [w] = await windows(ctx, "task", name, 0, 0, type, msOf(req.windowStart, rt.now()), 1);
+      const [w] = await windows(
+        ctx,
+        "task",
+        name,
+        0,
+        0,
+        type,
+        msOf(req.windowStart, rt.now(), "window_start"),
+        1,
+      );
       return taskMetrics(name, type, w!.startMs, w!.counters);
     },
 
     async getWfSpecMetricsWindow(req: WfSpecMetricsQueryRequest, ctx: CallContext) {
       const id = wfSpecId(ctx, req.wfSpecId);
       const type = windowType(req.windowLength);
-      const lastMs = msOf(req.windowStart, rt.now());
+      const lastMs = msOf(req.windowStart, rt.now(), "window_start");
       const [w] = await windows(ctx, "wf", id.name, id.majorVersion, id.revision, type, lastMs, 1);
       return wfMetrics(id, type, w!.startMs, w!.counters);
     },
@@ -147,7 +158,16 @@ export function metricsHandlers(rt: Runtime) {
       const name = taskDefName(ctx, req.taskDefId?.name);
       const type = windowType(req.windowLength);
       const count = windowCount(req.numWindows);
-      const list = await windows(ctx, "task", name, 0, 0, type, msOf(req.lastWindowStart, rt.now()), count);
+      const list = await windows(
+        ctx,
+        "task",
+        name,
+        0,
+        0,
+        type,
+        msOf(req.lastWindowStart, rt.now(), "last_window_start"),
+        count,
+      );
       return create(ListTaskMetricsResponseSchema, {
         results: list.map((w) => taskMetrics(name, type, w.startMs, w.counters)),
       });
@@ -157,7 +177,7 @@ export function metricsHandlers(rt: Runtime) {
       const id = wfSpecId(ctx, req.wfSpecId);
       const type = windowType(req.windowLength);
       const count = windowCount(req.numWindows);
-      const lastMs = msOf(req.lastWindowStart, rt.now());
+      const lastMs = msOf(req.lastWindowStart, rt.now(), "last_window_start");
       const list = await windows(ctx, "wf", id.name, id.majorVersion, id.revision, type, lastMs, count);
       return create(ListWfMetricsResponseSchema, {
         results: list.map((w) => wfMetrics(id, type, w.startMs, w.counters)),

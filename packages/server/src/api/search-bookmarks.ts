@@ -3,6 +3,7 @@
  * them out and the sort key of the last result. A page resumes right after that key; a bookmark from
  * another RPC (or not from this server) is INVALID_ARGUMENT, saying so.
  */
+import { timestampToMs } from "@pony/engine";
 import { InvalidArgumentError } from "@pony/engine";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { TimeRange } from "../store/search-types";
@@ -83,7 +84,7 @@ export function pageFrom<T>(
  */
 export function timeRange(earliest: Timestamp | undefined, latest: Timestamp | undefined): TimeRange {
   const range: TimeRange = {};
-  if (earliest) range.earliestMs = Number(earliest.seconds) * 1000 + Math.ceil(earliest.nanos / 1e6);
-  if (latest) range.latestMs = Number(latest.seconds) * 1000 + Math.floor(latest.nanos / 1e6);
+  if (earliest) range.earliestMs = timestampToMs(earliest, "earliest_start", Math.ceil);
+  if (latest) range.latestMs = timestampToMs(latest, "latest_start", Math.floor);
   return range;
 }

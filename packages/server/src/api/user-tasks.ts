@@ -8,7 +8,6 @@
  * last id returned, whatever was written meanwhile. All criteria given must match; none is required.
  */
 import { create } from "@bufbuild/protobuf";
-import { timestampMs } from "@bufbuild/protobuf/wkt";
 import {
   UserTaskRunIdListSchema,
   UserTaskRunStatus,
@@ -31,6 +30,7 @@ import { requireWfRunId, wfRunKey } from "../runtime/ids";
 import type { UserTaskRunPosition } from "../store/store";
 import type { CallContext } from "./context";
 import { decodeBookmark, encodeBookmark, pageSize } from "./paging";
+import { timeRange } from "./search-bookmarks";
 import { USER_TASK_RUNS, listPage } from "./list-pages";
 
 const isFinished = (s: UserTaskRunStatus) =>
@@ -135,8 +135,7 @@ export function userTaskHandlers(rt: Runtime) {
         defName: req.userTaskDefName || undefined,
         userId: req.userId || undefined,
         userGroup: req.userGroup || undefined,
-        earliestMs: req.earliestStart ? timestampMs(req.earliestStart) : undefined,
-        latestMs: req.latestStart ? timestampMs(req.latestStart) : undefined,
+        ...timeRange(req.earliestStart, req.latestStart),
         after,
         limit: limit + 1,
       });
