@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/server";
 import type { Msg, TestClient } from "../support/client";
-import { entry, exit, taskDef, thread, wfSpec } from "../support/specs";
+import { entry, exit, lit, taskDef, thread, varDef, varRef, wfSpec, type NodeDef } from "../support/specs";
+import { waitFor } from "../support/wait";
 
 let ts: TestServer;
 let c: TestClient;
@@ -110,5 +111,60 @@ describe("a 17-byte request kills the server: times at the ends of int64", () =>
       task_def_name: "times-td",
     });
     expect(latest.total_scheduled).toBe("0");
+  });
+});
+
+const sleepNode = (length: Msg): NodeDef => ({ name: "1-sleep-SLEEP", node: { sleep: length } });
+const sleepWf = (name: string, length: Msg, variables: Msg[] = []) =>
+  wfSpec(name, thread([entry(), sleepNode(length), exit("2-exit-EXIT")], variables));
+
+describe("huge durations answer INTERNAL: SLEEP lengths at the ends of int64", () => {
+  it("PutWfSpec refuses a literal raw_seconds or timestamp out of range, naming it; nothing is stored", async () => {
+    for (const [name, length, field] of [
+      ["times-sleep-max", { raw_seconds: lit({ int: "9223372036854775807" }) }, /sleep raw_seconds/],
+      ["times-sleep-min", { raw_seconds: lit({ int: "-9223372036854775808" }) }, /sleep raw_seconds/],
+      ["times-sleep-ts", { timestamp: lit({ int: "9223372036854775807" }) }, /sleep timestamp/],
+    ] as const) {
+      const e = await c.fail("PutWfSpec", sleepWf(name, length));
+      expect(e.code).toBe("INVALID_ARGUMENT");
+      expect(e.message).toMatch(field);
+      expect((await c.fail("GetWfSpec", { name, major_version: 0, revision: 0 })).code).toBe("NOT_FOUND");
+    }
+    // the largest sleep there is, is taken
+    await c.call("PutWfSpec", sleepWf("times-sleep-long", { raw_seconds: lit({ int: String(8.64e12) }) }));
+  });
+
+  it("a raw_seconds variable at int64 max fails the SLEEP node with VAR_SUB_ERROR saying why; RunWf answers", async () => {
+    await c.call(
+      "PutWfSpec",
+      sleepWf("times-sleep-var", { raw_seconds: varRef("seconds") }, [varDef("seconds", "INT")]),
+    );
+    for (const [id, seconds] of [
+      ["times-sleep-var-max", "9223372036854775807"],
+      ["times-sleep-var-min", "-9223372036854775808"],
+    ]) {
+      const run = await c.call("RunWf", {
+        wf_spec_name: "times-sleep-var",
+        id,
+        variables: { seconds: { int: seconds } },
+      });
+      expect(run.id.id).toBe(id);
+      const ended = await waitFor(async () => {
+        const r = await c.call("GetWfRun", { id });
+        return r.status === "RUNNING" ? undefined : r;
+      });
+      expect(ended.status).toBe("ERROR");
+      const node = await c.call("GetNodeRun", { wf_run_id: { id }, thread_run_number: 0, position: 1 });
+      expect(node.status).toBe("ERROR");
+      expect(node.failures[0].failure_name).toBe("VAR_SUB_ERROR");
+      expect(node.failures[0].message).toMatch(/raw_seconds.*(out of range|must be at least)/);
+    }
+    // a year is fine
+    const ok = await c.call("RunWf", {
+      wf_spec_name: "times-sleep-var",
+      id: "times-sleep-var-year",
+      variables: { seconds: { int: String(365 * 86400) } },
+    });
+    expect(ok.status).toBe("RUNNING");
   });
 });

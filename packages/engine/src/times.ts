@@ -61,3 +61,8 @@ export function addMs(base: number, delta: number, field: string): number {
     throw new InvalidArgumentError(`${field}: the time it gives (${sum} ms from the epoch) is out of range`);
   return sum;
 }
+
+/** When something `seconds` from `nowMs` is due (negative: already), or INVALID_ARGUMENT naming `field`. */
+export function dueAfterSeconds(nowMs: number, seconds: number | bigint, field: string): number {
+  return addMs(nowMs, secondsToMs(seconds, field, { min: -MAX_DURATION_MS / 1000 }), field);
+}

@@ -1,3 +1,4 @@
+import { MAX_DURATION_MS, MAX_TIME_MS, isTimeMs, secondsToMs } from "../times";
 import { clone, create } from "@bufbuild/protobuf";
 import {
   MetadataStatus,
@@ -81,6 +82,8 @@ export function buildWfSpec(req: PutWfSpecRequest, lookup: MetadataLookup): WfSp
       `${wf}: retention seconds_after_wf_termination must not be negative (got ${gc.value})`,
     );
   }
+  if (gc?.case === "secondsAfterWfTermination")
+    secondsToMs(gc.value, `${wf}: retention seconds_after_wf_termination`);
   const parent = req.parentWfSpec;
   if (parent !== undefined) {
     if (parent.wfSpecName === "" || lookup.wfSpec(parent.wfSpecName) === undefined) {
@@ -162,6 +165,8 @@ function normaliseThreadSpec(
       `${where}: retention seconds_after_thread_termination must not be negative (got ${gc.value})`,
     );
   }
+  if (gc?.case === "secondsAfterThreadTermination")
+    secondsToMs(gc.value, `${where}: retention seconds_after_thread_termination`);
   return out;
 }
 
@@ -358,6 +363,18 @@ function checkNode(ctx: Context, where: string, node: Node, scope: VariableScope
       const length = n.value.sleepLength;
       if (length.case === undefined) throw new InvalidArgumentError(`${where} has no sleep length`);
       checkAssignment(`${where} sleep length`, length.value, scope);
+      // a literal length must give a time (a variable's is checked when the thread gets there)
+      const literal = length.value.source;
+      if (literal.case === "literalValue" && literal.value.value.case === "int") {
+        if (length.case === "rawSeconds")
+          secondsToMs(literal.value.value.value, `${where} sleep raw_seconds`, {
+            min: -MAX_DURATION_MS / 1000,
+          });
+        else if (length.case === "timestamp" && !isTimeMs(Number(literal.value.value.value)))
+          throw new InvalidArgumentError(
+            `${where} sleep timestamp ${literal.value.value.value} is out of range (at most ${MAX_TIME_MS} ms from the epoch)`,
+          );
+      }
       return;
     }
     case "userTask": {

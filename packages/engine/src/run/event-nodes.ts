@@ -11,6 +11,8 @@
  * The timers (timeout, maturity) act even while the thread is HALTED (it sees the outcome once resumed) and
  * do nothing once the thread has ended.
  */
+import { InvalidArgumentError } from "../errors";
+import { MAX_TIME_MS, dueAfterSeconds, isTimeMs } from "../times";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
@@ -35,6 +37,16 @@ import { completeNodeRun, findThread } from "./thread";
 export const externalEventTimerKey = (thread: number, position: number) =>
   `event-timeout/${thread}/${position}`;
 export const sleepTimerKey = (thread: number, position: number) => `sleep/${thread}/${position}`;
+
+/** A time computed from a variable's value: out of range, it fails the node (VAR_SUB_ERROR) saying why. */
+function checkedTime(compute: () => number): number {
+  try {
+    return compute();
+  } catch (e) {
+    if (e instanceof InvalidArgumentError) throw new VarSubError(e.message);
+    throw e;
+  }
+}
 
 function intFrom(v: VariableValue, what: string): number {
   if (v.value.case === "int") return Number(v.value.value);
@@ -70,11 +82,19 @@ export function arriveAtExternalEventNode(
       failNodeRun(nodeRun, errorFailure(LHErrorType.VAR_SUB_ERROR, e.message), ctx.nowMs);
       return;
     }
+    let dueMs: number;
+    try {
+      dueMs = checkedTime(() => dueAfterSeconds(ctx.nowMs, seconds, "timeout_seconds"));
+    } catch (e) {
+      if (!(e instanceof VarSubError)) throw e;
+      failNodeRun(nodeRun, errorFailure(LHErrorType.VAR_SUB_ERROR, e.message), ctx.nowMs);
+      return;
+    }
     if (seconds > 0) {
       ctx.effects.push({
         kind: "armTimer",
         key: externalEventTimerKey(thread.number, nodeRun.id!.position),
-        dueMs: ctx.nowMs + seconds * 1000,
+        dueMs,
         command: {
           kind: "externalEventTimedOut",
           threadRunNumber: thread.number,
@@ -185,10 +205,20 @@ export function arriveAtSleepNode(
     const length = node.sleepLength;
     switch (length.case) {
       case "rawSeconds":
-        dueMs = ctx.nowMs + intFrom(evaluateAssignment(length.value, scope), "raw_seconds") * 1000;
+        dueMs = checkedTime(() =>
+          dueAfterSeconds(
+            ctx.nowMs,
+            intFrom(evaluateAssignment(length.value, scope), "raw_seconds"),
+            "raw_seconds",
+          ),
+        );
         break;
       case "timestamp":
         dueMs = intFrom(evaluateAssignment(length.value, scope), "timestamp");
+        if (!isTimeMs(dueMs))
+          throw new VarSubError(
+            `timestamp ${dueMs} is out of range (at most ${MAX_TIME_MS} ms from the epoch)`,
+          );
         break;
       case "isoDate": {
         const v = evaluateAssignment(length.value, scope);

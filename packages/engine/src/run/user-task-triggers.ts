@@ -20,6 +20,7 @@
  *    does not evaluate, changes nothing.
  *  - cancel: as CancelUserTaskRun.
  */
+import { MAX_DURATION_MS } from "../times";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
@@ -82,6 +83,8 @@ function delaySecondsOf(assignment: VariableAssignment | undefined, scope: Assig
   if (v.value.case === "int") seconds = Number(v.value.value);
   else if (v.value.case === "double" && Number.isInteger(v.value.value)) seconds = v.value.value;
   else throw new VarSubError(`delay_seconds must be an INT, got ${String(v.value.case ?? "null")}`);
+  if (seconds * 1000 > MAX_DURATION_MS)
+    throw new VarSubError(`delay_seconds ${seconds} is out of range (at most ${MAX_DURATION_MS / 1000})`);
   return Math.max(0, seconds);
 }
 
