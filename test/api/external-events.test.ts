@@ -342,7 +342,9 @@ describe("EXTERNAL_EVENT nodes", () => {
       ["ee-go", "g-1", true],
       ["ee-unrelated", "b-2", false],
     ]);
-    expect((await c.call("ListExternalEvents", { wf_run_id: { id: "ee-no-such-run" } })).results).toEqual([]);
+    expect((await c.fail("ListExternalEvents", { wf_run_id: { id: "ee-no-such-run" } })).code).toBe(
+      "NOT_FOUND",
+    );
   });
 
   it("B-EVT-1 GetExternalEvent of an unknown event is NOT_FOUND", async () => {

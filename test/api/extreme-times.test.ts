@@ -168,3 +168,28 @@ describe("huge durations answer INTERNAL: SLEEP lengths at the ends of int64", (
     expect(ok.status).toBe("RUNNING");
   });
 });
+
+describe("List RPCs of an unknown WfRun answer an empty list", () => {
+  it("ListNodeRuns, ListTaskRuns, ListVariables, ListExternalEvents and ListUserTaskRuns are NOT_FOUND for a WfRun that does not exist", async () => {
+    for (const method of [
+      "ListNodeRuns",
+      "ListTaskRuns",
+      "ListVariables",
+      "ListExternalEvents",
+      "ListUserTaskRuns",
+    ]) {
+      const e = await c.fail(method, { wf_run_id: { id: "no-such-run" } });
+      expect(e.code, method).toBe("NOT_FOUND");
+      expect(e.message).toMatch(/WfRun 'no-such-run' not found/);
+    }
+    // an existing WfRun with nothing of the kind is an empty list
+    await c.call("RunWf", { wf_spec_name: "times-wf", id: "times-empty-lists" });
+    expect((await c.call("ListExternalEvents", { wf_run_id: { id: "times-empty-lists" } })).results).toEqual(
+      [],
+    );
+    expect((await c.call("ListUserTaskRuns", { wf_run_id: { id: "times-empty-lists" } })).results).toEqual(
+      [],
+    );
+    expect((await c.call("ListNodeRuns", { wf_run_id: { id: "times-empty-lists" } })).results.length).toBe(2);
+  });
+});

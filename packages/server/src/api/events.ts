@@ -213,8 +213,11 @@ export function eventHandlers(rt: Runtime) {
 
     async listExternalEvents(req: ListExternalEventsRequest, ctx: CallContext) {
       const key = wfRunKey(requireWfRunId(req.wfRunId));
-      return await listPage(EXTERNAL_EVENTS, req, (page) =>
-        rt.store.listExternalEvents(ctx.tenant, key, page),
+      return await listPage(
+        EXTERNAL_EVENTS,
+        req,
+        (page) => rt.store.listExternalEvents(ctx.tenant, key, page),
+        { store: rt.store, tenant: ctx.tenant, key },
       );
     },
 

@@ -1,9 +1,11 @@
 /**
  * One page of a List RPC (ListNodeRuns, ListTaskRuns, ListVariables, ListExternalEvents, ListUserTaskRuns):
  * `limit` as in the Search RPCs (default 100, at most 1,000), read from the store through an index starting
- * right after the bookmark's position, and a bookmark whenever more objects remain.
+ * right after the bookmark's position, and a bookmark whenever more objects remain. An empty page of a WfRun
+ * that does not exist is NOT_FOUND (one look-up, only when nothing was found).
  */
-import type { ListPage, Positioned } from "../store/store";
+import { NotFoundError } from "@pony/engine";
+import type { ListPage, Positioned, Store } from "../store/store";
 import { encodedList, type EncodedResponse } from "./encoded";
 import { pageSize } from "./paging";
 import { decodeSearchBookmark, pageFrom, type SearchKind } from "./search-bookmarks";
@@ -23,11 +25,14 @@ export async function listPage<P>(
   kind: ListKind<P>,
   req: { bookmark?: Uint8Array; limit?: number },
   read: (page: ListPage<P>) => Promise<Positioned<Uint8Array, P>[]>,
+  wfRun: { store: Store; tenant: string; key: string },
 ): Promise<EncodedResponse> {
   const limit = pageSize(req.limit);
   const after = decodeSearchBookmark(kind.kind, req.bookmark, kind.shape);
   // one more than the page: whether more remain
   const hits = await read({ after: after && kind.fromParts(after), limit: limit + 1 });
+  if (hits.length === 0 && (await wfRun.store.wfSpecNameOf(wfRun.tenant, wfRun.key)) === undefined)
+    throw new NotFoundError(`WfRun '${wfRun.key}' not found`);
   const page = pageFrom(kind.kind, hits, limit, (h) => kind.toParts(h.position));
   return encodedList(
     page.items.map((h) => h.item),

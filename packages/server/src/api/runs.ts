@@ -102,8 +102,11 @@ export function runHandlers(rt: Runtime) {
     async listNodeRuns(req: ListNodeRunsRequest, ctx: CallContext) {
       const key = wfRunKey(requireWfRunId(req.wfRunId));
       const thread = req.threadRunNumber;
-      return await listPage(NODE_RUNS, req, (page) =>
-        rt.store.listNodeRuns(ctx.tenant, key, { ...page, thread }),
+      return await listPage(
+        NODE_RUNS,
+        req,
+        (page) => rt.store.listNodeRuns(ctx.tenant, key, { ...page, thread }),
+        { store: rt.store, tenant: ctx.tenant, key },
       );
     },
 
@@ -117,7 +120,11 @@ export function runHandlers(rt: Runtime) {
 
     async listTaskRuns(req: ListTaskRunsRequest, ctx: CallContext) {
       const key = wfRunKey(requireWfRunId(req.wfRunId));
-      return await listPage(TASK_RUNS, req, (page) => rt.store.listTaskRuns(ctx.tenant, key, page));
+      return await listPage(TASK_RUNS, req, (page) => rt.store.listTaskRuns(ctx.tenant, key, page), {
+        store: rt.store,
+        tenant: ctx.tenant,
+        key,
+      });
     },
 
     async getVariable(req: VariableId, ctx: CallContext) {
@@ -133,7 +140,11 @@ export function runHandlers(rt: Runtime) {
 
     async listVariables(req: ListVariablesRequest, ctx: CallContext) {
       const key = wfRunKey(requireWfRunId(req.wfRunId));
-      return await listPage(VARIABLES, req, (page) => rt.store.listVariables(ctx.tenant, key, page));
+      return await listPage(VARIABLES, req, (page) => rt.store.listVariables(ctx.tenant, key, page), {
+        store: rt.store,
+        tenant: ctx.tenant,
+        key,
+      });
     },
   };
 }

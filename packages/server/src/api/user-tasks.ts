@@ -95,7 +95,11 @@ export function userTaskHandlers(rt: Runtime) {
 
     async listUserTaskRuns(req: ListUserTaskRunRequest, ctx: CallContext) {
       const key = wfRunKey(requireWfRunId(req.wfRunId));
-      return await listPage(USER_TASK_RUNS, req, (page) => rt.store.listUserTaskRuns(ctx.tenant, key, page));
+      return await listPage(USER_TASK_RUNS, req, (page) => rt.store.listUserTaskRuns(ctx.tenant, key, page), {
+        store: rt.store,
+        tenant: ctx.tenant,
+        key,
+      });
     },
 
     assignUserTaskRun(req: AssignUserTaskRunRequest, ctx: CallContext) {
