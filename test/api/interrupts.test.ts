@@ -113,13 +113,6 @@ beforeAll(async () => {
   await c.call("PutWfSpec", spec("in-hold", interruptible("hold")));
   await c.call(
     "PutWfSpec",
-    spec("in-same-def", {
-      ...thread([entry(), externalEventNode("1-wait-EXTERNAL_EVENT", "in-stop"), exit("2-exit-EXIT")]),
-      interrupt_defs: [interruptDef("in-stop", "record")],
-    }),
-  );
-  await c.call(
-    "PutWfSpec",
     spec("in-task", interruptible("hold", [entry(), taskNode("1-work-TASK", TASK), exit("2-exit-EXIT")])),
   );
   await c.call("PutWfSpec", spec("in-broken", interruptible("broken")));
@@ -221,14 +214,28 @@ describe("interrupts", () => {
     expect(resumedAt).toBeGreaterThanOrEqual(tsMs(done.thread_runs[1].end_time));
   });
 
-  it("B-THR-7 an interrupting event is not claimable by an EXTERNAL_EVENT node of the same def", async () => {
-    const run = await c.call("RunWf", { wf_spec_name: "in-same-def" });
-    await runs.postEvent(run.id, "in-stop", str("one"));
-    const after = await runs.until(run.id, (r) => (r.thread_runs.length === 2 ? r : undefined), "handler");
-    expect(after.thread_runs[1].type).toBe("INTERRUPT");
-    const node = await runs.current(run.id, 0);
-    expect(node).toMatchObject({ node_name: "1-wait-EXTERNAL_EVENT", status: "RUNNING" });
-    expect(node.external_event.external_event_id).toBeUndefined();
+  it("a WfSpec that uses one ExternalEventDef both for an InterruptDef and an EXTERNAL_EVENT node is refused, naming both", async () => {
+    const sameThread = spec("in-same-def", {
+      ...thread([entry(), externalEventNode("1-wait-EXTERNAL_EVENT", "in-stop"), exit("2-exit-EXIT")]),
+      interrupt_defs: [interruptDef("in-stop", "record")],
+    });
+    // the interrupt on one thread, the node in another (the handler waits for it)
+    const otherThread = spec("in-same-def-2", {
+      ...thread([entry(), externalEventNode("1-wait-EXTERNAL_EVENT", "in-release"), exit("2-exit-EXIT")]),
+      interrupt_defs: [interruptDef("in-release", "record")],
+    });
+    for (const [name, request] of [
+      ["in-same-def", sameThread],
+      ["in-same-def-2", otherThread],
+    ] as const) {
+      const e = await c.fail("PutWfSpec", request);
+      expect(e.code).toBe("INVALID_ARGUMENT");
+      expect(e.message).toMatch(
+        /ExternalEventDef 'in-(stop|release)' is both an interrupt of thread 'entrypoint'/,
+      );
+      expect(e.message).toMatch(/node '1-wait-EXTERNAL_EVENT'/);
+      expect((await c.fail("GetWfSpec", { name, major_version: 0, revision: 0 })).code).toBe("NOT_FOUND");
+    }
   });
 
   it("B-THR-8 B-THR-7 an interrupt while a TaskRun is in flight keeps the thread HALTING (pending_interrupt) until the attempt is reported, then HALTED while the handler runs, then it goes on", async () => {

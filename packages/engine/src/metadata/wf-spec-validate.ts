@@ -100,6 +100,7 @@ export function buildWfSpec(req: PutWfSpecRequest, lookup: MetadataLookup): WfSp
   for (const [name, spec] of Object.entries(threads)) {
     validateThread(ctx, `${wf} thread '${name}'`, spec, variableScope(threads, graph, name));
   }
+  checkEventDefUses(wf, threads);
 
   return create(WfSpecSchema, {
     id: { name: req.name, majorVersion: 0, revision: 0 },
@@ -194,6 +195,28 @@ function validateThread(ctx: Context, where: string, spec: ThreadSpec, scope: Va
     }
     checkThreadName(ctx, interruptWhere, "interrupt handler", interrupt.handlerSpecName);
   });
+}
+
+/**
+ * An ExternalEventDef triggers either interrupts or EXTERNAL_EVENT nodes in a WfSpec, never both (the API
+ * reference: "as of 0.9.0, you cannot use an ExternalEventDefId for both an InterruptDef and an
+ * ExternalEventNode in the same WfSpec"): an event could not tell which it is meant for.
+ */
+function checkEventDefUses(wf: string, threads: Record<string, ThreadSpec>): void {
+  const interrupts = new Map<string, string>();
+  for (const [name, spec] of Object.entries(threads))
+    for (const i of spec.interruptDefs) interrupts.set(i.externalEventDefId?.name ?? "", name);
+  for (const [name, spec] of Object.entries(threads)) {
+    for (const [nodeName, node] of Object.entries(spec.nodes)) {
+      if (node.node.case !== "externalEvent") continue;
+      const def = node.node.value.externalEventDefId?.name ?? "";
+      const interruptThread = interrupts.get(def);
+      if (interruptThread !== undefined)
+        throw new InvalidArgumentError(
+          `${wf}: ExternalEventDef '${def}' is both an interrupt of thread '${interruptThread}' and waited for by node '${nodeName}' of thread '${name}'; a WfSpec may use it for one or the other`,
+        );
+    }
+  }
 }
 
 function checkThreadName(ctx: Context, where: string, role: string, name: string): void {
