@@ -43,6 +43,20 @@ export interface ThreadLayout {
 // elkjs runs in a Web Worker: its code (1.5 MB) is parsed and its layouts computed off the page's thread
 const elk = new ELK({ workerFactory: () => new Worker(elkWorkerUrl) });
 
+// a first, tiny layout as soon as this module loads (a page with a graph loads it while it asks for its
+// data): the worker parses elkjs and warms its code meanwhile, so the page's own layout does not wait for it
+void elk
+  .layout({
+    id: "warm-up",
+    layoutOptions: { "elk.algorithm": "layered", "elk.edgeRouting": "ORTHOGONAL" },
+    children: ["a", "b", "c"].map((id) => ({ id, width: NODE_WIDTH, height: NODE_HEIGHT })),
+    edges: [
+      { id: "ab", sources: ["a"], targets: ["b"], labels: [{ id: "l", text: "x", width: 10, height: 10 }] },
+      { id: "bc", sources: ["b"], targets: ["c"] },
+    ],
+  })
+  .catch(() => undefined);
+
 /** Lays the thread out; the time it took is a performance measure `pony:layout` (read by bench/dashboard.ts). */
 export async function layoutThread(thread: ThreadSpec): Promise<ThreadLayout> {
   const started = performance.now();
