@@ -2,6 +2,7 @@
  * Task worker RPCs (B-TASK-2, B-TASK-4, B-TASK-9): PollTask (a bidirectional stream: one response per
  * request), ReportTask, RegisterTaskWorker and GetTaskWorkerGroup.
  */
+import { UnavailableError } from "../grpc/status";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
@@ -124,9 +125,11 @@ export function taskHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions)
   function pollTask(stream: BidiStream<PollTaskRequest, object>, ctx: CallContext): void {
     const open = new Set<Poller>();
     let ended = false;
+    // the server is stopping: UNAVAILABLE, so a worker reconnects (to this server restarted, or another)
+    // rather than take the end of the stream for a finished one
     const endStream = () => {
       closeAll();
-      stream.end();
+      stream.fail(new UnavailableError("the server is stopping: reconnect and poll again"));
     };
     streams.add(endStream);
     const closeAll = () => {
