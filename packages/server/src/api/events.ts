@@ -26,7 +26,7 @@ import {
   eventKey,
   valueType,
 } from "@pony/engine";
-import { CancelledError, DeadlineExceededError } from "../grpc/status";
+import { CancelledError, UnavailableError, DeadlineExceededError } from "../grpc/status";
 import type { Runtime } from "../runtime/runtime";
 import { requireWfRunId, wfRunKey } from "../runtime/ids";
 import type { CallContext } from "./context";
@@ -49,6 +49,8 @@ const MAX_IGNORED = 10_000;
 const THROWN_PAGE = 100;
 
 export function eventHandlers(rt: Runtime) {
+  /** the waiting AwaitWorkflowEvent calls, each ended by its function at shutdown */
+  const waiting = new Set<() => void>();
   /**
    * The first WorkflowEvent already thrown that `matches`, read page by page in thrown order (per
    * WorkflowEventDef when some are named, else over all of them): a page holds THROWN_PAGE events, and only
@@ -119,7 +121,7 @@ export function eventHandlers(rt: Runtime) {
    */
   const arriving = new Map<string, Promise<void>>();
 
-  return {
+  const unary = {
     async putExternalEvent(req: PutExternalEventRequest, ctx: CallContext) {
       const id = requireWfRunId(req.wfRunId);
       const key = wfRunKey(id);
@@ -242,6 +244,7 @@ export function eventHandlers(rt: Runtime) {
         const finish = (fn: () => void) => {
           if (done) return;
           done = true;
+          waiting.delete(stopping);
           clearTimeout(timer);
           unregister();
           forgetCancel();
@@ -259,6 +262,10 @@ export function eventHandlers(rt: Runtime) {
             finish(() => reject(new DeadlineExceededError("no matching WorkflowEvent before the deadline"))),
           waitMs,
         );
+        // the server stopping ends the wait with UNAVAILABLE: the client retries (elsewhere) at once
+        const stopping = () =>
+          finish(() => reject(new UnavailableError("the server is stopping: call AwaitWorkflowEvent again")));
+        waiting.add(stopping);
         // a client that gives up (cancels, disconnects) stops the wait at once
         const onAbort = () =>
           finish(() => reject(new CancelledError("the client cancelled AwaitWorkflowEvent")));
@@ -277,4 +284,9 @@ export function eventHandlers(rt: Runtime) {
       });
     },
   };
+  /** Ends every waiting AwaitWorkflowEvent with UNAVAILABLE: the server is stopping. */
+  function endWaits(): void {
+    for (const stop of [...waiting]) stop();
+  }
+  return { unary, endWaits };
 }

@@ -24,11 +24,12 @@ export function buildHandlers(
   opts: TaskHandlerOptions & PrincipalHandlerOptions,
 ): ServiceHandlers {
   const tasks = taskHandlers(rt, log, opts);
+  const events = eventHandlers(rt);
   const unary = {
     ...unimplementedHandlers(),
     ...metadataHandlers(rt),
     ...runHandlers(rt),
-    ...eventHandlers(rt),
+    ...events.unary,
     ...controlHandlers(rt),
     ...userTaskHandlers(rt),
     ...tasks.unary,
@@ -41,6 +42,10 @@ export function buildHandlers(
   return {
     unary,
     streams: { pollTask: tasks.pollTask },
-    endStreams: tasks.endAllStreams,
+    // the server is stopping: streams and waiting calls end with UNAVAILABLE
+    endStreams: () => {
+      tasks.endAllStreams();
+      events.endWaits();
+    },
   };
 }
