@@ -140,10 +140,13 @@ describe("the Connect and gRPC-Web listener", () => {
     }
   });
 
-  it("/healthz answers 200 while the store answers", async () => {
+  it("/healthz answers 200 while the store answers; /readyz while the server takes calls", async () => {
     const res = await fetch(`${base}/healthz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: "ok" });
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: "ok" });
   });
 
   it("serves the dashboard: index.html for a page path, 404 for a missing file", async () => {

@@ -116,12 +116,18 @@ export class PonyServer {
     const { server, port } = await startGrpcServer(pipeline, settings.grpcHost, settings.grpcPort, tls);
     // with port 0 (tests) the port is known only now: workers must be told the bound one
     settings.grpcPort = port;
+    const started = { done: false, stopping: false };
     const httpListener = await startHttpListener(pipeline, {
       host: settings.httpHost,
       port: settings.httpPort,
       tls,
       dashboardDir: DASHBOARD_DIR,
       healthy: async () => {
+        await store.metadataVersion();
+      },
+      ready: async () => {
+        if (!started.done) throw new Error("starting: rebuilding its state from the store");
+        if (started.stopping) throw new Error("stopping");
         await store.metadataVersion();
       },
     }).catch(async (e: unknown) => {
@@ -176,6 +182,7 @@ export class PonyServer {
     } else if (settings.bootstrapAdmin) {
       logger.warn("--bootstrap-admin is applied by the server that owns partition 0; this one does not");
     }
+    started.done = true;
     logger.info(
       {
         grpcPort: port,
@@ -194,7 +201,11 @@ export class PonyServer {
       settings,
       runtime,
       server,
-      () => handlers.endStreams(),
+      () => {
+        // /readyz answers 503 from now on: a load balancer stops sending calls here
+        started.stopping = true;
+        handlers.endStreams();
+      },
       port,
       httpListener.server,
       httpListener.port,

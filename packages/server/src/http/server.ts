@@ -1,5 +1,6 @@
 /**
- * The HTTP/1.1 listener on --http-port (default 8080): the dashboard's files, `/healthz`, and the
+ * The HTTP/1.1 listener on --http-port (default 8080): the dashboard's files, `/healthz` (the store
+ * answers), `/readyz` (and the server has rebuilt its state and takes calls), and the
  * `littlehorse.LittleHorse` service over the Connect and gRPC-Web protocols (connect.ts), through the same
  * request pipeline as gRPC. With --tls-cert it serves HTTPS with the same certificate, and with
  * --tls-client-ca it asks for client certificates as the gRPC listener does.
@@ -22,6 +23,8 @@ export interface HttpListenerOptions {
   dashboardDir: string;
   /** resolves when the store answers; rejects otherwise */
   healthy: () => Promise<void>;
+  /** resolves when the server can take calls (store answers, its state rebuilt); rejects saying why not */
+  ready: () => Promise<void>;
 }
 
 const HEALTH_TIMEOUT_MS = 2000;
@@ -33,11 +36,11 @@ function peerCommonName(req: http.IncomingMessage): string | undefined {
   return (Array.isArray(cn) ? cn[0] : cn) || undefined;
 }
 
-async function healthz(opts: HttpListenerOptions, res: http.ServerResponse): Promise<void> {
+async function probe(check: () => Promise<void>, res: http.ServerResponse): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      opts.healthy(),
+      check(),
       new Promise((_, reject) => {
         timer = setTimeout(
           () => reject(new Error(`no answer in ${HEALTH_TIMEOUT_MS} ms`)),
@@ -50,7 +53,7 @@ async function healthz(opts: HttpListenerOptions, res: http.ServerResponse): Pro
     const message = e instanceof Error ? e.message : String(e);
     res
       .writeHead(503, { "content-type": "application/json" })
-      .end(JSON.stringify({ status: "unavailable", store: message }) + "\n");
+      .end(JSON.stringify({ status: "unavailable", reason: message }) + "\n");
   } finally {
     clearTimeout(timer);
   }
@@ -70,7 +73,9 @@ export async function startHttpListener(
     fallback: (req, res) => {
       const r = req as http.IncomingMessage;
       const w = res as http.ServerResponse;
-      if (r.url === "/healthz" || r.url?.startsWith("/healthz?")) void healthz(opts, w);
+      const path = (r.url ?? "").split("?")[0];
+      if (path === "/healthz") void probe(opts.healthy, w);
+      else if (path === "/readyz") void probe(opts.ready, w);
       else serveDashboard(opts.dashboardDir, r, w);
     },
   });
