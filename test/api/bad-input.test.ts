@@ -193,6 +193,16 @@ describe("B-SEC-4 bad input", () => {
     await stillServing();
   });
 
+  it("RunWf accepts upper-case ids that names may not have: an upper-case WfRun id is INVALID_ARGUMENT", async () => {
+    for (const id of ["Upper", "MY-RUN", "runA"]) {
+      const f = await statusOf(c.call("RunWf", { wf_spec_name: "bad-input-wf", id }));
+      expect(f.code, id).toBe("INVALID_ARGUMENT");
+      expect(f.message).toMatch(/lower-case/);
+      expect((await statusOf(c.call("GetWfRun", { id }))).code).toBe("NOT_FOUND");
+    }
+    await c.call("RunWf", { wf_spec_name: "bad-input-wf", id: "lower-case.run_1" });
+  });
+
   it("B-SEC-4 a variable value of the wrong type and a huge INT string are INVALID_ARGUMENT", async () => {
     const f1 = await statusOf(
       c.call("RunWf", { wf_spec_name: "bad-input-wf", variables: { n: str("seven") } }),

@@ -7,13 +7,13 @@ export function wfRunKey(id: WfRunId): string {
   return id.parentWfRunId ? `${wfRunKey(id.parentWfRunId)}_${id.id}` : id.id;
 }
 
-/** WfRun ids are what LittleHorse allows: lower-case letters, digits, '-' and '_'... within reason. */
-const WF_RUN_ID = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,127}$/;
+/** WfRun ids are what LittleHorse allows: lower-case letters, digits, '.', '-' and '_', as names are. */
+const WF_RUN_ID = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 
 export function checkWfRunIdText(id: string): void {
   if (!WF_RUN_ID.test(id)) {
     throw new InvalidArgumentError(
-      `invalid WfRun id '${id}': use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+      `invalid WfRun id '${id}': use 1 to 128 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit`,
     );
   }
 }
