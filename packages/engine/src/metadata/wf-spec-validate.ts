@@ -234,7 +234,12 @@ function checkEdge(where: string, edge: Edge, index: number, spec: ThreadSpec, s
     throw new InvalidArgumentError(`${where} has an edge to missing node '${edge.sinkNodeName}'`);
   }
   const edgeWhere = `${where} edge ${index} (to '${edge.sinkNodeName}')`;
-  // The legacy `condition` wins when a client sets both; `expression_condition` is then ignored (B-WIRE-2).
+  // Either form is accepted (B-WIRE-2), not both: one of them would have to be ignored.
+  if (edge.condition !== undefined && edge.expressionCondition?.source.case !== undefined) {
+    throw new InvalidArgumentError(
+      `${edgeWhere} has both a condition (field 2) and an expression condition (field 4): give one`,
+    );
+  }
   if (edge.condition !== undefined) {
     const { left, right } = edge.condition;
     const comparator: number = edge.condition.comparator;

@@ -284,7 +284,7 @@ describe("buildWfSpec: a valid spec", () => {
     expect(() => buildWfSpec(wfRequest({ entrypoint: main, "on-fail": onFail }), lookup)).not.toThrow();
   });
 
-  it("B-WIRE-2 an edge with both condition and expression_condition is accepted (the condition wins)", () => {
+  it("B-WIRE-2 an edge with both condition and expression_condition is INVALID_ARGUMENT, naming the edge (neither is dropped silently)", () => {
     const thread = linearThread([nop], [threadVar("n", VariableType.INT)]);
     thread.nodes.n1!.outgoingEdges = [
       edge("exit", {
@@ -294,10 +294,12 @@ describe("buildWfSpec: a valid spec", () => {
           left: ref("n"),
           right: lit(value.int(3)),
         },
-        expressionCondition: ref("not-declared-but-ignored"),
+        expressionCondition: ref("n"),
       }),
     ];
-    expect(() => buildWfSpec(wfRequest({ entrypoint: thread }), lookup)).not.toThrow();
+    expect(() => buildWfSpec(wfRequest({ entrypoint: thread }), lookup)).toThrow(
+      /edge 0 \(to 'exit'\) has both a condition \(field 2\) and an expression condition \(field 4\): give one/,
+    );
   });
 
   it("B-RUN-7 comparators of the API reference beyond the generated enum (NOT_EQUALS, IN, NOT_IN) are accepted", () => {
