@@ -228,8 +228,11 @@ describe("the User Tasks page", () => {
     await page.getByText("No user tasks match these filters.").waitFor();
     expect(await rows().count()).toBe(0);
 
+    // a WfRun that does not exist is the server's NOT_FOUND, not an empty inbox
     await open("/userTasks?wfRun=no-such-run");
-    await page.getByTestId("no-user-tasks").waitFor();
+    const missing = page.getByRole("alert").first();
+    await missing.waitFor();
+    expect(await missing.innerText()).toMatch(/NOT_FOUND.*WfRun 'no-such-run' not found/s);
 
     const other = await env.browser.open("/userTasks", { tenant: "no-such-tenant" });
     try {
