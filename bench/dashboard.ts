@@ -31,7 +31,7 @@ import {
 } from "@pony/proto";
 import { PonyServer, loadSettings } from "@pony/server";
 import { seedLongWfRun } from "../test/support/long-wfrun";
-import { CHROMIUM } from "../test/support/browser";
+import { CHROMIUM, CHROMIUM_ARGS } from "../test/support/browser";
 import { monoMs, percentile, round, type Event } from "./common";
 import { LhClient } from "./grpc";
 import { seedWfRuns, seededRunId } from "./seed-wfruns";
@@ -367,16 +367,7 @@ async function main(): Promise<void> {
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-dev-shm-usage",
-    ],
+    args: CHROMIUM_ARGS,
   });
   const figures = [];
   const layoutMs: number[] = [];

@@ -140,12 +140,15 @@ describe("the User Tasks page", () => {
       expect(head).toContain(h);
 
     const alice = row("exp-alice");
-    expect(await alice.innerText()).toMatch(/approve-expense[\s\S]*exp-alice[\s\S]*alice[\s\S]*finance/);
+    // each row is read with GetUserTaskRun: wait until it has arrived (no "…" left)
+    await expect
+      .poll(() => alice.innerText())
+      .toMatch(/approve-expense[\s\S]*exp-alice[\s\S]*alice[\s\S]*finance/);
     expect(await alice.innerText()).toContain("expense report of Ann");
     expect(await alice.innerText()).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
     expect(await statusOf(alice)).toBe("ASSIGNED");
-    expect(await statusOf(row("exp-pool"))).toBe("UNASSIGNED");
-    expect(await row("doc-alice").innerText()).toContain(OTHER_DEF);
+    await expect.poll(() => statusOf(row("exp-pool"))).toBe("UNASSIGNED");
+    await expect.poll(() => row("doc-alice").innerText()).toContain(OTHER_DEF);
     // the WfRun cell links to the WfRun's page
     expect(await alice.getByRole("link", { name: "exp-alice", exact: true }).getAttribute("href")).toBe(
       "/wfRun/exp-alice",

@@ -12,6 +12,18 @@ export const SCREENSHOT_DIR = path.resolve("test-artifacts/dashboard");
 
 export const CHROMIUM = process.env.PONY_CHROMIUM ?? "/usr/bin/chromium";
 
+/** Headless as root on a closed network: no sandbox, no GPU, none of chromium's own network traffic. */
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-dev-shm-usage",
+];
+
 export interface TestBrowser {
   browser: Browser;
   /** a new page (its own context: fresh localStorage) at `path` of the dashboard */
@@ -25,16 +37,7 @@ export async function startBrowser(baseUrl: string): Promise<TestBrowser> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-dev-shm-usage",
-    ],
+    args: CHROMIUM_ARGS,
   });
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
   return {
