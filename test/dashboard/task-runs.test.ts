@@ -171,7 +171,8 @@ describe("Task Runs page", () => {
     await page.getByLabel("state", { exact: true }).selectOption("");
     await page.getByLabel("TaskDef", { exact: true }).selectOption(GREET);
     await expect.poll(() => wfRunsOf(rows)).toEqual(FLOW_RUNS);
-    expect(await attrs(rows, "data-task-def")).toEqual([GREET, GREET, GREET]);
+    // each row names its TaskDef once its GetTaskRun has arrived
+    await expect.poll(() => attrs(rows, "data-task-def")).toEqual([GREET, GREET, GREET]);
     expect(new URL(page.url()).searchParams.get("taskDef")).toBe(GREET);
 
     // a WfSpec: the TaskRuns of its WfRuns, 10 WfRuns a page
