@@ -29,12 +29,11 @@ import {
   VariableType,
   type WfSpecId,
 } from "@pony/proto";
-import { PonyServer, loadSettings } from "@pony/server";
 import { seedLongWfRun } from "../test/support/long-wfrun";
 import { CHROMIUM, CHROMIUM_ARGS } from "../test/support/browser";
 import { monoMs, percentile, round, type Event } from "./common";
 import { LhClient } from "./grpc";
-import { seedWfRuns, seededRunId } from "./seed-wfruns";
+import { seedWfRuns, seededRunId, startSeedingServer } from "./seed-wfruns";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -142,22 +141,7 @@ function bigWfSpec(n: number) {
 }
 
 async function seed(): Promise<{ seedSeconds: number; bigNodes: number }> {
-  const settings = loadSettings(
-    [
-      "--grpc-port",
-      "0",
-      "--grpc-host",
-      "127.0.0.1",
-      "--http-port",
-      "0",
-      "--data-dir",
-      dataDir,
-      "--log-level",
-      "warn",
-    ],
-    {},
-  );
-  const server = await PonyServer.start(settings);
+  const server = await startSeedingServer(dataDir);
   const client = new LhClient(`127.0.0.1:${server.grpcPort}`);
   // the TASK nodes need their TaskDefs first
   await client.unary(LittleHorse.method.putTaskDef, create(PutTaskDefRequestSchema, { name: "work" }));

@@ -41,10 +41,9 @@ import {
   VariableType,
   type WfSpecId,
 } from "@pony/proto";
-import { PonyServer, loadSettings } from "@pony/server";
 import { encodeSearchBookmark } from "../packages/server/src/api/search-bookmarks";
 import { seedLongWfRun, taskGuidOf } from "../test/support/long-wfrun";
-import { seedWfRuns } from "./seed-wfruns";
+import { seedWfRuns, startSeedingServer } from "./seed-wfruns";
 import { monoMs, percentile, round, type Event } from "./common";
 import { LhClient } from "./grpc";
 
@@ -103,22 +102,7 @@ const customer = (i: number) => `cust-${i % CUSTOMERS}`;
 
 /** Puts the WfSpec and writes RUNS WfRuns, each with its two variables, straight into the store. */
 async function seed(): Promise<{ baseMs: number; seedSeconds: number }> {
-  const settings = loadSettings(
-    [
-      "--grpc-port",
-      "0",
-      "--grpc-host",
-      "127.0.0.1",
-      "--http-port",
-      "0",
-      "--data-dir",
-      dataDir,
-      "--log-level",
-      "warn",
-    ],
-    {},
-  );
-  const server = await PonyServer.start(settings);
+  const server = await startSeedingServer(dataDir);
   const client = new LhClient(`127.0.0.1:${server.grpcPort}`);
   const wfSpec = await client.unary(
     LittleHorse.method.putWfSpec,

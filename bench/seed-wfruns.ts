@@ -11,6 +11,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { LHStatus, VariableSchema, WfRunSchema, type WfSpecId } from "@pony/proto";
 import { valueKey } from "../packages/server/src/runtime/index-keys";
+import { PonyServer, loadSettings } from "@pony/server";
 import type { Store, WriteOp } from "../packages/server/src/store/store";
 
 export const STATUS_BY_DECILE = [
@@ -93,4 +94,24 @@ export async function seedWfRuns(store: Store, o: SeedOptions): Promise<void> {
     await store.commit(ops);
     if (Math.floor((from + batch) / 100_000) > Math.floor(from / 100_000)) o.progress?.(from + batch);
   }
+}
+
+/** A Pony server in this process on `dataDir` (free loopback ports), to put metadata and seed its store. */
+export async function startSeedingServer(dataDir: string): Promise<PonyServer> {
+  const settings = loadSettings(
+    [
+      "--grpc-port",
+      "0",
+      "--grpc-host",
+      "127.0.0.1",
+      "--http-port",
+      "0",
+      "--data-dir",
+      dataDir,
+      "--log-level",
+      "warn",
+    ],
+    {},
+  );
+  return PonyServer.start(settings);
 }
