@@ -356,7 +356,12 @@ describe("CancelUserTaskRun (B-UT-4)", () => {
 
 describe("action triggers (B-UT-5)", () => {
   beforeAll(async () => {
-    for (const name of ["ut5-remind-arrival", "ut5-remind-assigned"]) {
+    for (const name of [
+      "ut5-remind-arrival",
+      "ut5-remind-assigned",
+      "ut5-remind-mutations",
+      "ut5-remind-mutations-bad",
+    ]) {
       await c.call("PutTaskDef", taskDef(name, [["who", "STR"]]));
     }
   });
@@ -398,6 +403,57 @@ describe("action triggers (B-UT-5)", () => {
     expect((await getRun(s.id)).status).toBe("UNASSIGNED");
     await sleep(1200);
     expect(worker.received).toHaveLength(1);
+  });
+
+  it("B-UT-5 a reminder's UTATask mutations change the thread's variables before its inputs are read", async () => {
+    const worker = startRawWorker(c, "ut5-remind-mutations", () => ({ status: "TASK_SUCCESS" }));
+    workers.push(worker);
+    const action = reminder("ON_ARRIVAL", 0, "ut5-remind-mutations");
+    action.task.mutations = [
+      { lhs_name: "who", operation: "ASSIGN", literal_value: str("reminded") },
+      { lhs_name: "grp", operation: "ASSIGN", source_variable: { variable_name: "who" } },
+    ];
+    const s = await start(
+      "ut5-mutations",
+      { user_group: lit(str("finance")), actions: [action] },
+      { who: str("ada") },
+    );
+    const task = await waitFor(async () => worker.received[0], 5000, "the reminder");
+    expect(task.variables).toMatchObject([{ var_name: "who", value: str("reminded") }]);
+    const variable = (name: string) =>
+      c.call("GetVariable", { wf_run_id: s.wf.id, thread_run_number: 0, name }).then((v) => v.value);
+    expect(await variable("who")).toMatchObject(str("reminded"));
+    expect(await variable("grp")).toMatchObject(str("reminded")); // the second mutation saw the first
+    expect((await getRun(s.id)).status).toBe("UNASSIGNED");
+  });
+
+  it("B-UT-5 a reminder whose mutations fail changes no variable and is recorded as a failed TaskRun", async () => {
+    const worker = startRawWorker(c, "ut5-remind-mutations-bad", () => ({ status: "TASK_SUCCESS" }));
+    workers.push(worker);
+    const action = reminder("ON_ARRIVAL", 0, "ut5-remind-mutations-bad");
+    action.task.mutations = [
+      { lhs_name: "who", operation: "ASSIGN", literal_value: str("changed") },
+      // `result` is unset (null): it has no field to set, so the first mutation must not stick either
+      { lhs_name: "result", lhs_json_path: "$.a", operation: "ASSIGN", literal_value: str("x") },
+    ];
+    const s = await start(
+      "ut5-mutations-bad",
+      { user_group: lit(str("finance")), actions: [action] },
+      {
+        who: str("ada"),
+      },
+    );
+    const run = await waitForRun(s, (r) => r.events.length === 2, "the UTETaskExecuted event");
+    const taskRun = await c.call("GetTaskRun", run.events[1].task_executed.task_run);
+    expect(taskRun.status).toBe("TASK_INPUT_VAR_SUB_ERROR");
+    expect(taskRun.attempts[0].error.type).toBe("VAR_MUTATION_ERROR");
+    expect(taskRun.attempts[0].error.message).toMatch(/mutating variables before the reminder.*result/);
+    const who = await c.call("GetVariable", { wf_run_id: s.wf.id, thread_run_number: 0, name: "who" });
+    expect(who.value).toMatchObject(str("ada"));
+    await sleep(300);
+    expect(worker.received).toHaveLength(0); // never dispatched
+    expect((await getRun(s.id)).status).toBe("UNASSIGNED"); // the user task goes on waiting
+    expect((await wfRun(s)).status).toBe("RUNNING");
   });
 
   it("B-UT-5 ON_TASK_ASSIGNED runs a reminder delay_seconds after each assignment to a user", async () => {

@@ -41,21 +41,13 @@ import {
   type ThreadSpec,
   type VariableValue,
 } from "@pony/proto";
-import {
-  VarMutationError,
-  VarSubError,
-  applyMutation,
-  evaluateConditionExpression,
-  evaluateEdgeCondition,
-  evaluateMutationRhs,
-  nullValue,
-  valueType,
-} from "../variables";
+import { VarSubError, evaluateConditionExpression, evaluateEdgeCondition, nullValue } from "../variables";
 import { INPUT_VARIABLE } from "../metadata/wf-spec-threads";
 import { errorFailure, nodeRunFailure, type ThreadFailure } from "./failures";
 import { addHaltReason, isTerminal, removeHaltReasons, threadIndex } from "./halting";
 import { arriveAtNode, childrenReportedBy, markChildFailuresHandled, nodeOutput, pollNode } from "./nodes";
-import { INHERITED_PREFIX, resolveVariableKey, threadScope } from "./scope";
+import { applyMutations } from "./mutations";
+import { threadScope } from "./scope";
 import { nodeRunKey, variableKey, type EngineContext, type WfRunState } from "./state";
 
 export function findThread(state: WfRunState, number: number): ThreadRun | undefined {
@@ -447,59 +439,17 @@ function takeEdge(
     };
   }
   if (chosen.variableMutations.length > 0 && !afterHandledFailure) {
-    const pending = new Map<string, VariableValue>();
-    const pendingScope = threadScope(state, thread.number, pending, outputs);
-    try {
-      for (const m of chosen.variableMutations) {
-        const key = resolveVariableKey(state, thread.number, m.lhsName);
-        if (key === undefined) throw new VarMutationError(`variable '${m.lhsName}' is not declared`);
-        const variable = state.variables.get(key)!;
-        const declaredType = declaredTypeOf(state, key, m.lhsName);
-        const rhs = evaluateMutationRhs(m, pendingScope, output);
-        const next = applyMutation({
-          current: pending.get(key) ?? variable.value,
-          declaredType,
-          operation: m.operation,
-          rhs,
-          lhsJsonPath: m.lhsJsonPath,
-          lhsName: m.lhsName,
-        });
-        pending.set(key, next);
-      }
-    } catch (e) {
-      if (e instanceof VarMutationError || e instanceof VarSubError) {
-        return {
-          failure: errorFailure(
-            LHErrorType.VAR_MUTATION_ERROR,
-            `mutating variables after node '${nodeRun.nodeName}': ${e.message}`,
-          ),
-        };
-      }
-      throw e;
-    }
-    for (const [key, value] of pending) {
-      state.variables.get(key)!.value = value;
-      state.changes.variables.add(key);
+    const failed = applyMutations(state, thread.number, chosen.variableMutations, outputs, output);
+    if (failed !== undefined) {
+      return {
+        failure: errorFailure(
+          LHErrorType.VAR_MUTATION_ERROR,
+          `mutating variables after node '${nodeRun.nodeName}': ${failed}`,
+        ),
+      };
     }
   }
   return { sink: chosen.sinkNodeName };
-}
-
-function declaredTypeOf(state: WfRunState, key: string, name: string) {
-  if (key.startsWith(INHERITED_PREFIX)) {
-    const shared = state.variables.get(key)?.value;
-    const entry = state.wfSpec.threadSpecs[state.wfSpec.entrypointThreadName];
-    const inheritedDef = entry?.variableDefs.find((d) => d.varDef?.name === name)?.varDef;
-    const type = inheritedDef?.type ?? (shared ? valueType(shared) : undefined);
-    if (type === undefined) throw new VarMutationError(`variable '${name}' has no declared type`);
-    return type;
-  }
-  const threadNumber = Number(key.slice(0, key.indexOf("/")));
-  const thread = findThread(state, threadNumber);
-  const spec = thread ? state.wfSpec.threadSpecs[thread.threadSpecName] : undefined;
-  const def = spec?.variableDefs.find((d) => d.varDef?.name === name)?.varDef;
-  if (!def || def.type === undefined) throw new VarMutationError(`variable '${name}' has no declared type`);
-  return def.type;
 }
 
 function completeThread(state: WfRunState, ctx: EngineContext, thread: ThreadRun): void {

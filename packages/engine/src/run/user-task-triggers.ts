@@ -14,7 +14,9 @@
  *    UTETaskExecuted event. It is dispatched like any TaskRun but belongs to no node: its outcome never moves
  *    the thread. A reminder that cannot be built (an input that does not evaluate, a TaskDef that is gone) is
  *    recorded all the same, as a TaskRun that failed at once with TASK_INPUT_VAR_SUB_ERROR. The action's
- *    `mutations` are not applied.
+ *    `mutations` are applied to the thread's variables first, all or none (as an edge's), so the reminder's
+ *    inputs see them; when one fails, no variable changes and the reminder is recorded as a TaskRun that
+ *    failed at once with VAR_MUTATION_ERROR and the reason (the user task itself goes on waiting).
  *  - reassign: to the evaluated user_id and / or user_group (exactly those); when both are unset, the user is
  *    unset and the group kept (nothing happens without a group). An owner that does not change, or one that
  *    does not evaluate, changes nothing.
@@ -36,9 +38,11 @@ import {
   type UserTaskNode,
   type UserTaskRun,
   type VariableAssignment,
+  type VariableMutation,
 } from "@pony/proto";
 import { VarSubError, evaluateAssignment, type AssignmentScope } from "../variables";
-import type { ThreadFailure } from "./failures";
+import { errorFailure, type ThreadFailure } from "./failures";
+import { applyMutations } from "./mutations";
 import { threadScope } from "./scope";
 import type { EngineContext, WfRunState } from "./state";
 import { prepareTask, scheduleTaskRun } from "./task-node";
@@ -130,9 +134,9 @@ export function fireUserTaskTrigger(
   const action = live.node.actions[actionIndex];
   switch (action?.action.case) {
     case "task": {
-      const taskNode = action.action.value.task;
+      const { task: taskNode, mutations } = action.action.value;
       if (!taskNode) return false;
-      runReminder(state, ctx, live, taskNode);
+      runReminder(state, ctx, live, taskNode, mutations);
       return true;
     }
     case "reassign": {
@@ -166,7 +170,13 @@ export function fireUserTaskTrigger(
 }
 
 /** Creates the reminder TaskRun of a task action and records it as a UTETaskExecuted event. */
-function runReminder(state: WfRunState, ctx: EngineContext, live: LiveUserTask, taskNode: TaskNode): void {
+function runReminder(
+  state: WfRunState,
+  ctx: EngineContext,
+  live: LiveUserTask,
+  taskNode: TaskNode,
+  mutations: readonly VariableMutation[],
+): void {
   const { run } = live;
   const source: TaskRunSource["taskRunSource"] = {
     case: "userTaskTrigger",
@@ -178,7 +188,21 @@ function runReminder(state: WfRunState, ctx: EngineContext, live: LiveUserTask, 
       userGroup: run.userGroup,
     },
   };
-  const prepared = prepareTask(state, ctx, live.thread.number, taskNode);
+  const mutationError =
+    mutations.length > 0
+      ? applyMutations(state, live.thread.number, mutations, new Map(), undefined)
+      : undefined;
+  const prepared =
+    mutationError === undefined
+      ? prepareTask(state, ctx, live.thread.number, taskNode)
+      : {
+          taskDefName:
+            taskNode.taskToExecute.case === "taskDefId" ? taskNode.taskToExecute.value.name : undefined,
+          failure: errorFailure(
+            LHErrorType.VAR_MUTATION_ERROR,
+            `mutating variables before the reminder of node '${live.nodeRun.nodeName}': ${mutationError}`,
+          ),
+        };
   const taskRun =
     "failure" in prepared
       ? unrunnableTaskRun(state, ctx, prepared.taskDefName ?? "", source, prepared.failure)
