@@ -849,6 +849,51 @@ describe("task worker groups", () => {
   });
 });
 
+describe("task worker groups across a restart", () => {
+  it("B-TASK-9 task worker groups are stored: after a restart GetTaskWorkerGroup shows the same group and heartbeats", async () => {
+    const server = await startTestServer({ extraArgs: ["--worker-heartbeat-timeout-seconds", "60"] });
+    try {
+      const client = server.client();
+      await client.call("PutTaskDef", taskDef("tk-group-restart", [["x", "STR"]]));
+      for (const id of ["w-a", "w-b"]) {
+        await client.call("RegisterTaskWorker", {
+          task_worker_id: id,
+          task_def_id: { name: "tk-group-restart" },
+        });
+      }
+      const before = await client.call("GetTaskWorkerGroup", { name: "tk-group-restart" });
+      client.close();
+      await server.stop();
+      const again = await startTestServer({
+        dataDir: server.dataDir,
+        databaseUrl: server.databaseUrl,
+        extraArgs: ["--worker-heartbeat-timeout-seconds", "60"],
+      });
+      try {
+        const after = await again.client().call("GetTaskWorkerGroup", { name: "tk-group-restart" });
+        expect(after.created_at).toEqual(before.created_at);
+        expect(Object.keys(after.task_workers).sort()).toEqual(["w-a", "w-b"]);
+        for (const id of ["w-a", "w-b"]) {
+          expect(after.task_workers[id].latest_heartbeat).toEqual(before.task_workers[id].latest_heartbeat);
+        }
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await server.close().catch(() => undefined);
+    }
+  });
+
+  it("B-TASK-9 RegisterTaskWorker refuses a task_worker_id longer than 256 characters, and stores nothing", async () => {
+    await c.call("PutTaskDef", taskDef("tk-group-long", [["x", "STR"]]));
+    const err = await c
+      .call("RegisterTaskWorker", { task_worker_id: "w".repeat(257), task_def_id: { name: "tk-group-long" } })
+      .catch((e: unknown) => e as { code: number; details: string });
+    expect(err).toMatchObject({ code: 3, details: expect.stringContaining("task_worker_id") });
+    await expect(c.call("GetTaskWorkerGroup", { name: "tk-group-long" })).rejects.toMatchObject({ code: 5 });
+  });
+});
+
 describe("ScheduledTask", () => {
   it("B-TASK-10 the ScheduledTask carries the TaskRun id, TaskDef, attempt number, inputs, created_at and source", async () => {
     await c.call(

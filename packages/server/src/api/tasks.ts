@@ -44,21 +44,26 @@ const REPORTABLE = new Set([
   TaskStatus.TASK_TIMEOUT,
 ]);
 
-interface WorkerRecord {
-  createdMs: number;
-  workers: Map<string, number>;
-}
+/** A worker's heartbeat is written at most this often (GetTaskWorkerGroup shows it at most this late). */
+const HEARTBEAT_WRITE_MS = 1000;
+/** the longest task_worker_id RegisterTaskWorker takes */
+const MAX_WORKER_ID_LENGTH = 256;
+/** GetTaskWorkerGroup shows at most this many workers (the most recent heartbeats) */
+const MAX_GROUP_WORKERS = 10_000;
 
 export function taskHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions) {
-  /** tenant\0taskDef → heartbeats by worker id */
-  const groups = new Map<string, WorkerRecord>();
+  /**
+   * Each worker's latest heartbeat on this server (RegisterTaskWorker and GetTaskWorkerGroup run on the
+   * metadata partition's owner, routes.ts) and when it was last written, to write at most one per
+   * HEARTBEAT_WRITE_MS (tenant\0taskDef\0worker → ms); entries of silent workers are swept.
+   */
+  const heartbeats = new Map<string, { seenMs: number; writtenMs: number }>();
+  let sweptMs = 0;
 
-  function liveGroup(tenant: string, taskDefName: string): WorkerRecord | undefined {
-    const g = groups.get(tenantKey(tenant, taskDefName));
-    if (!g) return undefined;
-    const cutoff = rt.now() - opts.workerHeartbeatTimeoutMs;
-    for (const [id, last] of g.workers) if (last < cutoff) g.workers.delete(id);
-    return g;
+  function sweep(now: number): void {
+    if (now - sweptMs < opts.workerHeartbeatTimeoutMs) return;
+    sweptMs = now;
+    for (const [k, h] of heartbeats) if (now - h.seenMs > opts.workerHeartbeatTimeoutMs) heartbeats.delete(k);
   }
 
   function hosts() {
@@ -88,22 +93,55 @@ export function taskHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions)
       if (!req.taskWorkerId) throw new InvalidArgumentError("task_worker_id is required");
       if (!rt.metadata.get(ctx.tenant, "task_def", name))
         throw new NotFoundError(`TaskDef '${name}' not found`);
-      const key = tenantKey(ctx.tenant, name);
-      let g = groups.get(key);
-      if (!g) groups.set(key, (g = { createdMs: rt.now(), workers: new Map() }));
-      g.workers.set(req.taskWorkerId, rt.now());
+      if (req.taskWorkerId.length > MAX_WORKER_ID_LENGTH)
+        throw new InvalidArgumentError(`task_worker_id is longer than ${MAX_WORKER_ID_LENGTH} characters`);
+      const now = rt.now();
+      sweep(now);
+      const key = tenantKey(ctx.tenant, name, req.taskWorkerId);
+      const known = heartbeats.get(key);
+      if (known) known.seenMs = now;
+      if (known === undefined || now - known.writtenMs >= HEARTBEAT_WRITE_MS) {
+        // a worker new to this server: drop the group's silent workers, so the group holds live ones only
+        const silent =
+          known === undefined
+            ? ((await rt.store.getTaskWorkerGroup(ctx.tenant, name, MAX_GROUP_WORKERS))?.workers ?? [])
+                .filter((w) => now - w.heartbeatMs > opts.workerHeartbeatTimeoutMs)
+                .map((w) => w.workerId)
+            : [];
+        await rt.submit({
+          apply: (tx) => {
+            for (const workerId of silent) {
+              tx.ops.push({ op: "deleteTaskWorker", tenant: ctx.tenant, taskDefName: name, workerId });
+            }
+            tx.ops.push({
+              op: "putTaskWorker",
+              tenant: ctx.tenant,
+              taskDefName: name,
+              workerId: req.taskWorkerId,
+              heartbeatMs: now,
+            });
+          },
+        });
+        heartbeats.set(key, { seenMs: now, writtenMs: now });
+      }
       return create(RegisterTaskWorkerResponseSchema, { yourHosts: hosts(), isClusterHealthy: true });
     },
 
     async getTaskWorkerGroup(req: TaskDefId, ctx: CallContext) {
       if (!req.name) throw new InvalidArgumentError("name is required");
-      const g = liveGroup(ctx.tenant, req.name);
+      const g = await rt.store.getTaskWorkerGroup(ctx.tenant, req.name, MAX_GROUP_WORKERS);
       if (!g) throw new NotFoundError(`no task worker has registered for TaskDef '${req.name}'`);
+      const cutoff = rt.now() - opts.workerHeartbeatTimeoutMs;
       const taskWorkers: Record<string, ReturnType<typeof create<typeof TaskWorkerMetadataSchema>>> = {};
-      for (const [id, last] of g.workers) {
-        taskWorkers[id] = create(TaskWorkerMetadataSchema, {
-          taskWorkerId: id,
-          latestHeartbeat: timestampFromMs(last),
+      for (const w of g.workers) {
+        const latest = Math.max(
+          w.heartbeatMs,
+          heartbeats.get(tenantKey(ctx.tenant, req.name, w.workerId))?.seenMs ?? 0,
+        );
+        if (latest < cutoff) continue;
+        taskWorkers[w.workerId] = create(TaskWorkerMetadataSchema, {
+          taskWorkerId: w.workerId,
+          latestHeartbeat: timestampFromMs(latest),
           hosts: hosts(),
         });
       }

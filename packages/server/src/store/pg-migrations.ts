@@ -205,4 +205,19 @@ export const PG_MIGRATIONS: { version: number; sql: string }[] = [
       CREATE INDEX task_runs_by_status ON task_runs (tenant, status, scheduled_ms, wf_run_key, task_guid);
     `,
   },
+  {
+    version: 13,
+    // see the SQLite migration 13: task worker groups and their workers' heartbeats
+    sql: `
+      CREATE TABLE task_worker_groups (
+        tenant TEXT COLLATE "C" NOT NULL, task_def TEXT COLLATE "C" NOT NULL, created_ms BIGINT NOT NULL,
+        PRIMARY KEY (tenant, task_def)
+      );
+      CREATE TABLE task_workers (
+        tenant TEXT COLLATE "C" NOT NULL, task_def TEXT COLLATE "C" NOT NULL, worker_id TEXT COLLATE "C" NOT NULL,
+        heartbeat_ms BIGINT NOT NULL,
+        PRIMARY KEY (tenant, task_def, worker_id)
+      );
+    `,
+  },
 ];

@@ -100,6 +100,9 @@ export function pgStatements(
         const key = keyOf(w.table, w.values);
         const k = rowKey(key);
         const before = m.get(k);
+        // a table whose rows are never updated (update: []) keeps a row's first put, as an INSERT that
+        // ignores a conflict does: the same row put twice in a batch keeps its first values and place
+        if (w.table.update.length === 0 && before && "put" in before) break;
         // the map's order is the order of last writes (queued tasks are inserted in it)
         m.delete(k);
         m.set(

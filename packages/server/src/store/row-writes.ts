@@ -220,6 +220,29 @@ export const TABLES = {
     ["bytes"],
     false,
   ),
+  taskWorkerGroups: T(
+    "task_worker_groups",
+    [
+      ["tenant", "text"],
+      ["task_def", "text"],
+      ["created_ms", "bigint"],
+    ],
+    ["tenant", "task_def"],
+    [],
+    false,
+  ),
+  taskWorkers: T(
+    "task_workers",
+    [
+      ["tenant", "text"],
+      ["task_def", "text"],
+      ["worker_id", "text"],
+      ["heartbeat_ms", "bigint"],
+    ],
+    ["tenant", "task_def", "worker_id"],
+    ["heartbeat_ms"],
+    false,
+  ),
 } as const satisfies Record<string, TableSpec>;
 
 /** The tables a WfRun's rows live in: DeleteWfRun (and retention) empties them of the WfRun. */
@@ -394,6 +417,13 @@ export function rowWrites(op: WriteOp, out: RowWrite[]): void {
       return;
     case "deletePrincipal":
       del(TABLES.principals, [op.id]);
+      return;
+    case "putTaskWorker":
+      put(TABLES.taskWorkerGroups, [op.tenant, op.taskDefName, op.heartbeatMs]);
+      put(TABLES.taskWorkers, [op.tenant, op.taskDefName, op.workerId, op.heartbeatMs]);
+      return;
+    case "deleteTaskWorker":
+      del(TABLES.taskWorkers, [op.tenant, op.taskDefName, op.workerId]);
       return;
     case "addMetrics":
       out.push({ kind: "metrics", deltas: op.deltas });

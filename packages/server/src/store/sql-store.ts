@@ -57,6 +57,7 @@ import type {
   ScheduledPosition,
   ServerRow,
   Store,
+  StoredTaskWorkerGroup,
   StoredTimer,
   UserTaskRunPosition,
   UserTaskRunSearch,
@@ -69,6 +70,9 @@ const SQL = {
   listMetadata: `SELECT tenant, kind, name, major, minor, bytes, deleted FROM metadata`,
   listTenants: `SELECT id, created_ms FROM tenants ORDER BY id`,
   listPrincipals: `SELECT bytes FROM principals ORDER BY id`,
+  getTaskWorkerGroup: `SELECT created_ms FROM task_worker_groups WHERE tenant = ? AND task_def = ?`,
+  listTaskWorkers: `SELECT worker_id, heartbeat_ms FROM task_workers WHERE tenant = ? AND task_def = ?
+         ORDER BY heartbeat_ms DESC, worker_id LIMIT ?`,
   getWfRun: `SELECT bytes FROM wf_runs WHERE tenant = ? AND wf_run_key = ?`,
   wfSpecNameOf: `SELECT wf_spec_name FROM wf_runs WHERE tenant = ? AND wf_run_key = ?`,
   taskDefNameOf: `SELECT task_def_name FROM task_runs WHERE tenant = ? AND wf_run_key = ? AND task_guid = ?`,
@@ -163,6 +167,23 @@ export abstract class SqlStore implements Store {
     return rows.map(([id, createdMs]) =>
       create(TenantSchema, { id: { id }, createdAt: timestampFromMs(createdMs) }),
     );
+  }
+
+  async getTaskWorkerGroup(
+    tenant: string,
+    taskDefName: string,
+    limit: number,
+  ): Promise<StoredTaskWorkerGroup | undefined> {
+    const group = (await this.reader.rows(this.sql.getTaskWorkerGroup, [tenant, taskDefName])) as [number][];
+    if (group.length === 0) return undefined;
+    const rows = (await this.reader.rows(this.sql.listTaskWorkers, [tenant, taskDefName, limit])) as [
+      string,
+      number,
+    ][];
+    return {
+      createdMs: Number(group[0]![0]),
+      workers: rows.map(([workerId, heartbeatMs]) => ({ workerId, heartbeatMs: Number(heartbeatMs) })),
+    };
   }
 
   async listPrincipals(): Promise<Principal[]> {

@@ -236,4 +236,20 @@ export const SQLITE_MIGRATIONS: { version: number; sql: string }[] = [
       CREATE INDEX task_runs_by_status ON task_runs (tenant, status, scheduled_ms, wf_run_key, task_guid);
     `,
   },
+  {
+    version: 13,
+    // Task worker groups (RegisterTaskWorker, GetTaskWorkerGroup) outlive a restart and are seen by every
+    // server of a cluster: a group row (created when its first worker registered) and a row per worker with
+    // its latest heartbeat.
+    sql: `
+      CREATE TABLE task_worker_groups (
+        tenant TEXT NOT NULL, task_def TEXT NOT NULL, created_ms INTEGER NOT NULL,
+        PRIMARY KEY (tenant, task_def)
+      ) WITHOUT ROWID;
+      CREATE TABLE task_workers (
+        tenant TEXT NOT NULL, task_def TEXT NOT NULL, worker_id TEXT NOT NULL, heartbeat_ms INTEGER NOT NULL,
+        PRIMARY KEY (tenant, task_def, worker_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

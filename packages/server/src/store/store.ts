@@ -77,6 +77,9 @@ export type WriteOp =
   | { op: "putTenant"; tenant: Tenant }
   | { op: "putPrincipal"; principal: Principal }
   | { op: "deletePrincipal"; id: string }
+  /** a task worker's heartbeat; the first one of a TaskDef's group also creates the group */
+  | { op: "putTaskWorker"; tenant: string; taskDefName: string; workerId: string; heartbeatMs: number }
+  | { op: "deleteTaskWorker"; tenant: string; taskDefName: string; workerId: string }
   /** metrics windows to add to (the store sums those of one batch) */
   | { op: "addMetrics"; deltas: MetricsDelta[] };
 
@@ -163,6 +166,12 @@ export interface ActiveWfRunRows {
  * The check runs in the batch's own transaction, so once another server has taken a partition (a higher
  * epoch) its former owner can never commit for it again.
  */
+/** A TaskDef's task worker group as stored: when it was created, and its workers' latest heartbeats. */
+export interface StoredTaskWorkerGroup {
+  createdMs: number;
+  workers: { workerId: string; heartbeatMs: number }[];
+}
+
 export interface Fence {
   owner: string;
   /** partition → epoch */
@@ -270,6 +279,12 @@ export interface Store extends SearchStore, MetricsStore, ClusterStore {
   listTenants(): Promise<Tenant[]>;
   /** every Principal, by id */
   listPrincipals(): Promise<Principal[]>;
+  /** the group of a TaskDef's task workers, with at most `limit` workers (most recent heartbeats first) */
+  getTaskWorkerGroup(
+    tenant: string,
+    taskDefName: string,
+    limit: number,
+  ): Promise<StoredTaskWorkerGroup | undefined>;
 
   getWfRun(tenant: string, wfRunKey: string): Promise<WfRun | undefined>;
   /**

@@ -853,6 +853,39 @@ function conformance(
         expect(await store.listPrincipals()).toEqual([bob2]);
       });
 
+      it("B-TASK-9: putTaskWorker keeps the group's creation time and each worker's latest heartbeat; deleteTaskWorker removes one", async () => {
+        const hb = (workerId: string, heartbeatMs: number, taskDefName = "greet"): WriteOp => ({
+          op: "putTaskWorker",
+          tenant: TENANT,
+          taskDefName,
+          workerId,
+          heartbeatMs,
+        });
+        expect(await store.getTaskWorkerGroup(TENANT, "greet", 100)).toBeUndefined();
+        await store.commit([hb("w1", 1_000), hb("w2", 2_000)]);
+        await store.commit([hb("w1", 3_000), hb("other", 9_000, "other-def")]);
+        expect(await store.getTaskWorkerGroup(TENANT, "greet", 100)).toEqual({
+          createdMs: 1_000,
+          workers: [
+            { workerId: "w1", heartbeatMs: 3_000 },
+            { workerId: "w2", heartbeatMs: 2_000 },
+          ],
+        });
+        expect((await store.getTaskWorkerGroup(TENANT, "greet", 1))?.workers).toEqual([
+          { workerId: "w1", heartbeatMs: 3_000 },
+        ]);
+        expect(await store.getTaskWorkerGroup(OTHER_TENANT, "greet", 100)).toBeUndefined();
+        await store.commit([
+          { op: "deleteTaskWorker", tenant: TENANT, taskDefName: "greet", workerId: "w1" },
+          { op: "deleteTaskWorker", tenant: TENANT, taskDefName: "greet", workerId: "w2" },
+        ]);
+        // the group outlives its workers: it keeps when it was created
+        expect(await store.getTaskWorkerGroup(TENANT, "greet", 100)).toEqual({
+          createdMs: 1_000,
+          workers: [],
+        });
+      });
+
       it("B-SRCH-5: addMetrics sums counters and totals across batches and within one, maxima keep the larger", async () => {
         const W = 300_000;
         const w0 = 5_000 * W;
