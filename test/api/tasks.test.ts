@@ -849,6 +849,38 @@ describe("task worker groups", () => {
   });
 });
 
+describe("tasks handed to a dead worker", () => {
+  it("B-TASK-2 a task claimed for a stream that closes before it is written goes to another worker, not to its timeout", async () => {
+    await oneTask("tk-dead-stream", { timeout_seconds: lit(int(60)) });
+    const N = 20;
+    const ids: Msg[] = [];
+    for (let i = 0; i < N; i++) ids.push((await run("tk-dead-stream")).id);
+    // N workers that ask for a task and vanish at once: each claim commits after its stream is gone
+    for (let i = 0; i < N; i++) {
+      const stream = c.raw.PollTask(c.metadata()) as grpc.ClientDuplexStream<Msg, Msg>;
+      stream.on("error", () => undefined);
+      stream.write({ task_def_id: { name: "tk-dead-stream" }, client_id: `gone-${i}` });
+      setImmediate(() => stream.cancel());
+    }
+    await sleep(200);
+    const live = startRawWorker(c, "tk-dead-stream", () => ({ status: "TASK_SUCCESS", output: str("ok") }), {
+      clientId: "live",
+      concurrency: 4,
+    });
+    try {
+      for (const id of ids) await waitForStatus(id, "COMPLETED", 5_000);
+      for (const id of ids) {
+        const [taskRun] = await taskRunsOf(id);
+        // the claim that never reached its worker was undone: one attempt, done by the live worker
+        expect(taskRun.attempts).toHaveLength(1);
+        expect(taskRun.attempts[0]).toMatchObject({ status: "TASK_SUCCESS", task_worker_id: "live" });
+      }
+    } finally {
+      live.stop();
+    }
+  });
+});
+
 describe("task worker groups across a restart", () => {
   it("B-TASK-9 task worker groups are stored: after a restart GetTaskWorkerGroup shows the same group and heartbeats", async () => {
     const server = await startTestServer({ extraArgs: ["--worker-heartbeat-timeout-seconds", "60"] });

@@ -28,6 +28,11 @@ export type WfRunCommand =
       taskWorkerId: string;
       taskWorkerVersion?: string;
     }
+  /**
+   * The claimed attempt never reached its worker (the stream closed before the task was written to it): it
+   * goes back on the queue for another worker
+   */
+  | { kind: "taskUndelivered"; taskGuid: string; attemptNumber: number; taskWorkerId: string }
   | { kind: "taskReported"; report: ReportTaskRun }
   /** PutExternalEvent: the runtime built the event (id, guid, time); the engine decides who claims it */
   | { kind: "externalEventPosted"; event: ExternalEvent; retentionSeconds?: number }

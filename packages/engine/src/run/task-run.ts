@@ -69,6 +69,40 @@ export function claimTask(
   return true;
 }
 
+/**
+ * A claimed attempt that never reached its worker (its stream closed first) is scheduled again, as if never
+ * claimed: its timeout is cancelled and it goes back on its TaskDef's queue. Ignored unless the attempt is
+ * still RUNNING for that worker. (Metrics counted it as started when it was claimed; it counts again when
+ * a worker claims it for real.)
+ */
+export function unclaimTask(
+  state: WfRunState,
+  ctx: EngineContext,
+  guid: string,
+  attemptNumber: number,
+  workerId: string,
+): boolean {
+  const taskRun = state.taskRuns.get(guid);
+  const attempt = taskRun && newestAttempt(taskRun, attemptNumber);
+  if (!taskRun || !attempt || attempt.status !== TaskStatus.TASK_RUNNING || attempt.taskWorkerId !== workerId)
+    return false;
+  attempt.status = TaskStatus.TASK_SCHEDULED;
+  attempt.startTime = undefined;
+  attempt.taskWorkerId = "";
+  attempt.taskWorkerVersion = undefined;
+  taskRun.status = TaskStatus.TASK_SCHEDULED;
+  touch(state, taskRun);
+  ctx.effects.push({ kind: "cancelTimer", key: taskTimeoutTimerKey(guid, attemptNumber) });
+  ctx.effects.push({
+    kind: "dispatchTask",
+    taskDefName: taskRun.taskDefId?.name ?? "",
+    taskGuid: guid,
+    attemptNumber,
+    again: true,
+  });
+  return true;
+}
+
 /** A worker reported the attempt's result (B-TASK-4). Ignored unless the attempt is RUNNING. */
 export function reportTask(state: WfRunState, ctx: EngineContext, report: ReportTaskRun): boolean {
   const guid = report.taskRunId?.taskGuid ?? "";

@@ -32,7 +32,7 @@ import { haltedFromAbove, isTerminal, resumeThread, stopThread, syncHalts } from
 import { postExternalEvent, startPendingInterrupts } from "./interrupts";
 import { rescueThread } from "./rescue";
 import { emptyChanges, eventKey, type EngineContext, type WfRunState } from "./state";
-import { claimTask, endTaskBackoff, reportTask, timeOutTask } from "./task-run";
+import { claimTask, endTaskBackoff, reportTask, timeOutTask, unclaimTask } from "./task-run";
 import { errorFailure } from "./failures";
 import { advanceThread, failThread, findThread, startPendingFailureHandlers, startThread } from "./thread";
 import { assignUserTaskRun, cancelUserTaskRun, completeUserTaskRun } from "./user-task-run";
@@ -218,6 +218,8 @@ function route(state: WfRunState, ctx: EngineContext, command: WfRunCommand): bo
         command.taskWorkerId,
         command.taskWorkerVersion,
       );
+    case "taskUndelivered":
+      return unclaimTask(state, ctx, command.taskGuid, command.attemptNumber, command.taskWorkerId);
     case "taskReported":
       return reportTask(state, ctx, command.report);
     case "taskAttemptTimedOut":

@@ -34,7 +34,11 @@ export interface BidiStream<Req, Res> {
   onEnd(fn: () => void): void;
   /** the call is over (cancelled, failed or closed), whoever ended it */
   onClose(fn: () => void): void;
-  send(res: Res): void;
+  /**
+   * Writes a response. `sent`, when given, learns whether it was handed to the transport (true) or the
+   * stream closed before it could be (false: the peer cannot have received it).
+   */
+  send(res: Res, sent?: (ok: boolean) => void): void;
   end(): void;
   fail(e: unknown): void;
 }

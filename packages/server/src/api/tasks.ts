@@ -201,13 +201,17 @@ export function taskHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions)
         clientId: req.clientId,
         taskWorkerVersion: req.taskWorkerVersion,
         closed: false,
-        deliver(task: ScheduledTask): boolean {
-          if (poller.closed || ended) return false;
+        deliver(task: ScheduledTask, lost: () => void): void {
+          if (poller.closed || ended) {
+            lost();
+            return;
+          }
           poller.closed = true;
           open.delete(poller);
           if (timer) clearTimeout(timer);
-          stream.send(create(PollTaskResponseSchema, { result: task }));
-          return true;
+          stream.send(create(PollTaskResponseSchema, { result: task }), (ok) => {
+            if (!ok) lost();
+          });
         },
       };
       open.add(poller);

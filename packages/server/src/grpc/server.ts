@@ -83,7 +83,7 @@ function bidiStream(call: grpc.ServerDuplexStream<object, object>): BidiStream<o
   const held: object[] = [];
   let clientEnded = false;
   let done = false;
-  const closers: (() => void)[] = [];
+  const closers = new Set<() => void>();
   const close = () => {
     if (done) return;
     done = true;
@@ -124,10 +124,29 @@ function bidiStream(call: grpc.ServerDuplexStream<object, object>): BidiStream<o
     },
     onClose(fn) {
       if (done) fn();
-      else closers.push(fn);
+      else closers.add(fn);
     },
-    send(res) {
-      if (!done) call.write(res);
+    send(res, sent) {
+      if (done || call.cancelled) {
+        sent?.(false);
+        return;
+      }
+      if (!sent) {
+        call.write(res);
+        return;
+      }
+      // grpc-js calls back once the message is written to the HTTP/2 stream, with an error if the stream was
+      // destroyed first, and never if the call was cancelled: then closing settles it
+      let settled = false;
+      const settle = (ok: boolean) => {
+        if (settled) return;
+        settled = true;
+        closers.delete(lost);
+        sent(ok);
+      };
+      const lost = () => settle(false);
+      closers.add(lost);
+      call.write(res, (err?: Error | null) => settle(!err));
     },
     end() {
       if (done) return;

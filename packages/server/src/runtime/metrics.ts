@@ -133,7 +133,7 @@ export function recordMetrics(ops: WriteOp[], state: WfRunState, ctx: EngineCont
   for (const e of ctx.effects) {
     switch (e.kind) {
       case "dispatchTask":
-        d.add("task", e.taskDefName, 0, 0, { scheduled: 1 });
+        if (!e.again) d.add("task", e.taskDefName, 0, 0, { scheduled: 1 });
         break;
       case "armTimer":
         if (e.command.kind === "taskAttemptTimedOut") armed.add(e.key);

@@ -413,12 +413,29 @@ export class Runtime {
       this.poll(poller);
       return;
     }
-    if (!poller.deliver(scheduled)) {
-      this.log.warn(
-        { taskGuid: task.taskGuid },
-        "worker left before its task was delivered; the task will time out",
-      );
-    }
+    poller.deliver(scheduled, () => this.undelivered(task.tenant, task.wfRunKey, scheduled, poller));
+  }
+
+  /**
+   * A claimed task did not reach its worker (the stream closed first): undo the claim, so that the attempt
+   * goes to another worker rather than wait for its timeout.
+   */
+  private undelivered(tenant: string, key: string, task: ScheduledTask, poller: Poller): void {
+    const taskGuid = task.taskRunId?.taskGuid ?? "";
+    this.log.info(
+      { taskGuid, worker: poller.clientId },
+      "a worker left before its task reached it: queued again",
+    );
+    this.command(tenant, key, {
+      kind: "taskUndelivered",
+      taskGuid,
+      attemptNumber: task.attemptNumber,
+      taskWorkerId: poller.clientId,
+    }).catch((e: unknown) => {
+      // the partition moved (its new owner rebuilds the claim from the store) or the server is stopping:
+      // the attempt then times out as a lost one would
+      this.log.warn({ err: e, taskGuid }, "could not queue an undelivered task again");
+    });
   }
 
   private scheduledTask(state: WfRunState, guid: string, attemptNumber: number): ScheduledTask {
@@ -489,9 +506,7 @@ export class Runtime {
             });
             const scheduled = this.scheduledTask(state, effect.taskGuid, effect.attemptNumber);
             tx.afterCommit(() => {
-              if (!poller.deliver(scheduled)) {
-                this.log.warn({ taskGuid: effect.taskGuid }, "worker left before its task was delivered");
-              }
+              poller.deliver(scheduled, () => this.undelivered(tenant, key, scheduled, poller));
             });
             // nothing was claimed after all: the worker's request waits for another task
             tx.onAbort(() => this.poll(poller));

@@ -8,8 +8,11 @@ export interface Poller {
   taskDefName: string;
   clientId: string;
   taskWorkerVersion?: string;
-  /** hands the claimed task to the worker; returns false if the worker is gone */
-  deliver(task: ScheduledTask): boolean;
+  /**
+   * Hands the claimed task to the worker. `lost` is called if it cannot reach the worker (the poller or its
+   * stream closed before the task was written to the transport): the claim must then be undone.
+   */
+  deliver(task: ScheduledTask, lost: () => void): void;
   closed: boolean;
 }
 
