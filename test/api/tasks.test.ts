@@ -870,7 +870,7 @@ describe("tasks handed to a dead worker", () => {
     try {
       for (const id of ids) await waitForStatus(id, "COMPLETED", 5_000);
       for (const id of ids) {
-        const [taskRun] = await taskRunsOf(id);
+        const taskRun = (await taskRunsOf(id))[0]!;
         // the claim that never reached its worker was undone: one attempt, done by the live worker
         expect(taskRun.attempts).toHaveLength(1);
         expect(taskRun.attempts[0]).toMatchObject({ status: "TASK_SUCCESS", task_worker_id: "live" });
