@@ -18,7 +18,7 @@ export default defineConfig({
           ...shared,
           name: "pony",
           include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
-          exclude: ["test/cluster/**", "test/dashboard/**", "**/node_modules/**"],
+          exclude: ["test/cluster/**", "test/dashboard/**", "test/reliability/**", "**/node_modules/**"],
         },
       },
       {
@@ -40,6 +40,16 @@ export default defineConfig({
           include: ["test/dashboard/**/*.test.ts"],
           fileParallelism: false,
           sequence: { groupOrder: 2 },
+        },
+      },
+      {
+        // floods and faults (issue 13): they load the machine on purpose, so they run last, one file at a time
+        test: {
+          ...shared,
+          name: "reliability",
+          include: ["test/reliability/**/*.test.ts"],
+          fileParallelism: false,
+          sequence: { groupOrder: 3 },
         },
       },
     ],

@@ -881,6 +881,50 @@ describe("tasks handed to a dead worker", () => {
   });
 });
 
+describe("overload", () => {
+  it("B-TASK-2 a PollTask stream beyond --max-poll-streams is refused with RESOURCE_EXHAUSTED; closing one makes room", async () => {
+    const server = await startTestServer({
+      extraArgs: ["--max-poll-streams", "2", "--poll-wait-seconds", "0.3"],
+    });
+    const client = server.client();
+    try {
+      await client.call("PutTaskDef", taskDef("tk-overload", [["x", "STR"]]));
+      const open = (id: string) => new PollStream(client, "tk-overload", id);
+      const a = open("a");
+      const b = open("b");
+      // both are open once each has answered an empty poll
+      a.ask();
+      b.ask();
+      await Promise.all([a.next(), b.next()]);
+      const third = client.raw.PollTask(client.metadata()) as grpc.ClientDuplexStream<Msg, Msg>;
+      const refused = await new Promise<grpc.ServiceError>((resolve) => {
+        third.on("error", resolve);
+        third.on("data", () => undefined);
+        third.write({ task_def_id: { name: "tk-overload" }, client_id: "c" });
+      });
+      expect(refused.code).toBe(8); // RESOURCE_EXHAUSTED
+      expect(refused.details).toMatch(/max-poll-streams/);
+      a.close();
+      await waitFor(async () => {
+        const s = new PollStream(client, "tk-overload", "d");
+        try {
+          s.ask();
+          await s.next(1500);
+          return true;
+        } catch {
+          return undefined;
+        } finally {
+          s.close();
+        }
+      });
+      b.close();
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+});
+
 describe("task worker groups across a restart", () => {
   it("B-TASK-9 task worker groups are stored: after a restart GetTaskWorkerGroup shows the same group and heartbeats", async () => {
     const server = await startTestServer({ extraArgs: ["--worker-heartbeat-timeout-seconds", "60"] });

@@ -55,6 +55,18 @@ function heldTasks(wfRunId: string, n: number): Promise<Msg[]> {
   );
 }
 
+/** The WfRun once `check` holds: a WfRun that moves in turns reaches its end after RunWf answered. */
+function runOnce(id: Msg, check: (run: Msg) => boolean, what: string): Promise<Msg> {
+  return waitFor(
+    async () => {
+      const run = await c.call("GetWfRun", id);
+      return check(run) ? run : undefined;
+    },
+    30_000,
+    what,
+  );
+}
+
 const assignOutput = (lhs: string): Msg => ({ lhs_name: lhs, operation: "ASSIGN", node_output: {} });
 
 beforeAll(async () => {
@@ -573,7 +585,7 @@ describe("ThreadRetentionPolicy", () => {
 });
 
 describe("guard rails", () => {
-  it("guard: a loop of NOP nodes fails the thread after 10,000 NodeRuns in one command, and the server keeps answering", async () => {
+  it("guard: a loop of NOP nodes fails the thread after 10,000 NodeRuns without an outside event, and the server keeps answering", async () => {
     await c.call(
       "PutWfSpec",
       wfSpec(
@@ -586,9 +598,11 @@ describe("guard rails", () => {
         ]),
       ),
     );
-    const run = await c.call("RunWf", { wf_spec_name: "th-nop-loop" });
-    expect(run.status).toBe("ERROR");
-    expect(run.thread_runs[0].error_message).toMatch(/more than 10000 nodes in one command/);
+    const started = await c.call("RunWf", { wf_spec_name: "th-nop-loop" });
+    const run = await runOnce(started.id, (r) => r.status === "ERROR", "the loop to be stopped");
+    expect(run.thread_runs[0].error_message).toMatch(
+      /more than 10000 nodes without waiting for anything outside/,
+    );
     expect(run.thread_runs[0].current_node_position).toBe(10_000);
     expect((await c.call("GetServerVersion")).major_version).toBeDefined();
     expect(
@@ -618,8 +632,8 @@ describe("guard rails", () => {
         },
       ),
     );
-    const run = await c.call("RunWf", { wf_spec_name: "th-spawn-loop" });
-    expect(run.status).toBe("ERROR");
+    const started = await c.call("RunWf", { wf_spec_name: "th-spawn-loop" });
+    const run = await runOnce(started.id, (r) => r.status === "ERROR", "the spawning to be stopped");
     expect(run.thread_runs).toHaveLength(5_000); // the entrypoint and 4,999 children
     const failed = await runs.current(run.id, 0);
     expect(failed.node_name).toBe("1-spawn-START_THREAD");
@@ -630,7 +644,7 @@ describe("guard rails", () => {
     expect((await c.call("GetServerVersion")).major_version).toBeDefined();
   });
 
-  it("guard: a loop that starts a thread and waits for it counts its NodeRuns across the whole command", async () => {
+  it("guard: a loop that starts a thread and waits for it counts its NodeRuns across the turns it moves in", async () => {
     await c.call(
       "PutWfSpec",
       wfSpec(
@@ -655,13 +669,15 @@ describe("guard rails", () => {
         },
       ),
     );
-    const run = await c.call("RunWf", { wf_spec_name: "th-spawn-wait-loop" });
-    expect(run.status).toBe("ERROR");
-    expect(run.thread_runs[0].error_message).toMatch(/more than 10000 nodes in one command/);
+    const started = await c.call("RunWf", { wf_spec_name: "th-spawn-wait-loop" });
+    const run = await runOnce(started.id, (r) => r.status === "ERROR", "the loop to be stopped");
+    expect(run.thread_runs[0].error_message).toMatch(
+      /more than 10000 nodes without waiting for anything outside/,
+    );
     expect((await c.call("GetServerVersion")).major_version).toBeDefined();
   });
 
-  it("guard: threads handing work down a chain of children fail once the WfRun has moved for 10,000 rounds in one command", async () => {
+  it("guard: threads handing work down a chain of children fail once the WfRun has moved for 10,000 rounds across its turns", async () => {
     const link = (child: string) =>
       thread(
         [
@@ -693,9 +709,11 @@ describe("guard rails", () => {
         },
       ),
     );
-    const run = await c.call("RunWf", { wf_spec_name: "th-chain-loop" });
-    expect(run.status).toBe("ERROR");
-    expect(run.thread_runs[0].error_message).toMatch(/still moving after 10000 rounds in one command/);
+    const started = await c.call("RunWf", { wf_spec_name: "th-chain-loop" });
+    const run = await runOnce(started.id, (r) => r.status === "ERROR", "the chain to be stopped");
+    expect(run.thread_runs[0].error_message).toMatch(
+      /still moving after 10000 rounds without hearing from outside/,
+    );
     expect((await c.call("GetServerVersion")).major_version).toBeDefined();
   }, 60_000);
 
@@ -723,8 +741,12 @@ describe("guard rails", () => {
         },
       ),
     );
-    const run = await c.call("RunWf", { wf_spec_name: "th-spawn-recursive" });
-    expect(run.thread_runs.length).toBe(5_000);
+    const started = await c.call("RunWf", { wf_spec_name: "th-spawn-recursive" });
+    const run = await runOnce(
+      started.id,
+      (r) => r.thread_runs.length === 5_000 && r.thread_runs[4_999].status === "ERROR",
+      "5,000 threads, the last one failed",
+    );
     const deepest = run.thread_runs[4_999];
     expect(deepest.status).toBe("ERROR");
     const failed = await runs.current(run.id, deepest.number);

@@ -37,6 +37,8 @@ export async function startChildServer(
   const proc = spawn(
     process.execPath,
     [
+      // PONY_CHILD_NODE_ARGS: extra node flags for the server process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p")
+      ...(process.env.PONY_CHILD_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
       "--import",
       "tsx",
       MAIN,

@@ -99,7 +99,16 @@ export class PonyServer {
     const clustered = settings.store === "postgres";
     const count = await store.initPartitions(settings.partitions);
     const partitions = new Partitions("", count);
-    const runtime = new Runtime(store, logger, { partitions });
+    const runtime = new Runtime(store, logger, {
+      partitions,
+      maxNodeRunsPerTurn: settings.maxNodeRunsPerTurn,
+      admission: {
+        maxMovingWfRunsPerTenant: settings.maxMovingWfRunsPerTenant,
+        maxRunWfInFlight: settings.maxRunWfInFlight,
+        maxHeapShare: settings.maxHeapShare,
+        maxPollStreams: settings.maxPollStreams,
+      },
+    });
     await runtime.start();
     // the lease keeper knows the live servers; it starts once the listeners are bound
     const members: { leases?: LeaseKeeper } = {};

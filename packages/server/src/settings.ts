@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import { parseArgs } from "node:util";
+import { DEFAULT_LIMITS } from "./runtime/admission";
 
 /** Server settings. Each comes from a flag, else a PONY_* environment variable, else the config file, else its default. */
 export interface ServerSettings {
@@ -46,6 +47,16 @@ export interface ServerSettings {
   internalHost: string;
   /** a secret every server of the cluster shares: forwarded calls must carry it ("" = none) */
   clusterSecret: string;
+  /** NodeRuns one command may change before its WfRun goes on in a later turn */
+  maxNodeRunsPerTurn: number;
+  /** per tenant, WfRuns still moving in later turns, beyond which RunWf is refused */
+  maxMovingWfRunsPerTenant: number;
+  /** RunWf calls in flight on the server, beyond which RunWf is refused */
+  maxRunWfInFlight: number;
+  /** share of the JavaScript heap limit above which RunWf is refused */
+  maxHeapShare: number;
+  /** PollTask streams open at once, beyond which a new one is refused */
+  maxPollStreams: number;
 }
 
 interface Option {
@@ -258,6 +269,46 @@ export const SERVER_OPTIONS: Option[] = [
     default: "",
     help: "secret the servers of a cluster share: the server-to-server port requires it",
   },
+  {
+    key: "maxNodeRunsPerTurn",
+    flag: "max-node-runs-per-turn",
+    env: "PONY_MAX_NODE_RUNS_PER_TURN",
+    type: "number",
+    default: DEFAULT_LIMITS.maxNodeRunsPerTurn,
+    help: "NodeRuns one command may change before its WfRun goes on in a later turn (fairness)",
+  },
+  {
+    key: "maxMovingWfRunsPerTenant",
+    flag: "max-moving-wf-runs-per-tenant",
+    env: "PONY_MAX_MOVING_WF_RUNS_PER_TENANT",
+    type: "number",
+    default: DEFAULT_LIMITS.maxMovingWfRunsPerTenant,
+    help: "per tenant, WfRuns still moving in later turns; beyond, RunWf is RESOURCE_EXHAUSTED",
+  },
+  {
+    key: "maxRunWfInFlight",
+    flag: "max-run-wf-in-flight",
+    env: "PONY_MAX_RUN_WF_IN_FLIGHT",
+    type: "number",
+    default: DEFAULT_LIMITS.maxRunWfInFlight,
+    help: "RunWf calls in flight on the server; beyond, RunWf is RESOURCE_EXHAUSTED",
+  },
+  {
+    key: "maxHeapShare",
+    flag: "max-heap-share",
+    env: "PONY_MAX_HEAP_SHARE",
+    type: "number",
+    default: DEFAULT_LIMITS.maxHeapShare,
+    help: "share of the heap limit (0-1) above which RunWf is RESOURCE_EXHAUSTED",
+  },
+  {
+    key: "maxPollStreams",
+    flag: "max-poll-streams",
+    env: "PONY_MAX_POLL_STREAMS",
+    type: "number",
+    default: DEFAULT_LIMITS.maxPollStreams,
+    help: "PollTask streams open at once; beyond, a new one is RESOURCE_EXHAUSTED",
+  },
 ];
 
 export function loadSettings(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerSettings {
@@ -301,6 +352,17 @@ function checkStoreSettings(s: ServerSettings): void {
   if (!Number.isInteger(s.partitions) || s.partitions < 1 || s.partitions > 4096)
     throw new Error(`--partitions must be a whole number from 1 to 4096, not ${s.partitions}`);
   if (s.leaseSeconds < 0.2) throw new Error(`--lease-seconds must be at least 0.2, not ${s.leaseSeconds}`);
+  for (const [flag, v] of [
+    ["max-node-runs-per-turn", s.maxNodeRunsPerTurn],
+    ["max-moving-wf-runs-per-tenant", s.maxMovingWfRunsPerTenant],
+    ["max-run-wf-in-flight", s.maxRunWfInFlight],
+    ["max-poll-streams", s.maxPollStreams],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1)
+      throw new Error(`--${flag} must be a whole number of at least 1, not ${v}`);
+  }
+  if (!(s.maxHeapShare > 0 && s.maxHeapShare <= 1))
+    throw new Error(`--max-heap-share must be above 0 and at most 1, not ${s.maxHeapShare}`);
 }
 
 /** Settings that only work together, refused at start with what is missing. */

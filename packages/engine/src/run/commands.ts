@@ -12,6 +12,8 @@ export type TimerCommand =
   | { kind: "threadExpired"; threadRunNumber: number }
   /** WorkflowRetentionPolicy: carried out by the runtime (it deletes the WfRun) */
   | { kind: "wfRunExpired" }
+  /** the WfRun used up its turn's budget before it came to rest: it goes on moving (state.ts, maxNodeRunsPerTurn) */
+  | { kind: "wfRunContinued" }
   /**
    * An action trigger of a USER_TASK node came due: action `actionIndex` of the node, armed when the
    * UserTaskRun's ownership epoch was `epoch` (a trigger of an older epoch does nothing)

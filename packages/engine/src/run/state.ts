@@ -35,6 +35,12 @@ export interface WfRunState {
   /** per WorkflowEventDef name, how many WorkflowEvents this WfRun has thrown */
   workflowEventCounts: Map<string, number>;
   changes: ChangeSet;
+  /**
+   * What the WfRun did since it last heard from outside, for the guards against endless motion (NodeRuns per
+   * thread: maxNodeRunsPerCommand; settle rounds: wf-run.ts). Kept across the turns of a WfRun that
+   * continues itself (wfRunContinued, turns.ts); not stored.
+   */
+  loopGuard?: { nodeRuns: Map<number, number>; rounds: number };
 }
 
 export interface ChangeSet {
@@ -79,8 +85,16 @@ export interface EngineContext {
   userTaskDef(name: string, version?: number): UserTaskDef | undefined;
   /** effects for the runtime to carry out once the command is committed */
   effects: Effect[];
-  /** how many NodeRuns one command may create before the thread is failed (guard against tight loops) */
+  /**
+   * how many NodeRuns a thread may create without the WfRun hearing from outside (a task, an event, a timer,
+   * a client) before the thread is failed: the guard against tight loops
+   */
   maxNodeRunsPerCommand: number;
+  /**
+   * how many NodeRuns one command may change before the WfRun stops moving for this turn and goes on in a
+   * later one (a wfRunContinued timer due at once), so one WfRun cannot hold the server; unset: no limit
+   */
+  maxNodeRunsPerTurn?: number;
   /** how many ThreadRuns one WfRun may have at once before starting another fails the node */
   maxThreadsPerWfRun: number;
 }

@@ -17,8 +17,9 @@
  *    or no handler → the thread fails with the node's failure (B-THR-5).
  * When a thread ends it tells whoever waits on it: the WfRun (entrypoint), the thread whose failure or
  * interrupt it handled, or its parent's WAIT_FOR_THREADS / EXIT (picked up when the WfRun settles).
- * One command may create at most `maxNodeRunsPerCommand` NodeRuns per thread (counted over the whole command,
- * however many times the WfRun settles); beyond that the thread fails, so a tight loop cannot hang the server.
+ * A thread may create at most `maxNodeRunsPerCommand` NodeRuns while the WfRun hears nothing from outside
+ * (counted over the whole command and the later turns it continues in, turns.ts); beyond that the thread
+ * fails, so a tight loop cannot run forever.
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
@@ -47,6 +48,7 @@ import { errorFailure, nodeRunFailure, type ThreadFailure } from "./failures";
 import { addHaltReason, isTerminal, removeHaltReasons, threadIndex } from "./halting";
 import { arriveAtNode, childrenReportedBy, markChildFailuresHandled, nodeOutput, pollNode } from "./nodes";
 import { applyMutations } from "./mutations";
+import { turnSpent } from "./turns";
 import { threadScope } from "./scope";
 import { nodeRunKey, variableKey, type EngineContext, type WfRunState } from "./state";
 
@@ -220,6 +222,8 @@ export function advanceThread(
       completeThread(state, ctx, thread);
       return true;
     }
+    // this turn's budget is spent: the thread rests here and takes its edge in the next turn
+    if (turnSpent(state, ctx)) return changed;
     const next = takeEdge(state, thread, node, nodeRun, handledFailure);
     if ("failure" in next) {
       // The failure belongs to the node whose edges failed, where a client (and failure handlers) see it.
@@ -236,8 +240,8 @@ export function advanceThread(
         thread,
         errorFailure(
           LHErrorType.INTERNAL_ERROR,
-          `thread ${thread.number} ran more than ${ctx.maxNodeRunsPerCommand} nodes in one command without ` +
-            `waiting for anything outside the WfRun; the loop is stopped here`,
+          `thread ${thread.number} ran more than ${ctx.maxNodeRunsPerCommand} nodes without waiting for ` +
+            `anything outside the WfRun; the loop is stopped here`,
         ),
       );
       return true;

@@ -5,8 +5,8 @@
  * HALTING / HALTED while that thread is, and becomes COMPLETED, ERROR or EXCEPTION when it ends. Each command
  * is applied by the machine it concerns (task-run.ts, event-nodes.ts, interrupts.ts, halting.ts, rescue.ts),
  * then the WfRun settles: every thread moves as far as it can. This file routes commands, validates RunWf
- * input and runs the settle loop, with its guard: a WfRun still moving after MAX_SETTLE_ROUNDS rounds in one
- * command has the threads still moving fail.
+ * input and runs the settle loop, in turns (turns.ts), with its guard: a WfRun still moving after
+ * MAX_SETTLE_ROUNDS rounds without hearing from outside has the threads still moving fail.
  */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
@@ -32,6 +32,7 @@ import { haltedFromAbove, isTerminal, resumeThread, stopThread, syncHalts } from
 import { postExternalEvent, startPendingInterrupts } from "./interrupts";
 import { rescueThread } from "./rescue";
 import { emptyChanges, eventKey, type EngineContext, type WfRunState } from "./state";
+import { continueLater, turnSpent } from "./turns";
 import { claimTask, endTaskBackoff, reportTask, timeOutTask, unclaimTask } from "./task-run";
 import { errorFailure } from "./failures";
 import { advanceThread, failThread, findThread, startPendingFailureHandlers, startThread } from "./thread";
@@ -134,7 +135,8 @@ export function createWfRun(
  * the threads' own guards (NodeRuns per command, live threads per WfRun).
  */
 export function settle(state: WfRunState, ctx: EngineContext): void {
-  const created = new Map<number, number>();
+  const guard = (state.loopGuard ??= { nodeRuns: new Map<number, number>(), rounds: 0 });
+  const created = guard.nodeRuns;
   // The threads not terminated, in start order. Within a command a terminated thread stays terminated and new
   // threads are appended, so each round looks only at these (a WfRun may have thousands of ended threads).
   const threads = state.wfRun.threadRuns;
@@ -143,7 +145,7 @@ export function settle(state: WfRunState, ctx: EngineContext): void {
   const catchUp = () => {
     for (; seen < threads.length; seen++) live.push(threads[seen]!);
   };
-  for (let round = 1; ; round++) {
+  for (;;) {
     if (state.wfRun.threadRuns !== threads) throw new Error("thread_runs was replaced while settling");
     live = live.filter((t) => !isTerminal(t.status));
     catchUp();
@@ -155,6 +157,10 @@ export function settle(state: WfRunState, ctx: EngineContext): void {
     const moved: ThreadRun[] = [];
     catchUp();
     for (let i = 0; i < live.length; i++) {
+      if (turnSpent(state, ctx)) {
+        continueLater(ctx);
+        return;
+      }
       const thread = live[i]!;
       if (thread.status === LHStatus.RUNNING && thread.haltReasons.length === 0) {
         if (!haltedFromAbove(state, thread, memo) && advanceThread(state, ctx, thread.number, created)) {
@@ -165,8 +171,12 @@ export function settle(state: WfRunState, ctx: EngineContext): void {
     }
     // a thread started by a waiting node (a per-thread failure handler) is a change too
     if (moved.length > 0 || state.wfRun.greatestThreadrunNumber !== greatest) changed = true;
+    if (changed && turnSpent(state, ctx)) {
+      continueLater(ctx);
+      return;
+    }
     if (!changed) return;
-    if (round >= MAX_SETTLE_ROUNDS) {
+    if (++guard.rounds >= MAX_SETTLE_ROUNDS) {
       stopRunawayThreads(state, ctx, moved);
       return;
     }
@@ -190,7 +200,7 @@ function stopRunawayThreads(state: WfRunState, ctx: EngineContext, moved: Thread
         t,
         errorFailure(
           LHErrorType.INTERNAL_ERROR,
-          `the WfRun was still moving after ${MAX_SETTLE_ROUNDS} rounds in one command; thread ${thread.number} ` +
+          `the WfRun was still moving after ${MAX_SETTLE_ROUNDS} rounds without hearing from outside; thread ${thread.number} ` +
             `kept it going and is stopped here`,
         ),
       );
@@ -202,6 +212,7 @@ function stopRunawayThreads(state: WfRunState, ctx: EngineContext, moved: Thread
 
 /** Applies one command, then lets the WfRun settle. Returns false when the command changed nothing. */
 export function applyCommand(state: WfRunState, ctx: EngineContext, command: WfRunCommand): boolean {
+  if (command.kind !== "wfRunContinued") state.loopGuard = undefined;
   const changed = route(state, ctx, command);
   if (changed) settle(state, ctx);
   return changed;
@@ -218,6 +229,8 @@ function route(state: WfRunState, ctx: EngineContext, command: WfRunCommand): bo
         command.taskWorkerId,
         command.taskWorkerVersion,
       );
+    case "wfRunContinued":
+      return true; // settle picks up where the last turn stopped
     case "taskUndelivered":
       return unclaimTask(state, ctx, command.taskGuid, command.attemptNumber, command.taskWorkerId);
     case "taskReported":

@@ -161,6 +161,13 @@ export function taskHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions)
   }
 
   function pollTask(stream: BidiStream<PollTaskRequest, object>, ctx: CallContext): void {
+    let releaseStream: () => void;
+    try {
+      releaseStream = rt.admission.admitPollStream();
+    } catch (e) {
+      stream.fail(e);
+      return;
+    }
     const open = new Set<Poller>();
     let ended = false;
     // the server is stopping: UNAVAILABLE, so a worker reconnects (to this server restarted, or another)
@@ -172,6 +179,7 @@ export function taskHandlers(rt: Runtime, log: Logger, opts: TaskHandlerOptions)
     streams.add(endStream);
     const closeAll = () => {
       ended = true;
+      releaseStream();
       streams.delete(endStream);
       for (const p of open) {
         p.closed = true;

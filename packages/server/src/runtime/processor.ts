@@ -9,6 +9,14 @@
  * the next one is already applied in memory and handed over behind it; batches commit and are answered in
  * order.
  *
+ * Jobs wait in one queue per tenant, and a batch takes them round-robin over the tenants (one job of each in
+ * turn, each queue in arrival order), so a tenant with a long queue delays another tenant's job by at most a
+ * few jobs, not by its whole queue. Jobs of one WfRun stay in order: they are in the same tenant's queue.
+ *
+ * Applying is bounded: once a batch has been applied for APPLY_BUDGET_MS or gathered MAX_BATCH_OPS writes, its
+ * remaining jobs (but the first of each tenant) wait for the next batch and the event loop is let go in between, so requests keep being read and answered while a
+ * long queue drains (each job is bounded too: engine turns.ts).
+ *
  * A job that throws has its own writes discarded; the WfRun it touched is dropped from the cache (reloaded
  * from the store) and later jobs for that WfRun in the same batch move to the next batch.
  *
@@ -66,9 +74,18 @@ export interface ProcessorHooks {
 
 const MAX_BATCH = 2000;
 const MAX_INFLIGHT_BATCHES = 4;
+/** how long one batch's jobs may be applied before the rest wait for the next batch (ms) */
+const APPLY_BUDGET_MS = 15;
+/**
+ * writes one batch may gather before the rest wait for the next: turning them into rows (protobuf encoding,
+ * on this thread) takes as long again as applying them
+ */
+const MAX_BATCH_OPS = 500;
 
 export class Processor {
-  private pending: Pending[] = [];
+  /** queued jobs by tenant ("" for jobs of no WfRun: metadata, tenants, principals), least recently served first */
+  private readonly queues = new Map<string, Pending[]>();
+  private queued = 0;
   private draining = false;
   private stopped = false;
   private inflight: Promise<void>[] = [];
@@ -88,7 +105,7 @@ export class Processor {
   submit<T>(job: Job<T>): Promise<T> {
     if (this.stopped) return Promise.reject(new PonyError("the server is shutting down"));
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ job, resolve: resolve, reject });
+      this.enqueue({ job, resolve: resolve, reject });
       if (!this.draining) {
         this.draining = true;
         setImmediate(() => void this.drain());
@@ -115,11 +132,35 @@ export class Processor {
     this.stopped = true;
   }
 
+  private enqueue(p: Pending, atHead = false): void {
+    const tenant = p.job.wfRun?.tenant ?? "";
+    let q = this.queues.get(tenant);
+    if (!q) this.queues.set(tenant, (q = []));
+    if (atHead) q.unshift(p);
+    else q.push(p);
+    this.queued++;
+  }
+
+  /** Up to `max` jobs, one of each tenant's queue in turn; a queue served goes to the back of the rotation. */
+  private takeBatch(max: number): Pending[] {
+    const batch: Pending[] = [];
+    while (batch.length < max && this.queued > 0) {
+      for (const [tenant, q] of [...this.queues]) {
+        if (batch.length >= max) break;
+        batch.push(q.shift()!);
+        this.queued--;
+        this.queues.delete(tenant);
+        if (q.length > 0) this.queues.set(tenant, q);
+      }
+    }
+    return batch;
+  }
+
   private async drain(): Promise<void> {
     try {
-      while (this.pending.length > 0) {
+      while (this.queued > 0) {
         if (this.recovering) await this.recovering;
-        const batch = this.pending.splice(0, MAX_BATCH);
+        const batch = this.takeBatch(MAX_BATCH);
         const applying = this.applyBatch(batch);
         this.applying = applying;
         const applied = await applying;
@@ -130,12 +171,13 @@ export class Processor {
         this.applying = undefined;
         this.inflight.push(finished);
         if (this.inflight.length >= MAX_INFLIGHT_BATCHES) await this.inflight.shift();
-        if (this.pending.length === 0) await new Promise((r) => setImmediate(r));
+        // let I/O in (new requests, answers) when the queue is empty, or when the batch was cut short
+        if (this.queued === 0 || applied.cut) await new Promise((r) => setImmediate(r));
       }
       while (this.inflight.length > 0) await this.inflight.shift();
     } finally {
       this.draining = false;
-      if (this.pending.length > 0) {
+      if (this.queued > 0) {
         this.draining = true;
         setImmediate(() => void this.drain());
       }
@@ -173,7 +215,20 @@ export class Processor {
     const poisoned = new Set<string>();
     const outcomes: Outcome[] = [];
     const deferred: Pending[] = [];
+    const started = performance.now();
+    // past the time budget, a tenant's further jobs wait for the next batch; its first one always runs, so
+    // a tenant's job is never put off behind another tenant's long one twice
+    const served = new Set<string>();
     for (const p of batch) {
+      const tenant = p.job.wfRun?.tenant ?? "";
+      if (
+        served.has(tenant) &&
+        (ops.length >= MAX_BATCH_OPS || performance.now() - started > APPLY_BUDGET_MS)
+      ) {
+        deferred.push(p);
+        continue;
+      }
+      served.add(tenant);
       const runKey = p.job.wfRun ? tenantKey(p.job.wfRun.tenant, p.job.wfRun.key) : undefined;
       if (runKey && poisoned.has(runKey)) {
         deferred.push(p);
@@ -195,9 +250,17 @@ export class Processor {
         outcomes.push({ p, ok: false, value: e });
       }
     }
-    if (deferred.length > 0) this.pending.unshift(...deferred);
+    // back at the head of their queues, in their order
+    for (let i = deferred.length - 1; i >= 0; i--) this.enqueue(deferred[i]!, true);
     this.hooks.committing(ops);
-    return { ops, outcomes, after, aborts, committed: this.store.commit(ops, this.hooks.fence(parts)) };
+    return {
+      ops,
+      outcomes,
+      after,
+      aborts,
+      committed: this.store.commit(ops, this.hooks.fence(parts)),
+      cut: deferred.length > 0,
+    };
   }
 
   private async finish(applied: AppliedBatch): Promise<void> {
@@ -257,4 +320,6 @@ interface AppliedBatch {
   after: (() => void)[];
   aborts: (() => void)[];
   committed: Promise<void>;
+  /** some of its jobs were put off to the next batch (the budget was spent) */
+  cut: boolean;
 }

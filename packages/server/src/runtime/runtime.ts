@@ -37,7 +37,9 @@ import {
   INHERITED_PREFIX,
   eventKey,
   inheritedVariableKey,
+  CONTINUE_TIMER_KEY,
 } from "@pony/engine";
+import { Admission, DEFAULT_LIMITS, type AdmissionLimits } from "./admission";
 import type { Logger } from "pino";
 import type { QueuedTask, Store } from "../store/store";
 import { changesMetadata } from "../store/row-writes";
@@ -58,6 +60,10 @@ export interface RuntimeOptions {
   maxNodeRunsPerCommand?: number;
   /** live ThreadRuns one WfRun may have (guard against endless thread spawning) */
   maxThreadsPerWfRun?: number;
+  /** NodeRuns one command may change before the WfRun goes on in a later turn (engine turns.ts) */
+  maxNodeRunsPerTurn?: number;
+  /** what the server refuses under load (admission.ts) */
+  admission?: Partial<AdmissionLimits>;
   /** WfRuns kept in memory between commands */
   maxCachedWfRuns?: number;
   /** the clock, in epoch ms (fractions of a ms are kept to the µs for task attempt times) */
@@ -100,6 +106,8 @@ export class Runtime {
   private readonly wfRunsWritten = new WeakMap<BatchTx, WeakSet<WfRunState>>();
   private readonly maxNodeRunsPerCommand: number;
   private readonly maxThreadsPerWfRun: number;
+  private readonly maxNodeRunsPerTurn: number;
+  readonly admission: Admission;
   /** AwaitWorkflowEvent callers waiting for an event of a WfRun */
   readonly workflowEventWaiters = new Map<string, Set<(event: WorkflowEvent) => boolean>>();
   private readonly maxCachedWfRuns: number;
@@ -125,6 +133,8 @@ export class Runtime {
     this.now = () => Math.floor(this.preciseNow());
     this.maxNodeRunsPerCommand = opts.maxNodeRunsPerCommand ?? 10_000;
     this.maxThreadsPerWfRun = opts.maxThreadsPerWfRun ?? 5_000;
+    this.maxNodeRunsPerTurn = opts.maxNodeRunsPerTurn ?? DEFAULT_LIMITS.maxNodeRunsPerTurn;
+    this.admission = new Admission({ ...DEFAULT_LIMITS, ...opts.admission });
     this.maxCachedWfRuns = opts.maxCachedWfRuns ?? 20_000;
     this.partitions = opts.partitions ?? new Partitions("embedded", 1);
     this.timers = new TimerWheel((e) => this.fireTimer(e.payload), this.now);
@@ -237,6 +247,7 @@ export class Runtime {
   /** Forgets a partition: its timers, queued tasks and cached WfRuns (the store holds them all). */
   dropPartition(part: number): void {
     this.partitions.dropped(part);
+    this.admission.forgetMoving((tenant, key) => this.partitions.of(tenant, key) === part);
     this.timers.cancelWhere((p) => p.part === part);
     this.queues.dropPartition(part);
     for (const [k, state] of this.cache) {
@@ -271,6 +282,7 @@ export class Runtime {
       effects: [],
       maxNodeRunsPerCommand: this.maxNodeRunsPerCommand,
       maxThreadsPerWfRun: this.maxThreadsPerWfRun,
+      maxNodeRunsPerTurn: this.maxNodeRunsPerTurn,
     };
   }
 
@@ -315,6 +327,7 @@ export class Runtime {
   /** RunWf: creates the WfRun and advances it as far as it goes before answering (B-RUN-4). */
   runWf(tenant: string, id: WfRunId, wfSpec: WfSpec, request: RunWfRequest): Promise<WfRun> {
     const key = wfRunKey(id);
+    const admitted = this.admission.admitRunWf(tenant);
     return this.submit({
       wfRun: { tenant, key },
       alsoLoad: id.parentWfRunId ? [{ tenant, key: wfRunKey(id.parentWfRunId) }] : undefined,
@@ -329,7 +342,7 @@ export class Runtime {
         this.flush(tx, state, ctx);
         return state.wfRun;
       },
-    });
+    }).finally(admitted);
   }
 
   /** Applies a command to an existing WfRun. Resolves to false when the WfRun is gone or nothing changed. */
@@ -461,6 +474,7 @@ export class Runtime {
           if (_byRetention) return;
           throw new NotFoundError(`WfRun '${key}' not found`);
         }
+        tx.afterCommit(() => this.admission.setMoving(tenant, key, false));
         const status = state.wfRun.status;
         // retention deletes ended runs only: a rescued run re-arms its timer when it ends again
         const ended =
@@ -488,6 +502,11 @@ export class Runtime {
   flush(tx: BatchTx, state: WfRunState, ctx: EngineContext): void {
     const tenant = state.tenant;
     const key = wfRunKey(state.wfRun.id!);
+    this.admission.setMoving(
+      tenant,
+      key,
+      ctx.effects.some((e) => e.kind === "armTimer" && e.key === CONTINUE_TIMER_KEY),
+    );
     // Effects first: an inline claim changes the state again before the rows are written.
     for (let i = 0; i < ctx.effects.length; i++) {
       const effect = ctx.effects[i]!;
@@ -784,6 +803,7 @@ export class Runtime {
 
   private async resetCaches(): Promise<void> {
     this.cache.clear();
+    this.admission.forgetMoving(() => true);
     this.metadataVersion = -1;
     await this.refreshMetadata();
   }
