@@ -11,6 +11,7 @@ import {
 import { NotOwnerError } from "../runtime/partitions";
 import { PermissionDeniedError, UnauthenticatedError } from "../security/errors";
 import { FencedError } from "../store/store";
+import { StoreWriteError } from "../store/write-errors";
 
 /** Not built yet: answered as UNIMPLEMENTED, naming the area of work that will build it. */
 export class UnimplementedError extends PonyError {}
@@ -50,6 +51,8 @@ export function grpcStatusOf(e: unknown): status {
   if (e instanceof UnavailableError) return status.UNAVAILABLE;
   // the WfRun's partition is moving between servers: the call did nothing and can be retried
   if (e instanceof NotOwnerError || e instanceof FencedError) return status.UNAVAILABLE;
+  // the store failed to write (not a full disk): nothing was stored, the call can be retried
+  if (e instanceof StoreWriteError) return status.UNAVAILABLE;
   return status.INTERNAL;
 }
 

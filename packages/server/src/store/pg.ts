@@ -3,6 +3,7 @@
  * batches are written in order on one connection of their own, one transaction each (pg-writes.ts turns a
  * batch into a dozen bulk statements); metadata changes are announced with NOTIFY in the committing transaction.
  */
+import { commitFailure } from "./write-errors";
 import pg from "pg";
 import { PG_MIGRATIONS } from "./pg-migrations";
 import { oneStatement, pgStatements, type PgStatement } from "./pg-writes";
@@ -174,10 +175,7 @@ export class PgStore extends SqlStore {
   }
 
   private refuse(e: unknown): Promise<never> {
-    this.failed ??=
-      e instanceof FencedError
-        ? e
-        : new Error(`commit failed: ${e instanceof Error ? e.message : String(e)}`);
+    this.failed ??= commitFailure(e);
     return Promise.reject(this.failed);
   }
 

@@ -1,3 +1,4 @@
+import { commitFailure } from "./write-errors";
 import type Database from "better-sqlite3";
 import { SqliteWriter } from "./sqlite-writer";
 import { FencedError } from "./store";
@@ -89,10 +90,7 @@ export class SqliteCommitter {
 
   /** A batch that could not be written (or encoded): it fails, and so does every later one until reset. */
   refuse(e: unknown): Promise<never> {
-    this.failed ??=
-      e instanceof FencedError
-        ? e
-        : new Error(`commit failed: ${e instanceof Error ? e.message : String(e)}`);
+    this.failed ??= commitFailure(e);
     return Promise.reject(this.failed);
   }
 

@@ -71,6 +71,7 @@ parentPort.on("message", (msg) => {
       id: msg.id,
       ok: false,
       error: e instanceof Error ? e.message : String(e),
+      code: typeof e?.code === "string" ? e.code : undefined,
       fenced: e instanceof Fenced ? e.parts : undefined,
     });
   }

@@ -1,3 +1,4 @@
+import { commitFailure } from "./write-errors";
 import { Worker } from "node:worker_threads";
 import type { Statement } from "./sqlite-committer";
 import { FencedError } from "./store";
@@ -25,7 +26,7 @@ export class SqliteWriter {
     this.worker = new Worker(new URL("./sqlite-writer-thread.mjs", import.meta.url), {
       workerData: { file },
     });
-    this.worker.on("message", (msg: { id: number; ok: boolean; error?: string; fenced?: number[] }) => {
+    this.worker.on("message", (msg: { id: number; ok: boolean; error?: string; code?: string; fenced?: number[] }) => {
       const w = this.waiting.get(msg.id);
       if (!w) return;
       this.waiting.delete(msg.id);
@@ -35,7 +36,7 @@ export class SqliteWriter {
         w.reject(
           msg.fenced !== undefined
             ? new FencedError(msg.fenced)
-            : new Error(`commit failed: ${msg.error ?? "unknown error"}`),
+            : commitFailure(Object.assign(new Error(msg.error ?? "unknown error"), { code: msg.code })),
         );
       }
     });
