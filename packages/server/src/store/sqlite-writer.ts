@@ -26,20 +26,23 @@ export class SqliteWriter {
     this.worker = new Worker(new URL("./sqlite-writer-thread.mjs", import.meta.url), {
       workerData: { file },
     });
-    this.worker.on("message", (msg: { id: number; ok: boolean; error?: string; code?: string; fenced?: number[] }) => {
-      const w = this.waiting.get(msg.id);
-      if (!w) return;
-      this.waiting.delete(msg.id);
-      if (msg.ok) w.resolve();
-      else {
-        this.refusing = true;
-        w.reject(
-          msg.fenced !== undefined
-            ? new FencedError(msg.fenced)
-            : commitFailure(Object.assign(new Error(msg.error ?? "unknown error"), { code: msg.code })),
-        );
-      }
-    });
+    this.worker.on(
+      "message",
+      (msg: { id: number; ok: boolean; error?: string; code?: string; fenced?: number[] }) => {
+        const w = this.waiting.get(msg.id);
+        if (!w) return;
+        this.waiting.delete(msg.id);
+        if (msg.ok) w.resolve();
+        else {
+          this.refusing = true;
+          w.reject(
+            msg.fenced !== undefined
+              ? new FencedError(msg.fenced)
+              : commitFailure(Object.assign(new Error(msg.error ?? "unknown error"), { code: msg.code })),
+          );
+        }
+      },
+    );
     this.worker.on("error", (e) => this.fail(e));
     this.worker.on("exit", (code) => this.fail(new Error(`the SQLite writer thread exited (${code})`)));
   }

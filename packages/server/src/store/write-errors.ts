@@ -15,7 +15,8 @@ const FULL_MESSAGE = /database or disk is full|no space left on device|ENOSPC|co
 
 /** The error a failed batch is refused with. `e`: what the store said (with its `code` when it has one). */
 export function commitFailure(e: unknown): Error {
-  if (e instanceof FencedError || e instanceof ResourceExhaustedError || e instanceof StoreWriteError) return e;
+  if (e instanceof FencedError || e instanceof ResourceExhaustedError || e instanceof StoreWriteError)
+    return e;
   const message = e instanceof Error ? e.message : String(e);
   const code = (e as { code?: unknown } | undefined)?.code;
   if ((typeof code === "string" && FULL_CODES.has(code)) || FULL_MESSAGE.test(message)) {
@@ -24,5 +25,7 @@ export function commitFailure(e: unknown): Error {
         `the server takes writes again once space is freed`,
     );
   }
-  return new StoreWriteError(`the store could not write (${message}): nothing of this call was stored; retry`);
+  return new StoreWriteError(
+    `the store could not write (${message}): nothing of this call was stored; retry`,
+  );
 }
