@@ -122,6 +122,7 @@ export class PonyServer {
       authEnabled: auth.enabled,
     });
     const pipeline = new RequestPipeline(runtime, auth, handlers, logger);
+    pipeline.ready = false;
     const { server, port } = await startGrpcServer(pipeline, settings.grpcHost, settings.grpcPort, tls);
     // with port 0 (tests) the port is known only now: workers must be told the bound one
     settings.grpcPort = port;
@@ -192,6 +193,7 @@ export class PonyServer {
       logger.warn("--bootstrap-admin is applied by the server that owns partition 0; this one does not");
     }
     started.done = true;
+    pipeline.ready = true;
     logger.info(
       {
         grpcPort: port,

@@ -26,7 +26,13 @@ import { CLUSTER_RESOURCES, allows, allowsSome, isAdmin, worksIn, type Need } fr
 import type { Authenticator } from "../security/authenticator";
 import { DEFAULT_TENANT } from "../security/directory";
 import { PermissionDeniedError, UnauthenticatedError } from "../security/errors";
-import { CancelledError, DeadlineExceededError, UnimplementedError, isInternal } from "../grpc/status";
+import {
+  CancelledError,
+  DeadlineExceededError,
+  UnavailableError,
+  UnimplementedError,
+  isInternal,
+} from "../grpc/status";
 import type { BidiStream, CallContext, ServiceHandlers } from "./context";
 import { RPC_PERMISSIONS, type NameLookups, type Permission } from "./permissions";
 
@@ -61,10 +67,18 @@ export interface ForwardedCall {
 
 const RPC_NAMES = new Map<string, string>(LittleHorse.methods.map((m) => [m.localName, m.name]));
 
+const starting = () =>
+  new UnavailableError("the server is starting (rebuilding its state from the store): retry in a moment");
+
 export class RequestPipeline {
   private readonly lookups: NameLookups;
   /** set on a cluster: commands run at their partition's owner */
   router: Router | undefined;
+  /**
+   * False while the server starts (partitions taken, state rebuilt, default tenant and admin made): calls
+   * are answered UNAVAILABLE, so a client retries rather than see a half-built server (a principal missing).
+   */
+  ready = true;
 
   constructor(
     private readonly rt: Runtime,
@@ -88,6 +102,7 @@ export class RequestPipeline {
 
   /** A unary RPC, by its method's localName (runWf, putTaskDef, …). */
   unary(method: string, req: object, call: IncomingCall): Promise<object> {
+    if (!this.ready) return Promise.reject(starting());
     const handler = this.handlers.unary[method];
     if (!handler) return Promise.reject(new UnimplementedError(`${rpcName(method)} is not implemented`));
     // Kept synchronous up to the handler when nothing needs to wait (a remembered token, no name lookup):
@@ -152,6 +167,10 @@ export class RequestPipeline {
    * handler registers for them (authentication may take a moment).
    */
   stream(method: string, stream: BidiStream<object, object>, call: IncomingCall): void {
+    if (!this.ready) {
+      stream.fail(starting());
+      return;
+    }
     const handler = this.handlers.streams[method];
     if (!handler) {
       stream.fail(new UnimplementedError(`${rpcName(method)} is not implemented`));

@@ -8,7 +8,7 @@ import pg from "pg";
 import { PG_MIGRATIONS } from "./pg-migrations";
 import { oneStatement, pgStatements, type PgStatement } from "./pg-writes";
 import { changesMetadata, rowWrites, type RowWrite } from "./row-writes";
-import { numberedPlaceholders, type SqlReader } from "./sql-reader";
+import { numberedPlaceholders, type SqlReader, type WriteResult, type WriteStatement } from "./sql-reader";
 import { SqlStore } from "./sql-store";
 import { FencedError, type ClusterTopic, type Fence, type WriteOp } from "./store";
 
@@ -65,10 +65,24 @@ class PgReader implements SqlReader {
     return r.rows as T[];
   }
 
-  async run(sql: string, params: readonly unknown[]): Promise<{ changes: number; rows: unknown[][] }> {
-    const { name, text } = this.query(sql);
-    const r = await this.pool.query({ name, text, values: params as unknown[], rowMode: "array" });
-    return { changes: r.rowCount ?? 0, rows: r.rows as unknown[][] };
+  async write(statements: readonly WriteStatement[]): Promise<WriteResult[]> {
+    const c = await this.pool.connect();
+    try {
+      if (statements.length > 1) await c.query("BEGIN");
+      const out: WriteResult[] = [];
+      for (const [sql, params] of statements) {
+        const { name, text } = this.query(sql);
+        const r = await c.query({ name, text, values: params as unknown[], rowMode: "array" });
+        out.push({ changes: r.rowCount ?? 0, rows: r.rows as unknown[][] });
+      }
+      if (statements.length > 1) await c.query("COMMIT");
+      return out;
+    } catch (e) {
+      if (statements.length > 1) await c.query("ROLLBACK").catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
   }
 
   from(table: string, _index: string, alias?: string): string {

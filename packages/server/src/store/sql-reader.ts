@@ -10,10 +10,10 @@ export interface SqlReader {
   /** rows as objects by column name */
   objects<T>(sql: string, params: readonly unknown[]): Promise<T[]>;
   /**
-   * A write outside the batches (partition leases, server heartbeats), committed on its own: the rows it
-   * changed, and those its RETURNING clause gives.
+   * Writes outside the batches (partition leases, server heartbeats): the statements, in one transaction
+   * of their own, off the main thread; for each, the rows it changed and those its RETURNING clause gives.
    */
-  run(sql: string, params: readonly unknown[]): Promise<{ changes: number; rows: unknown[][] }>;
+  write(statements: readonly WriteStatement[]): Promise<WriteResult[]>;
   /** SQL for the store's clock in epoch ms (leases and heartbeats are measured by it) */
   readonly nowMs: string;
   /**
@@ -28,6 +28,13 @@ export interface SqlReader {
    * thread; PostgreSQL's reads do not block it, so a page is one query.
    */
   readonly sliceRows: number;
+}
+
+/** One statement of SqlReader.write: SQL with `?` placeholders, and its parameters. */
+export type WriteStatement = readonly [string, readonly unknown[]];
+export interface WriteResult {
+  changes: number;
+  rows: unknown[][];
 }
 
 /** `?` placeholders as PostgreSQL's `$1, $2, …` (the queries hold no `?` in literals) */

@@ -42,7 +42,7 @@ import type {
   WfRunHit,
   WfRunQuery,
 } from "./search-types";
-import type { SqlReader } from "./sql-reader";
+import type { SqlReader, WriteResult, WriteStatement } from "./sql-reader";
 import type {
   ActiveWfRunRows,
   ClusterTopic,
@@ -427,19 +427,21 @@ export abstract class SqlStore implements Store {
   async initPartitions(count: number): Promise<number> {
     if (!Number.isInteger(count) || count < 1)
       throw new Error(`the partition count must be ≥ 1, not ${count}`);
-    await this.reader.run(
-      `INSERT INTO cluster_settings (name, value) VALUES ('partitions', ?) ON CONFLICT (name) DO NOTHING`,
-      [count],
-    );
+    await this.reader.write([
+      [
+        `INSERT INTO cluster_settings (name, value) VALUES ('partitions', ?) ON CONFLICT (name) DO NOTHING`,
+        [count],
+      ],
+    ]);
     const [row] = await this.reader.rows(this.sql.partitionsSetting, []);
     const n = Number(row![0]);
     const have = new Set((await this.listPartitions()).map((p) => p.part));
+    const missing: WriteStatement[] = [];
     for (let part = 0; part < n; part++) {
       if (!have.has(part))
-        await this.reader.run(`INSERT INTO partitions (part) VALUES (?) ON CONFLICT (part) DO NOTHING`, [
-          part,
-        ]);
+        missing.push([`INSERT INTO partitions (part) VALUES (?) ON CONFLICT (part) DO NOTHING`, [part]]);
     }
+    if (missing.length > 0) await this.reader.write(missing);
     // queued tasks and timers stored before partitions existed (SQLite migration 9) get their partition
     for (const table of ["task_queue", "timers"]) {
       const keyColumn = table === "task_queue" ? "seq" : "key";
@@ -447,18 +449,19 @@ export abstract class SqlStore implements Store {
         `SELECT tenant, wf_run_key, ${keyColumn} FROM ${table} WHERE part < 0`,
         [],
       )) as [string, string, unknown][];
-      for (const [tenant, wfRunKey, k] of rows) {
-        await this.reader.run(
-          `UPDATE ${table} SET part = ? WHERE tenant = ? AND wf_run_key = ? AND ${keyColumn} = ?`,
-          [partitionOf(tenant, wfRunKey, n), tenant, wfRunKey, k],
-        );
-      }
+      const updates = rows.map(([tenant, wfRunKey, k]): WriteStatement => [
+        `UPDATE ${table} SET part = ? WHERE tenant = ? AND wf_run_key = ? AND ${keyColumn} = ?`,
+        [partitionOf(tenant, wfRunKey, n), tenant, wfRunKey, k],
+      ]);
+      if (updates.length > 0) await this.reader.write(updates);
     }
     return n;
   }
 
   async acquirePartition(part: number, owner: string, leaseMs: number): Promise<number | undefined> {
-    const { rows } = await this.reader.run(this.sql.acquirePartition, [owner, leaseMs, part, owner]);
+    const [{ rows }] = (await this.reader.write([
+      [this.sql.acquirePartition, [owner, leaseMs, part, owner]],
+    ])) as [WriteResult];
     return rows.length === 0 ? undefined : Number(rows[0]![0]);
   }
 
@@ -467,17 +470,23 @@ export abstract class SqlStore implements Store {
     epochs: ReadonlyMap<number, number>,
     leaseMs: number,
   ): Promise<number[]> {
-    const held: number[] = [];
-    for (const [part, epoch] of epochs) {
-      const { changes } = await this.reader.run(this.sql.renewPartition, [leaseMs, part, owner, epoch]);
-      if (changes === 1) held.push(part);
-    }
-    return held;
+    // every lease in one transaction (one fsync)
+    const parts = [...epochs.keys()];
+    if (parts.length === 0) return [];
+    const results = await this.reader.write(
+      [...epochs].map(([part, epoch]): WriteStatement => [
+        this.sql.renewPartition,
+        [leaseMs, part, owner, epoch],
+      ]),
+    );
+    return parts.filter((_, i) => results[i]!.changes === 1);
   }
 
   async releasePartitions(owner: string, epochs: ReadonlyMap<number, number>): Promise<void> {
-    for (const [part, epoch] of epochs)
-      await this.reader.run(this.sql.releasePartition, [part, owner, epoch]);
+    if (epochs.size === 0) return;
+    await this.reader.write(
+      [...epochs].map(([part, epoch]): WriteStatement => [this.sql.releasePartition, [part, owner, epoch]]),
+    );
   }
 
   async listPartitions(): Promise<PartitionLease[]> {
@@ -491,11 +500,11 @@ export abstract class SqlStore implements Store {
   }
 
   async putServer(s: { id: string; address: string; internalAddress: string; stopping: boolean }) {
-    await this.reader.run(this.sql.putServer, [s.id, s.address, s.internalAddress, s.stopping ? 1 : 0]);
+    await this.reader.write([[this.sql.putServer, [s.id, s.address, s.internalAddress, s.stopping ? 1 : 0]]]);
   }
 
   async deleteServer(id: string): Promise<void> {
-    await this.reader.run(this.sql.deleteServer, [id]);
+    await this.reader.write([[this.sql.deleteServer, [id]]]);
   }
 
   async listServers(): Promise<ServerRow[]> {

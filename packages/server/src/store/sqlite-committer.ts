@@ -1,6 +1,7 @@
 import { commitFailure } from "./write-errors";
 import type Database from "better-sqlite3";
-import { SqliteWriter } from "./sqlite-writer";
+import { SLOW_COMMIT_MS, SLOW_DISK_BACKOFF_MS, SqliteWriter } from "./sqlite-writer";
+import type { WriteResult, WriteStatement } from "./sql-reader";
 import { FencedError } from "./store";
 
 /**
@@ -28,6 +29,9 @@ const BUSY_WINDOW_MS = 10;
  * the ones being written, and the main thread goes on serving calls and preparing the next batch while the
  * disk works: that is what carries a loaded server. Either way batches commit in the order they are given.
  *
+ * A transaction (here or on the writer thread) that took longer than SLOW_COMMIT_MS — a slow disk — sends
+ * every batch to the writer thread for a while, so a slow fsync never holds the calls that need no disk.
+ *
  * After a failed batch every later one is refused, wherever it would be written, until reset(): later
  * batches were computed on top of the failed one.
  *
@@ -46,6 +50,8 @@ export class SqliteCommitter {
   private busyMark = performance.eventLoopUtilization();
   private busyMarkAt = performance.now();
   private busyShare = 0;
+  /** until when (performance.now()) batches skip the main thread: a commit here was slow */
+  private slowDiskUntil = 0;
 
   constructor(
     private readonly db: Database.Database,
@@ -78,7 +84,12 @@ export class SqliteCommitter {
   commit(statements: Statement[]): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
     if (statements.length === 0) return this.writer.flushed();
-    if (statements.length <= MAX_STATEMENTS_HERE && this.writer.idle() && this.mainThreadHasTime()) {
+    if (
+      statements.length <= MAX_STATEMENTS_HERE &&
+      this.writer.idle() &&
+      performance.now() >= Math.max(this.slowDiskUntil, this.writer.slowUntil) &&
+      this.mainThreadHasTime()
+    ) {
       try {
         if (this.commitHere(statements)) return Promise.resolve();
       } catch (e) {
@@ -113,8 +124,11 @@ export class SqliteCommitter {
   /** Commits on the main connection; false (nothing written) when another connection holds the write lock. */
   private commitHere(statements: Statement[]): boolean {
     this.db.pragma("busy_timeout = 0");
+    const started = performance.now();
     try {
       this.applyHere.immediate(statements);
+      const took = performance.now() - started;
+      if (took > SLOW_COMMIT_MS) this.slowDiskUntil = performance.now() + SLOW_DISK_BACKOFF_MS;
     } catch (e) {
       const code = (e as { code?: unknown }).code;
       if (typeof code === "string" && code.startsWith("SQLITE_BUSY") && !this.db.inTransaction) return false;
@@ -127,6 +141,11 @@ export class SqliteCommitter {
       this.writer.checkpoint();
     }
     return true;
+  }
+
+  /** Writes outside the batches (SqlReader.write): on the writer thread, in one transaction. */
+  writeOutsideBatches(statements: readonly WriteStatement[]): Promise<WriteResult[]> {
+    return this.writer.write(statements);
   }
 
   /** Resolves once every batch handed in so far is committed or failed. */

@@ -5,12 +5,15 @@
 // After a failed batch it refuses every later batch until told to reset, because those batches
 // were computed on top of the failed one. Plain JavaScript so it loads the same way under node,
 // tsx and vitest.
+import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
 
 const db = new Database(workerData.file);
 db.pragma("journal_mode = WAL");
 db.pragma("synchronous = FULL");
+// the store's clock, as on the main connection (sqlite.ts): leases and heartbeats are written here
+db.function("pony_now_ms", { deterministic: false }, () => Date.now());
 const statements = new Map();
 let failed = false;
 
@@ -41,7 +44,35 @@ const applyBatch = db.transaction((ops) => {
   if (fenced.length > 0) throw new Fenced(fenced);
 });
 
+// writes outside the batches (partition leases, server rows): their own transaction, whatever the batches did
+const applyWrite = db.transaction((writes) =>
+  writes.map(([sql, params]) => {
+    const s = statement(sql);
+    if (s.reader) {
+      const rows = s.raw(true).all(...params);
+      return { changes: rows.length, rows };
+    }
+    return { changes: s.run(...params).changes, rows: [] };
+  }),
+);
+
 parentPort.on("message", (msg) => {
+  if (msg.kind === "write") {
+    try {
+      const started = performance.now();
+      const results = applyWrite(msg.statements);
+      parentPort.postMessage({ id: msg.id, ok: true, results, took: performance.now() - started });
+    } catch (e) {
+      parentPort.postMessage({
+        id: msg.id,
+        ok: false,
+        outside: true,
+        error: e instanceof Error ? e.message : String(e),
+        code: typeof e?.code === "string" ? e.code : undefined,
+      });
+    }
+    return;
+  }
   if (msg.kind === "reset") {
     failed = false;
     parentPort.postMessage({ id: msg.id, ok: true });
@@ -63,8 +94,9 @@ parentPort.on("message", (msg) => {
     return;
   }
   try {
+    const started = performance.now();
     applyBatch(msg.ops);
-    parentPort.postMessage({ id: msg.id, ok: true });
+    parentPort.postMessage({ id: msg.id, ok: true, took: performance.now() - started });
   } catch (e) {
     failed = true;
     parentPort.postMessage({

@@ -1,10 +1,19 @@
 import { commitFailure } from "./write-errors";
 import { Worker } from "node:worker_threads";
 import type { Statement } from "./sqlite-committer";
+import type { WriteResult, WriteStatement } from "./sql-reader";
+
+/**
+ * A transaction that takes longer than this (ms) means the disk is slow (a long fsync): for
+ * SLOW_DISK_BACKOFF_MS the main thread then commits nothing itself (sqlite-committer.ts), so a slow fsync
+ * never holds the calls that need no disk.
+ */
+export const SLOW_COMMIT_MS = 20;
+export const SLOW_DISK_BACKOFF_MS = 10_000;
 import { FencedError } from "./store";
 
 interface Waiter {
-  resolve(): void;
+  resolve(results?: WriteResult[]): void;
   reject(e: Error): void;
 }
 
@@ -21,6 +30,8 @@ export class SqliteWriter {
   private dead: Error | undefined;
   /** a commit failed: the thread refuses batches until reset */
   private refusing = false;
+  /** until when (performance.now()) the disk counts as slow: a transaction took over SLOW_COMMIT_MS */
+  slowUntil = 0;
 
   constructor(file: string) {
     this.worker = new Worker(new URL("./sqlite-writer-thread.mjs", import.meta.url), {
@@ -28,12 +39,26 @@ export class SqliteWriter {
     });
     this.worker.on(
       "message",
-      (msg: { id: number; ok: boolean; error?: string; code?: string; fenced?: number[] }) => {
+      (msg: {
+        id: number;
+        ok: boolean;
+        error?: string;
+        code?: string;
+        fenced?: number[];
+        results?: WriteResult[];
+        outside?: boolean;
+        took?: number;
+      }) => {
+        if (msg.took !== undefined && msg.took > SLOW_COMMIT_MS)
+          this.slowUntil = performance.now() + SLOW_DISK_BACKOFF_MS;
         const w = this.waiting.get(msg.id);
         if (!w) return;
         this.waiting.delete(msg.id);
-        if (msg.ok) w.resolve();
-        else {
+        if (msg.ok) w.resolve(msg.results);
+        else if (msg.outside) {
+          // a write outside the batches failed on its own: the batches go on
+          w.reject(Object.assign(new Error(msg.error ?? "unknown error"), { code: msg.code }));
+        } else {
           this.refusing = true;
           w.reject(
             msg.fenced !== undefined
@@ -56,7 +81,9 @@ export class SqliteWriter {
   private send(message: object): Promise<void> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
-    const p = new Promise<void>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+    const p = new Promise<void>((resolve, reject) =>
+      this.waiting.set(id, { resolve: () => resolve(), reject }),
+    );
     this.worker.postMessage({ ...message, id });
     this.last = p.catch(() => undefined);
     return p;
@@ -64,6 +91,17 @@ export class SqliteWriter {
 
   commit(ops: Statement[]): Promise<void> {
     return this.send({ kind: "commit", ops });
+  }
+
+  /** Statements outside the batches, in one transaction of their own; their changes and returned rows. */
+  write(statements: readonly WriteStatement[]): Promise<WriteResult[]> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    const p = new Promise<WriteResult[]>((resolve, reject) =>
+      this.waiting.set(id, { resolve: (r) => resolve(r ?? []), reject }),
+    );
+    this.worker.postMessage({ kind: "write", statements, id });
+    return p;
   }
 
   /**

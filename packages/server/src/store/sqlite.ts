@@ -16,7 +16,7 @@ import {
   type RowWrite,
   type TableSpec,
 } from "./row-writes";
-import type { SqlReader } from "./sql-reader";
+import type { SqlReader, WriteResult, WriteStatement } from "./sql-reader";
 import { SqlStore } from "./sql-store";
 import type { Fence, WriteOp } from "./store";
 
@@ -46,7 +46,10 @@ const METRICS_UPSERT = `INSERT INTO metrics_windows (${METRICS_COLUMNS.map(([c])
 const FENCE = `UPDATE partitions SET epoch = epoch WHERE part = ? AND epoch = ? AND owner = ?`;
 const BUMP_METADATA_VERSION = `UPDATE cluster_settings SET value = value + 1 WHERE name = 'metadata_version'`;
 
-/** Reads on the main connection, through prepared statements kept per SQL text. */
+/**
+ * Reads on the main connection, through prepared statements kept per SQL text; writes outside the batches
+ * on the writer thread (an fsync there does not hold the main thread).
+ */
 class SqliteReader implements SqlReader {
   readonly sliceRows = 100;
   readonly joinInOrder = "CROSS JOIN";
@@ -54,7 +57,10 @@ class SqliteReader implements SqlReader {
   private readonly raw = new Map<string, Database.Statement>();
   private readonly plain = new Map<string, Database.Statement>();
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writer: SqliteCommitter,
+  ) {}
 
   private statement(sql: string, raw: boolean): Database.Statement {
     const cache = raw ? this.raw : this.plain;
@@ -75,13 +81,8 @@ class SqliteReader implements SqlReader {
     return this.statement(sql, false).all(...params) as T[];
   }
 
-  async run(sql: string, params: readonly unknown[]): Promise<{ changes: number; rows: unknown[][] }> {
-    const s = this.statement(sql, true);
-    if (s.reader) {
-      const rows = s.all(...params) as unknown[][];
-      return { changes: rows.length, rows };
-    }
-    return { changes: s.run(...params).changes, rows: [] };
+  write(statements: readonly WriteStatement[]): Promise<WriteResult[]> {
+    return this.writer.writeOutsideBatches(statements);
   }
 
   from(table: string, index: string, alias?: string): string {
@@ -109,8 +110,8 @@ export class SqliteStore extends SqlStore {
     // the store's clock (sql-store.ts compares leases and heartbeats with it): this process's
     this.db.function("pony_now_ms", { deterministic: false }, () => Date.now());
     this.migrate();
-    this.useReader(new SqliteReader(this.db));
     this.writer = new SqliteCommitter(this.db, file);
+    this.useReader(new SqliteReader(this.db, this.writer));
   }
 
   private migrate(): void {

@@ -65,11 +65,11 @@ describe("SQLite group commit", () => {
     const other = new Database(path.join(dir, "pony.db"));
     other.exec("ALTER TABLE timers RENAME TO timers_gone");
     const large = Array.from({ length: 300 }, (_, i) => timer(`bulk${i}`));
-    await expect(store.commit(large)).rejects.toThrow(/commit failed: .*timers/);
+    await expect(store.commit(large)).rejects.toThrow(/the store could not write \(.*timers/);
     other.exec("ALTER TABLE timers_gone RENAME TO timers");
     other.close();
     // small, and the thread has nothing to write: still refused, it was computed on top of the failed one
-    await expect(store.commit([timer("small")])).rejects.toThrow(/commit failed/);
+    await expect(store.commit([timer("small")])).rejects.toThrow(/the store could not write/);
     await store.resetAfterFailure();
     await store.commit([timer("after")]);
     expect(await timerKeys()).toEqual(["after"]);
@@ -79,14 +79,14 @@ describe("SQLite group commit", () => {
     await store.commit([timer("before")]);
     const other = new Database(path.join(dir, "pony.db"));
     other.exec("ALTER TABLE timers RENAME TO timers_gone");
-    await expect(store.commit([timer("x")])).rejects.toThrow(/commit failed: .*timers/);
+    await expect(store.commit([timer("x")])).rejects.toThrow(/the store could not write \(.*timers/);
     // a later batch was computed on top of the failed one: refused, even though it alone would work
     await expect(store.commit([{ op: "deleteWfRun", tenant: "default", wfRunKey: "zzz" }])).rejects.toThrow(
-      /commit failed/,
+      /the store could not write/,
     );
     other.exec("ALTER TABLE timers_gone RENAME TO timers");
     other.close();
-    await expect(store.commit([timer("y")])).rejects.toThrow(/commit failed/);
+    await expect(store.commit([timer("y")])).rejects.toThrow(/the store could not write/);
     await store.resetAfterFailure();
     await store.commit([timer("after")]);
     expect(await timerKeys()).toEqual(["after", "before"]);
