@@ -22,6 +22,7 @@ import {
   type LHTaskWorkerOptions,
   type WorkerContext,
 } from "../src/index";
+import { HANDLER_INPUT_VAR, Workflow } from "../src/workflow";
 import {
   oneTaskWfSpec,
   quiet,
@@ -273,6 +274,50 @@ describe("b-kes-3 worker context", () => {
     const logs = taskRun.attempts.map((a) => fromVariableValue(a.logOutput));
     expect(logs).toEqual(["attempt 0 for Ada\n{ step: 2 }", "attempt 1 for Ada\n{ step: 2 }"]);
     expect(taskRun.attempts[1]!.logOutput?.value.case).toBe("str");
+  });
+});
+
+describe("b-kes-3 for-each item", () => {
+  it("inside a spawnThreadForEach child thread, forEachItem() is the item that thread was started for", async () => {
+    const taskDefName = uniqueName("item-task");
+    const wfSpecName = uniqueName("item-wf");
+    const seen: { thread: number | undefined; item: unknown }[] = [];
+    const worker = new LHTaskWorker(
+      async (label: string, ctx: WorkerContext) => {
+        seen.push({ thread: ctx.threadRunNumber, item: await ctx.forEachItem() });
+        return label;
+      },
+      taskDefName,
+      srv.config({ numWorkerThreads: 2 }),
+      { inputVars: [["label", VariableType.STR]], logger: quiet },
+    );
+    workers.push(worker);
+    await worker.registerTaskDef();
+    const wf = Workflow.newWorkflow(wfSpecName, (wf) => {
+      const items = wf.declareJsonArr("items");
+      const each = wf.spawnThreadForEach(items, "per-item", (t) => {
+        const item = t.declareJsonObj(HANDLER_INPUT_VAR);
+        t.execute(taskDefName, t.format("item {0}", item.jsonPath("$.sku")));
+      });
+      wf.waitForThreads(each);
+    }).withTaskDefs({ [taskDefName]: ["STR"] });
+    await client.putWfSpec(wf.compile());
+    await worker.start();
+    const items = [
+      { sku: "w-1", qty: 2 },
+      { sku: "w-2", qty: 5 },
+    ];
+    const run = await client.runWf({
+      wfSpecName,
+      variables: { items: { value: { case: "jsonArr", value: JSON.stringify(items) } } },
+    });
+    expect(LHStatus[(await waitForWfRunEnd(client, run.id!.id)).status]).toBe("COMPLETED");
+    expect(seen).toHaveLength(2);
+    // each child thread (not the entrypoint) sees its own item, with every field
+    expect(seen.every((s) => s.thread !== undefined && s.thread > 0)).toBe(true);
+    expect(
+      seen.map((s) => s.item).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    ).toEqual(items);
   });
 });
 
