@@ -17,6 +17,15 @@ export async function main(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     server.log.info({ signal }, "shutting down");
+    // the drain is bounded: whatever still hangs then (a store that does not answer) is left; what was
+    // acknowledged is committed already
+    setTimeout(() => {
+      server.log.error(
+        { limitSeconds: settings.shutdownTimeoutSeconds },
+        "shutdown did not finish in time (--shutdown-timeout-seconds): exiting anyway",
+      );
+      process.exit(1);
+    }, settings.shutdownTimeoutSeconds * 1000).unref();
     server.stop().then(
       () => process.exit(0),
       () => process.exit(1),

@@ -57,6 +57,8 @@ export interface ServerSettings {
   maxHeapShare: number;
   /** PollTask streams open at once, beyond which a new one is refused */
   maxPollStreams: number;
+  /** seconds a SIGTERM / SIGINT drain may take before the process exits anyway */
+  shutdownTimeoutSeconds: number;
 }
 
 interface Option {
@@ -309,6 +311,14 @@ export const SERVER_OPTIONS: Option[] = [
     default: DEFAULT_LIMITS.maxPollStreams,
     help: "PollTask streams open at once; beyond, a new one is RESOURCE_EXHAUSTED",
   },
+  {
+    key: "shutdownTimeoutSeconds",
+    flag: "shutdown-timeout-seconds",
+    env: "PONY_SHUTDOWN_TIMEOUT_SECONDS",
+    type: "number",
+    default: 15,
+    help: "seconds a SIGTERM drain may take before the process exits anyway",
+  },
 ];
 
 export function loadSettings(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerSettings {
@@ -361,6 +371,8 @@ function checkStoreSettings(s: ServerSettings): void {
     if (!Number.isInteger(v) || v < 1)
       throw new Error(`--${flag} must be a whole number of at least 1, not ${v}`);
   }
+  if (!(s.shutdownTimeoutSeconds > 0))
+    throw new Error(`--shutdown-timeout-seconds must be above 0, not ${s.shutdownTimeoutSeconds}`);
   if (!(s.maxHeapShare > 0 && s.maxHeapShare <= 1))
     throw new Error(`--max-heap-share must be above 0 and at most 1, not ${s.maxHeapShare}`);
 }
