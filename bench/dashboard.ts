@@ -326,7 +326,10 @@ async function measureLayout(base: string): Promise<{ coldMs: number; warmMs: nu
           .filter((e) => (e as unknown as { detail: { nodes: number } }).detail.nodes > 100)
           .map((e) => e.duration),
       );
-    const graph = page.locator(`[data-testid=wf-graph][data-node-count="${BIG_NODES}"] .wf-node`).first();
+    // elkjs's layout (the page shows a quick one first)
+    const graph = page
+      .locator(`[data-testid=wf-graph][data-layout="elk"][data-node-count="${BIG_NODES}"] .wf-node`)
+      .first();
     await page.goto(`/wfSpec/${BIG_SPEC}/0/0`);
     await graph.waitFor({ state: "attached" });
     const coldMs = (await layouts())[0]!;

@@ -100,6 +100,8 @@ describe("WfSpec page", () => {
     const page = await env.browser.open(`/wfSpec/${ORDER_WF}`);
     const graph = page.getByTestId("wf-graph");
     await graph.waitFor();
+    // the quick layout first, then elkjs's, with the conditions' labels
+    await page.locator('[data-testid=wf-graph][data-layout="elk"]').waitFor();
     const spec = await env.client.getLatestWfSpec({ name: ORDER_WF });
     const nodeCount = Object.keys(spec.threadSpecs[spec.entrypointThreadName]!.nodes).length;
     await expect.poll(() => graph.locator(".wf-node").count()).toBe(nodeCount);
@@ -151,6 +153,7 @@ describe("WfRun page", () => {
   it("colours nodes by their NodeRuns with loop counts; a node shows its NodeRuns and TaskRun attempts", async () => {
     const page = await env.browser.open(`/wfRun/${looping.id}`);
     const graph = page.getByTestId("wf-graph");
+    await page.locator('[data-testid=wf-graph][data-layout="elk"]').waitFor();
     const task = graph.locator('[data-node-kind="task"]');
     await expect.poll(() => task.getAttribute("data-node-status")).toBe("COMPLETED");
     await task.getByText("×3").waitFor();

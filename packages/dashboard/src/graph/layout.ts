@@ -38,6 +38,49 @@ const labelSize = (text: string) => ({ width: Math.min(260, 8 + text.length * 6.
 export interface ThreadLayout {
   nodes: PlacedNode[];
   edges: PlacedEdge[];
+  /** "quick": placed at once on the page's thread, until elkjs's layout ("elk") is ready */
+  kind: "quick" | "elk";
+}
+
+/**
+ * A first layout, computed at once while elkjs starts in its worker (in a fresh page that takes most of a
+ * second): each node in the column of its longest path from the entrypoint (edges back to an earlier node
+ * ignored), stacked in node order; edges drawn straight, without their labels. The page shows the graph
+ * with it, then moves the nodes to elkjs's places.
+ */
+export function quickLayout(thread: ThreadSpec): ThreadLayout {
+  const names = Object.keys(thread.nodes).sort(nodeOrder);
+  const order = new Map(names.map((n, i) => [n, i]));
+  const column = new Map<string, number>(names.map((n) => [n, 0]));
+  // longest path over forward edges (to a node later in node order): node order is a topological order of them
+  for (const name of names) {
+    for (const e of thread.nodes[name]!.outgoingEdges) {
+      const to = e.sinkNodeName;
+      if ((order.get(to) ?? -1) <= order.get(name)!) continue;
+      column.set(to, Math.max(column.get(to)!, column.get(name)! + 1));
+    }
+  }
+  const rows = new Map<number, number>();
+  const nodes = names.map((name) => {
+    const col = column.get(name)!;
+    const row = rows.get(col) ?? 0;
+    rows.set(col, row + 1);
+    return { name, x: col * (NODE_WIDTH + 70), y: row * (NODE_HEIGHT + 36) };
+  });
+  const edges: PlacedEdge[] = [];
+  for (const name of names) {
+    thread.nodes[name]!.outgoingEdges.forEach((e, i) => {
+      if (thread.nodes[e.sinkNodeName] === undefined) return;
+      edges.push({
+        id: `${name}->${e.sinkNodeName}#${i}`,
+        source: name,
+        target: e.sinkNodeName,
+        condition: edgeCondition(e),
+        points: [],
+      });
+    });
+  }
+  return { nodes, edges, kind: "quick" };
 }
 
 // elkjs runs in a Web Worker: its code (1.5 MB) is parsed and its layouts computed off the page's thread
@@ -109,5 +152,6 @@ export async function layoutThread(thread: ThreadSpec): Promise<ThreadLayout> {
   return {
     nodes: (graph.children ?? []).map((c) => ({ name: c.id, x: c.x ?? 0, y: c.y ?? 0 })),
     edges,
+    kind: "elk",
   };
 }

@@ -22,7 +22,7 @@ import "@xyflow/react/dist/style.css";
 import type { Node, ThreadSpec } from "@pony/proto";
 import { statusTone } from "../api/format";
 import { KIND_LABELS, nodeDetail, type NodeKind } from "./describe";
-import { layoutThread, NODE_HEIGHT, NODE_WIDTH, type Point, type ThreadLayout } from "./layout";
+import { layoutThread, quickLayout, NODE_HEIGHT, NODE_WIDTH, type Point, type ThreadLayout } from "./layout";
 
 /** what a WfRun did at a node: its latest NodeRun's status and how many NodeRuns it had */
 export interface NodeState {
@@ -142,8 +142,11 @@ export function WfGraph({
   selected?: string;
   onSelect?: (nodeName: string) => void;
 }) {
-  const [layout, setLayout] = useState<ThreadLayout | undefined>();
+  // the quick layout at once, elkjs's when it is ready
+  const quick = useMemo(() => quickLayout(thread), [thread]);
+  const [elkLayout, setLayout] = useState<ThreadLayout | undefined>();
   const [error, setError] = useState<string | undefined>();
+  const layout = elkLayout ?? quick;
   useEffect(() => {
     let live = true;
     setLayout(undefined);
@@ -156,7 +159,6 @@ export function WfGraph({
     };
   }, [thread]);
   const { nodes, edges } = useMemo(() => {
-    if (!layout) return { nodes: [], edges: [] };
     const nodes: FlowNode<WfNodeData>[] = layout.nodes.map((p) => ({
       id: p.name,
       type: "wf",
@@ -181,10 +183,11 @@ export function WfGraph({
     return { nodes, edges };
   }, [layout, thread, states, selected]);
   if (error) return <div className="error-box">Could not lay out the graph: {error}</div>;
-  if (!layout) return <div className="graph loading">Laying out the graph…</div>;
   return (
-    <div className="graph" data-testid="wf-graph" data-node-count={nodes.length}>
+    <div className="graph" data-testid="wf-graph" data-node-count={nodes.length} data-layout={layout.kind}>
       <ReactFlow
+        // a new layout is fitted to the view anew
+        key={layout.kind}
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}

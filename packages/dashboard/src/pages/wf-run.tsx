@@ -30,19 +30,23 @@ const isFinished = (s: LHStatus) =>
   s === LHStatus.COMPLETED || s === LHStatus.ERROR || s === LHStatus.EXCEPTION;
 
 async function nodeRunsOf(wfRun: WfRun, thread: number): Promise<{ runs: NodeRun[]; more: boolean }> {
-  const page = await lh.listNodeRuns({ wfRunId: wfRun.id, threadRunNumber: thread, limit: PAGE });
+  // the first page and the latest TAIL NodeRuns are read at once (one round trip, not two)
+  const current = wfRun.threadRuns.find((t) => t.number === thread)?.currentNodePosition ?? 0;
+  const positions: number[] = [];
+  for (let p = Math.max(0, current - TAIL + 1); p <= current; p++) positions.push(p);
+  const [page, tail] = await Promise.all([
+    lh.listNodeRuns({ wfRunId: wfRun.id, threadRunNumber: thread, limit: PAGE }),
+    Promise.all(
+      positions.map((position) =>
+        lh.getNodeRun({ wfRunId: wfRun.id, threadRunNumber: thread, position }).catch(() => undefined),
+      ),
+    ),
+  ]);
   const runs = page.results;
   if (!page.bookmark || page.bookmark.length === 0) return { runs, more: false };
-  const current = wfRun.threadRuns.find((t) => t.number === thread)?.currentNodePosition ?? 0;
   const after = runs[runs.length - 1]?.id?.position ?? 0;
-  const positions: number[] = [];
-  for (let p = Math.max(after + 1, current - TAIL + 1); p <= current; p++) positions.push(p);
-  const tail = await Promise.all(
-    positions.map((position) =>
-      lh.getNodeRun({ wfRunId: wfRun.id, threadRunNumber: thread, position }).catch(() => undefined),
-    ),
-  );
-  return { runs: [...runs, ...tail.filter((n): n is NodeRun => n !== undefined)], more: true };
+  const later = tail.filter((n): n is NodeRun => n !== undefined && (n.id?.position ?? 0) > after);
+  return { runs: [...runs, ...later], more: true };
 }
 
 function statesOf(runs: NodeRun[], more: boolean): Map<string, NodeState> {
