@@ -42,6 +42,24 @@ export interface ThreadLayout {
   kind: "quick" | "elk";
 }
 
+/** The thread's edges between nodes it has, in node order, not routed yet. */
+function edgesOf(thread: ThreadSpec, names: readonly string[]): PlacedEdge[] {
+  const edges: PlacedEdge[] = [];
+  for (const name of names) {
+    thread.nodes[name]!.outgoingEdges.forEach((e, i) => {
+      if (thread.nodes[e.sinkNodeName] === undefined) return;
+      edges.push({
+        id: `${name}->${e.sinkNodeName}#${i}`,
+        source: name,
+        target: e.sinkNodeName,
+        condition: edgeCondition(e),
+        points: [],
+      });
+    });
+  }
+  return edges;
+}
+
 /**
  * A first layout, computed at once while elkjs starts in its worker (in a fresh page that takes most of a
  * second): each node in the column of its longest path from the entrypoint (edges back to an earlier node
@@ -67,19 +85,7 @@ export function quickLayout(thread: ThreadSpec): ThreadLayout {
     rows.set(col, row + 1);
     return { name, x: col * (NODE_WIDTH + 70), y: row * (NODE_HEIGHT + 36) };
   });
-  const edges: PlacedEdge[] = [];
-  for (const name of names) {
-    thread.nodes[name]!.outgoingEdges.forEach((e, i) => {
-      if (thread.nodes[e.sinkNodeName] === undefined) return;
-      edges.push({
-        id: `${name}->${e.sinkNodeName}#${i}`,
-        source: name,
-        target: e.sinkNodeName,
-        condition: edgeCondition(e),
-        points: [],
-      });
-    });
-  }
+  const edges = edgesOf(thread, names);
   return { nodes, edges, kind: "quick" };
 }
 
@@ -104,19 +110,7 @@ void elk
 export async function layoutThread(thread: ThreadSpec): Promise<ThreadLayout> {
   const started = performance.now();
   const names = Object.keys(thread.nodes).sort(nodeOrder);
-  const edges: PlacedEdge[] = [];
-  for (const name of names) {
-    thread.nodes[name]!.outgoingEdges.forEach((e, i) => {
-      if (thread.nodes[e.sinkNodeName] === undefined) return;
-      edges.push({
-        id: `${name}->${e.sinkNodeName}#${i}`,
-        source: name,
-        target: e.sinkNodeName,
-        condition: edgeCondition(e),
-        points: [],
-      });
-    });
-  }
+  const edges = edgesOf(thread, names);
   const input: ElkNode = {
     id: "thread",
     layoutOptions: {

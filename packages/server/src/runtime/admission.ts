@@ -69,12 +69,7 @@ export class Admission {
       );
     }
     this.runWfInFlight++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.runWfInFlight--;
-    };
+    return once(() => this.runWfInFlight--);
   }
 
   /** A WfRun's last command left it moving (another turn is queued), or brought it to rest. */
@@ -105,12 +100,7 @@ export class Admission {
       );
     }
     this.pollStreams++;
-    let closed = false;
-    return () => {
-      if (closed) return;
-      closed = true;
-      this.pollStreams--;
-    };
+    return once(() => this.pollStreams--);
   }
 
   private heapIsFull(): boolean {
@@ -121,4 +111,14 @@ export class Admission {
     }
     return this.heapFull;
   }
+}
+
+/** `fn`, run the first time the returned function is called only (a release may be called twice). */
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
 }
