@@ -52,6 +52,8 @@ export class EngineHarness {
   readonly userTaskDefs: UserTaskDef[] = [];
   state!: WfRunState;
   wfSpec: WfSpec;
+  /** EngineContext.maxNodeRunsPerTurn of every command (unset: no turns) */
+  maxNodeRunsPerTurn: number | undefined;
 
   constructor(threads: Record<string, ThreadSpec>, contents: LookupContents = {}) {
     this.taskDefs = contents.taskDefs ?? [taskDef("work", [])];
@@ -73,6 +75,7 @@ export class EngineHarness {
       effects: this.effects,
       maxNodeRunsPerCommand,
       maxThreadsPerWfRun: 100,
+      maxNodeRunsPerTurn: this.maxNodeRunsPerTurn,
     };
   }
 

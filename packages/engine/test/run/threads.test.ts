@@ -501,6 +501,54 @@ describe("ThreadRetentionPolicy (B-THR-12)", () => {
   });
 });
 
+describe("turns", () => {
+  const nopChain = (n: number) => threadWith(Array.from({ length: n }, () => ({ node: nopStep() })));
+  const continued = (h: ThreadHarness) =>
+    h.takeEffects().filter((e) => e.kind === "armTimer" && e.command.kind === "wfRunContinued");
+
+  it("a WfRun stops after maxNodeRunsPerTurn NodeRuns, resting between nodes, and goes on in later turns to the same end", () => {
+    const h = new ThreadHarness({ entrypoint: nopChain(25) });
+    h.maxNodeRunsPerTurn = 10;
+    h.run();
+    expect(h.status(0)).toBe(LHStatus.RUNNING);
+    expect(h.thread(0).currentNodePosition).toBe(9); // ten NodeRuns: positions 0 to 9
+    expect(continued(h)).toEqual([expect.objectContaining({ key: "continue", dueMs: h.nowMs })]);
+    let turns = 1;
+    while (h.status(0) === LHStatus.RUNNING) {
+      expect(h.apply({ kind: "wfRunContinued" })).toBe(true);
+      turns++;
+      if (h.status(0) === LHStatus.RUNNING) expect(continued(h)).toHaveLength(1);
+    }
+    // 27 NodeRuns (entrypoint, 25 NOPs, exit) in turns of 10
+    expect(turns).toBe(3);
+    expect(h.status(0)).toBe(LHStatus.COMPLETED);
+    expect(continued(h)).toEqual([]);
+  });
+
+  it("without a turn budget the same WfRun completes in one command", () => {
+    const h = new ThreadHarness({ entrypoint: nopChain(25) });
+    h.run();
+    expect(h.status(0)).toBe(LHStatus.COMPLETED);
+    expect(continued(h)).toEqual([]);
+  });
+
+  it("guard: the tight-loop guard counts NodeRuns across turns until the WfRun hears from outside", () => {
+    // a NOP loop: it never waits, so only the guard stops it, at 100 NodeRuns whatever the turns
+    const loop = threadWith([{ node: nopStep(), next: "n1" }]);
+    const h = new ThreadHarness({ entrypoint: loop });
+    h.maxNodeRunsPerTurn = 30;
+    h.run({}, 100);
+    let turns = 1;
+    while (h.status(0) === LHStatus.RUNNING && turns < 50) {
+      h.apply({ kind: "wfRunContinued" });
+      turns++;
+    }
+    expect(h.status(0)).toBe(LHStatus.ERROR);
+    expect(h.thread(0).errorMessage).toMatch(/more than 1000 nodes without waiting for anything outside/);
+    expect(turns).toBeGreaterThan(1);
+  });
+});
+
 describe("guards", () => {
   it("guard: the NodeRun budget counts a thread's NodeRuns over the whole command, across rounds", () => {
     const root = threadWith(
