@@ -50,9 +50,6 @@ export class SqliteCommitter {
   private busyMark = performance.eventLoopUtilization();
   private busyMarkAt = performance.now();
   private busyShare = 0;
-  /** until when (performance.now()) batches skip the main thread: a commit here was slow */
-  private slowDiskUntil = 0;
-
   constructor(
     private readonly db: Database.Database,
     file: string,
@@ -87,7 +84,7 @@ export class SqliteCommitter {
     if (
       statements.length <= MAX_STATEMENTS_HERE &&
       this.writer.idle() &&
-      performance.now() >= Math.max(this.slowDiskUntil, this.writer.slowUntil) &&
+      performance.now() >= this.writer.slowUntil &&
       this.mainThreadHasTime()
     ) {
       try {
@@ -128,7 +125,8 @@ export class SqliteCommitter {
     try {
       this.applyHere.immediate(statements);
       const took = performance.now() - started;
-      if (took > SLOW_COMMIT_MS) this.slowDiskUntil = performance.now() + SLOW_DISK_BACKOFF_MS;
+      // one clock for the disk's slowness, wherever the slow transaction ran
+      if (took > SLOW_COMMIT_MS) this.writer.slowUntil = performance.now() + SLOW_DISK_BACKOFF_MS;
     } catch (e) {
       const code = (e as { code?: unknown }).code;
       if (typeof code === "string" && code.startsWith("SQLITE_BUSY") && !this.db.inTransaction) return false;
