@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
-import { PonyServer, loadSettings } from "@pony/server";
+import { PonyServer, loadSettings, type ManualClock } from "@pony/server";
 import { TestClient, type TestClientOptions } from "./client";
 import { startThrowawayPostgres, type ThrowawayPostgres } from "./postgres";
 
@@ -44,7 +44,14 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  opts: { dataDir?: string; extraArgs?: string[]; store?: "sqlite" | "postgres"; databaseUrl?: string } = {},
+  opts: {
+    dataDir?: string;
+    extraArgs?: string[];
+    store?: "sqlite" | "postgres";
+    databaseUrl?: string;
+    /** a clock the test moves forward by hand (timers and scheduled ticks that come due fire at once) */
+    clock?: ManualClock;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "pony-test-"));
   const postgres =
@@ -75,7 +82,9 @@ export async function startTestServer(
     ],
     {},
   );
-  const server = await PonyServer.start(settings, pino({ level: process.env.PONY_TEST_LOG ?? "silent" }));
+  const server = await PonyServer.start(settings, pino({ level: process.env.PONY_TEST_LOG ?? "silent" }), {
+    clock: opts.clock,
+  });
   const address = `127.0.0.1:${server.grpcPort}`;
   const clients: TestClient[] = [];
   let stopped = false;

@@ -5,6 +5,7 @@ export * from "./gen/littlehorse/external_event_pb";
 export * from "./gen/littlehorse/metrics_pb";
 export * from "./gen/littlehorse/node_run_pb";
 export * from "./gen/littlehorse/object_id_pb";
+export * from "./gen/littlehorse/scheduled_wf_run_pb";
 export * from "./gen/littlehorse/service_pb";
 export * from "./gen/littlehorse/task_def_pb";
 export * from "./gen/littlehorse/task_run_pb";

@@ -8,6 +8,7 @@ import { startGrpcServer, type GrpcTls } from "./grpc/server";
 import { startHttpListener, stopHttpListener } from "./http/server";
 import { DASHBOARD_DIR } from "./http/static-files";
 import { Runtime } from "./runtime/runtime";
+import type { ManualClock } from "./runtime/clock";
 import { Authenticator, type AuthSettings } from "./security/authenticator";
 import { ensureSecurityDefaults } from "./security/bootstrap";
 import type { ServerSettings } from "./settings";
@@ -90,7 +91,11 @@ export class PonyServer {
     private readonly cluster: { internal: grpc.Server; router: ClusterRouter } | undefined,
   ) {}
 
-  static async start(settings: ServerSettings, log?: Logger): Promise<PonyServer> {
+  static async start(
+    settings: ServerSettings,
+    log?: Logger,
+    opts: { clock?: ManualClock } = {},
+  ): Promise<PonyServer> {
     const logger = log ?? pino({ level: settings.logLevel, base: { service: "pony" } });
     // settings errors (unreadable certificates, a bad JWKS file) stop the start before the store opens
     const tls = tlsOf(settings);
@@ -101,7 +106,9 @@ export class PonyServer {
     const partitions = new Partitions("", count);
     const runtime = new Runtime(store, logger, {
       partitions,
+      now: opts.clock?.now,
       maxNodeRunsPerTurn: settings.maxNodeRunsPerTurn,
+      scheduleCatchUp: settings.scheduleCatchUp,
       admission: {
         maxMovingWfRunsPerTenant: settings.maxMovingWfRunsPerTenant,
         maxRunWfInFlight: settings.maxRunWfInFlight,
@@ -110,6 +117,7 @@ export class PonyServer {
       },
     });
     await runtime.start();
+    const unfollowClock = opts.clock?.onAdvance(() => runtime.clockMoved());
     // the lease keeper knows the live servers; it starts once the listeners are bound
     const members: { leases?: LeaseKeeper } = {};
     const handlers = buildHandlers(runtime, logger, {
@@ -122,6 +130,8 @@ export class PonyServer {
       authEnabled: auth.enabled,
     });
     const pipeline = new RequestPipeline(runtime, auth, handlers, logger);
+    // a schedule's tick starts its WfRun as a RunWf of the server's own, routed like a client's
+    runtime.startScheduledRun = (tenant, req) => pipeline.runAsServer("runWf", req, tenant);
     pipeline.ready = false;
     const { server, port } = await startGrpcServer(pipeline, settings.grpcHost, settings.grpcPort, tls);
     // with port 0 (tests) the port is known only now: workers must be told the bound one
@@ -215,6 +225,7 @@ export class PonyServer {
       () => {
         // /readyz answers 503 from now on: a load balancer stops sending calls here
         started.stopping = true;
+        unfollowClock?.();
         handlers.endStreams();
       },
       port,

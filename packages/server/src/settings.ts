@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import { parseArgs } from "node:util";
 import { DEFAULT_LIMITS } from "./runtime/admission";
+import { MAX_CATCH_UP } from "./runtime/scheduler";
 
 /** Server settings. Each comes from a flag, else a PONY_* environment variable, else the config file, else its default. */
 export interface ServerSettings {
@@ -57,6 +58,8 @@ export interface ServerSettings {
   maxHeapShare: number;
   /** PollTask streams open at once, beyond which a new one is refused */
   maxPollStreams: number;
+  /** missed ticks of each scheduled WfRun run after a downtime (0: none) */
+  scheduleCatchUp: number;
   /** seconds a SIGTERM / SIGINT drain may take before the process exits anyway */
   shutdownTimeoutSeconds: number;
 }
@@ -280,6 +283,16 @@ export const SERVER_OPTIONS: Option[] = [
     help: "NodeRuns one command may change before its WfRun goes on in a later turn (fairness)",
   },
   {
+    key: "scheduleCatchUp",
+    flag: "schedule-catch-up",
+    env: "PONY_SCHEDULE_CATCH_UP",
+    type: "number",
+    default: 1,
+    help:
+      "ticks of a scheduled WfRun missed while no server ran (a downtime) that are run when it comes back: " +
+      "the newest ones, up to this many (0 skips them)",
+  },
+  {
     key: "maxMovingWfRunsPerTenant",
     flag: "max-moving-wf-runs-per-tenant",
     env: "PONY_MAX_MOVING_WF_RUNS_PER_TENANT",
@@ -371,6 +384,10 @@ function checkStoreSettings(s: ServerSettings): void {
     if (!Number.isInteger(v) || v < 1)
       throw new Error(`--${flag} must be a whole number of at least 1, not ${v}`);
   }
+  if (!Number.isInteger(s.scheduleCatchUp) || s.scheduleCatchUp < 0 || s.scheduleCatchUp > MAX_CATCH_UP)
+    throw new Error(
+      `--schedule-catch-up must be a whole number from 0 to ${MAX_CATCH_UP}, not ${s.scheduleCatchUp}`,
+    );
   if (!(s.shutdownTimeoutSeconds > 0))
     throw new Error(`--shutdown-timeout-seconds must be above 0, not ${s.shutdownTimeoutSeconds}`);
   if (!(s.maxHeapShare > 0 && s.maxHeapShare <= 1))

@@ -7,6 +7,7 @@ import { metadataHandlers } from "./metadata";
 import { metricsHandlers } from "./metrics";
 import { principalHandlers, type PrincipalHandlerOptions } from "./principals";
 import { runHandlers } from "./runs";
+import { scheduleHandlers } from "./schedules";
 import { searchHandlers } from "./search";
 import { serverInfoHandlers } from "./server-info";
 import { taskHandlers, type TaskHandlerOptions } from "./tasks";
@@ -29,6 +30,7 @@ export function buildHandlers(
     ...unimplementedHandlers(),
     ...metadataHandlers(rt),
     ...runHandlers(rt),
+    ...scheduleHandlers(rt),
     ...events.unary,
     ...controlHandlers(rt),
     ...userTaskHandlers(rt),

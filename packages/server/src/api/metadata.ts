@@ -119,6 +119,12 @@ export function metadataHandlers(rt: Runtime) {
           const r = { ...row(tenant, kind, name, major, minor, message), deleted: true };
           tx.ops.push({ op: "putMetadata", row: r });
           rt.metadata.put(r);
+          // a deleted WfSpec version is never run again: its schedules go with it
+          for (const s of rt.scheduler.ofWfSpec(tenant, name, major, minor)) {
+            const id = s.schedule.id!.id;
+            tx.ops.push({ op: "deleteScheduledWfRun", tenant, id });
+            tx.afterCommit(() => rt.scheduler.removed(tenant, id));
+          }
         } else {
           tx.ops.push({ op: "deleteMetadata", tenant, kind, name, major, minor });
           rt.metadata.remove(tenant, kind, name, major, minor);

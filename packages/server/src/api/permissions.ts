@@ -13,7 +13,7 @@
  * methods, so a new RPC without an entry does not compile (test/api/security-acl.test.ts also walks every method).
  */
 import { ACLAction, ACLResource, type LittleHorse } from "@pony/proto";
-import type { TaskRunId, UserTaskRunId, WfRunId } from "@pony/proto";
+import type { ScheduledWfRunId, TaskRunId, UserTaskRunId, WfRunId } from "@pony/proto";
 import { CLUSTER_RESOURCES } from "../security/acl";
 
 /** Reads an object's name from the store when the request only carries its id. */
@@ -21,6 +21,7 @@ export interface NameLookups {
   wfSpecOfWfRun(tenant: string, id: WfRunId | undefined): Promise<string | undefined>;
   taskDefOfTaskRun(tenant: string, id: TaskRunId | undefined): Promise<string | undefined>;
   userTaskDefOfUserTaskRun(tenant: string, id: UserTaskRunId | undefined): Promise<string | undefined>;
+  wfSpecOfSchedule(tenant: string, id: ScheduledWfRunId | undefined): Promise<string | undefined>;
 }
 
 /** a request, by the field names of its generated message */
@@ -79,6 +80,8 @@ const taskRunOf = (path?: string) => (r: Fields, look: NameLookups, tenant: stri
   look.taskDefOfTaskRun(tenant, at(r, path) as TaskRunId | undefined);
 const userTaskRunOf = (path?: string) => (r: Fields, look: NameLookups, tenant: string) =>
   look.userTaskDefOfUserTaskRun(tenant, at(r, path) as UserTaskRunId | undefined);
+const scheduleOf = (path?: string) => (r: Fields, look: NameLookups, tenant: string) =>
+  look.wfSpecOfSchedule(tenant, at(r, path) as ScheduledWfRunId | undefined);
 
 const name = field("name");
 const idName = nested("id");
@@ -125,6 +128,11 @@ export const RPC_PERMISSIONS: Record<keyof typeof LittleHorse.method, Permission
   searchWfRun: acl(ACL_WORKFLOW, READ, field("wfSpecName")),
   searchVariable: acl(ACL_WORKFLOW, READ, field("wfSpecName")),
   searchNodeRun: acl(ACL_WORKFLOW, READ),
+  // scheduled WfRuns: the WfSpec they run (looked up from the schedule when not in the request)
+  scheduleWf: acl(ACL_WORKFLOW, RUN, field("wfSpecName")),
+  deleteScheduledWfRun: acl(ACL_WORKFLOW, RUN, scheduleOf("id")),
+  getScheduledWfRun: acl(ACL_WORKFLOW, READ, scheduleOf()),
+  searchScheduledWfRun: acl(ACL_WORKFLOW, READ, field("wfSpecName")),
   getWfSpecMetricsWindow: acl(ACL_WORKFLOW, READ, nested("wfSpecId")),
   listWfSpecMetrics: acl(ACL_WORKFLOW, READ, nested("wfSpecId")),
 

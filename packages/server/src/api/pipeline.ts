@@ -24,7 +24,7 @@ import type { Runtime } from "../runtime/runtime";
 import { wfRunKey } from "../runtime/ids";
 import { CLUSTER_RESOURCES, allows, allowsSome, isAdmin, worksIn, type Need } from "../security/acl";
 import type { Authenticator } from "../security/authenticator";
-import { DEFAULT_TENANT } from "../security/directory";
+import { DEFAULT_TENANT, SERVER_PRINCIPAL_ID, adminPrincipal } from "../security/directory";
 import { PermissionDeniedError, UnauthenticatedError } from "../security/errors";
 import {
   CancelledError,
@@ -65,6 +65,9 @@ export interface ForwardedCall {
   signal: AbortSignal;
 }
 
+/** The server's own principal (security/directory.ts), with every permission. */
+const SERVER_PRINCIPAL: Principal = adminPrincipal(SERVER_PRINCIPAL_ID, 0);
+
 const RPC_NAMES = new Map<string, string>(LittleHorse.methods.map((m) => [m.localName, m.name]));
 
 const starting = () =>
@@ -97,6 +100,8 @@ export class RequestPipeline {
         id?.wfRunId?.id && id.userTaskGuid
           ? rt.store.userTaskDefNameOf(tenant, wfRunKey(id.wfRunId), id.userTaskGuid)
           : Promise.resolve(undefined),
+      wfSpecOfSchedule: async (tenant, id) =>
+        id?.id ? (await rt.store.getScheduledWfRun(tenant, id.id))?.schedule.wfSpecId?.name : undefined,
     };
   }
 
@@ -136,6 +141,31 @@ export class RequestPipeline {
   }
 
   /**
+   * A unary RPC the server makes by itself (a schedule's tick), in a tenant, as SERVER_PRINCIPAL_ID: no
+   * authorization, and in a cluster run where its partition is owned, as a client's call would be.
+   */
+  runAsServer(method: string, req: object, tenant: string, timeoutMs = 30_000): Promise<object> {
+    const handler = this.handlers.unary[method];
+    if (!handler) return Promise.reject(new UnimplementedError(`${rpcName(method)} is not implemented`));
+    const call: IncomingCall = {
+      header: () => undefined,
+      deadlineMs: Date.now() + timeoutMs,
+      signal: new AbortController().signal,
+      cancelled: () => false,
+    };
+    const ctx = new Context(
+      rpcName(method),
+      tenant,
+      { principal: SERVER_PRINCIPAL_ID },
+      SERVER_PRINCIPAL,
+      call,
+      false,
+    );
+    const run = () => handler(req as never, ctx);
+    return this.router ? this.router.run(method, req, ctx, run) : run();
+  }
+
+  /**
    * A unary call another server forwarded to this one, the owner of its partition: the handler runs here for
    * the caller's tenant and principal, without a second authentication or authorization.
    */
@@ -152,7 +182,7 @@ export class RequestPipeline {
       rpcName(method),
       call.tenant,
       { principal: call.principalId },
-      this.principal(call.principalId),
+      call.principalId === SERVER_PRINCIPAL_ID ? SERVER_PRINCIPAL : this.principal(call.principalId),
       incoming,
       false,
     );

@@ -29,7 +29,7 @@ import {
 } from "@pony/engine";
 import type { Runtime } from "../runtime/runtime";
 import { isAdmin, notCoveredBy, validateAcls, worksIn } from "../security/acl";
-import { ANONYMOUS_PRINCIPAL, createdMsOf } from "../security/directory";
+import { ANONYMOUS_PRINCIPAL, SERVER_PRINCIPAL_ID, createdMsOf } from "../security/directory";
 import { PermissionDeniedError } from "../security/errors";
 import type { CallContext } from "./context";
 import { pageSize } from "./paging";
@@ -41,6 +41,8 @@ function checkPrincipalId(id: string, what: string): void {
   if (id.length > 256) throw new InvalidArgumentError(`${what} is longer than 256 characters`);
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(id)) throw new InvalidArgumentError(`${what} contains control characters`);
+  if (id === SERVER_PRINCIPAL_ID)
+    throw new InvalidArgumentError(`${what} '${id}' is reserved: the server's own work runs as it`);
 }
 
 /** The ACLs alone, to compare two versions of a principal. */

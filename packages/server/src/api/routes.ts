@@ -49,6 +49,9 @@ export const RPC_ROUTES: Partial<Record<MethodName, RouteOf<never>>> = {
   putTenant: metadata,
   putPrincipal: metadata,
   deletePrincipal: metadata,
+  // scheduled WfRuns are fired by the owner of the metadata partition, which holds them all
+  scheduleWf: metadata,
+  deleteScheduledWfRun: metadata,
   // task worker groups live in the memory of one server
   registerTaskWorker: metadata,
   getTaskWorkerGroup: metadata,

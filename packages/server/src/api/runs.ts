@@ -4,8 +4,6 @@
  */
 import { randomUUID } from "node:crypto";
 import {
-  ACLAction,
-  ACLResource,
   type DeleteWfRunRequest,
   type ListNodeRunsRequest,
   type ListTaskRunsRequest,
@@ -21,53 +19,13 @@ import type { Runtime } from "../runtime/runtime";
 import { checkWfRunIdText, newWfRunId, requireWfRunId, wfRunKey } from "../runtime/ids";
 import type { CallContext } from "./context";
 import { NODE_RUNS, TASK_RUNS, VARIABLES, listPage } from "./list-pages";
-import { PermissionDeniedError } from "../security/errors";
+import { checkParent, wfSpecToRun } from "./wf-run-start";
 
 export function runHandlers(rt: Runtime) {
   return {
     async runWf(req: RunWfRequest, ctx: CallContext) {
-      if (!req.wfSpecName) throw new InvalidArgumentError("wf_spec_name is required");
-      if (req.revision !== undefined && req.majorVersion === undefined) {
-        throw new InvalidArgumentError("a revision can only be given together with a major_version");
-      }
-      const wfSpec = rt.metadata.get(
-        ctx.tenant,
-        "wf_spec",
-        req.wfSpecName,
-        req.majorVersion === undefined ? undefined : { major: req.majorVersion, minor: req.revision },
-      );
-      if (!wfSpec) {
-        const version =
-          req.majorVersion === undefined
-            ? ""
-            : ` version ${req.majorVersion}${req.revision === undefined ? "" : `.${req.revision}`}`;
-        throw new NotFoundError(`WfSpec '${req.wfSpecName}'${version} not found`);
-      }
-      let parent: WfRunId | undefined;
-      if (req.parentWfRunId) {
-        parent = requireWfRunId(req.parentWfRunId, "parent_wf_run_id");
-        const parentRun = await rt.store.getWfRun(ctx.tenant, wfRunKey(parent));
-        if (!parentRun) throw new InvalidArgumentError(`parent WfRun '${wfRunKey(parent)}' does not exist`);
-        // a child WfRun changes its parent's variables: running one needs RUN over the parent's WfSpec too
-        const runParent = { resource: ACLResource.ACL_WORKFLOW, action: ACLAction.RUN };
-        if (!ctx.may({ ...runParent, name: parentRun.wfSpecId?.name }))
-          throw new PermissionDeniedError(ctx.rpc, ctx.principalId, ctx.tenant, runParent, {
-            nameHidden: true,
-            why: "a child WfRun needs RUN over its parent WfRun's WfSpec",
-          });
-        const want = wfSpec.parentWfSpec?.wfSpecName;
-        if (want && parentRun.wfSpecId?.name !== want) {
-          throw new InvalidArgumentError(
-            `WfSpec '${req.wfSpecName}' must run as a child of a WfRun of WfSpec '${want}', ` +
-              `but '${wfRunKey(parent)}' runs '${parentRun.wfSpecId?.name}'`,
-          );
-        }
-      } else if (wfSpec.parentWfSpec) {
-        throw new InvalidArgumentError(
-          `WfSpec '${req.wfSpecName}' must run as a child of a WfRun of WfSpec '${wfSpec.parentWfSpec.wfSpecName}': ` +
-            `set parent_wf_run_id`,
-        );
-      }
+      const wfSpec = wfSpecToRun(rt, ctx.tenant, req);
+      const parent = await checkParent(rt, ctx, wfSpec, req.parentWfRunId);
       let idText: string;
       if (req.id !== undefined && req.id !== "") {
         checkWfRunIdText(req.id);

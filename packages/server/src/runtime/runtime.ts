@@ -49,6 +49,8 @@ import { Processor, type BatchTx, type Job } from "./processor";
 import { METADATA_PARTITION, NotOwnerError, Partitions } from "./partitions";
 import { TaskQueues, type Poller } from "./task-queues";
 import { TimerWheel } from "./timers";
+import { Scheduler } from "./scheduler";
+import { UnavailableError } from "../grpc/status";
 import { wfRunKey } from "./ids";
 import { KEY_SEPARATOR, tenantKey } from "./tenant-keys";
 import { preciseNowMs } from "./clock";
@@ -70,6 +72,8 @@ export interface RuntimeOptions {
   now?: () => number;
   /** the partitions this server may own (default: one partition, as a test store has) */
   partitions?: Partitions;
+  /** missed ticks of each scheduled WfRun run after a downtime (scheduler.ts; default 1) */
+  scheduleCatchUp?: number;
 }
 
 /** A user task reminder TaskRun still to be run or reported: it belongs to no NodeRun but must stay loaded. */
@@ -100,6 +104,14 @@ export class Runtime {
   readonly security = new SecurityDirectory();
   readonly queues = new TaskQueues();
   readonly processor: Processor;
+  /** scheduled WfRuns, fired by the owner of the metadata partition */
+  readonly scheduler: Scheduler;
+  /**
+   * How a schedule's tick starts its WfRun: the server sets it to run RunWf through the request pipeline
+   * (so it runs at the owner of the WfRun's partition).
+   */
+  startScheduledRun: (tenant: string, req: RunWfRequest) => Promise<unknown> = () =>
+    Promise.reject(new UnavailableError("the server is starting"));
   private readonly timers: TimerWheel<TimerPayload>;
   private readonly cache = new Map<string, WfRunState>();
   /** per batch, the WfRun states already written in it (see firstWfRunWrite) */
@@ -138,6 +150,16 @@ export class Runtime {
     this.maxCachedWfRuns = opts.maxCachedWfRuns ?? 20_000;
     this.partitions = opts.partitions ?? new Partitions("embedded", 1);
     this.timers = new TimerWheel((e) => this.fireTimer(e.payload), this.now);
+    this.scheduler = new Scheduler(
+      {
+        now: () => this.now(),
+        submit: (job) => this.submit(job),
+        loadSchedules: () => this.store.listScheduledWfRuns(),
+        startRun: (tenant, req) => this.startScheduledRun(tenant, req),
+      },
+      log,
+      opts.scheduleCatchUp,
+    );
     this.processor = new Processor(store, {
       partitionOf: (job) =>
         job.wfRun ? this.partitions.of(job.wfRun.tenant, job.wfRun.key) : METADATA_PARTITION,
@@ -214,6 +236,8 @@ export class Runtime {
         command: t.command,
       });
     }
+    // before its commands run: a schedule made meanwhile must be among those loaded or those added
+    if (part === METADATA_PARTITION) await this.scheduler.load();
     this.partitions.taken(part, epoch);
     this.log.info(
       { partition: part, epoch, queuedTasks: queued.length, timers: timers.length },
@@ -247,6 +271,7 @@ export class Runtime {
   /** Forgets a partition: its timers, queued tasks and cached WfRuns (the store holds them all). */
   dropPartition(part: number): void {
     this.partitions.dropped(part);
+    if (part === METADATA_PARTITION) this.scheduler.clear();
     this.admission.forgetMoving((tenant, key) => this.partitions.of(tenant, key) === part);
     this.timers.cancelWhere((p) => p.part === part);
     this.queues.dropPartition(part);
@@ -255,8 +280,15 @@ export class Runtime {
     }
   }
 
+  /** The clock jumped forward (a ManualClock): timers and scheduled ticks that came due fire now. */
+  clockMoved(): void {
+    this.timers.clockMoved();
+    this.scheduler.clockMoved();
+  }
+
   async stop(): Promise<void> {
     this.timers.stop();
+    this.scheduler.stop();
     await this.processor.idle();
     this.processor.stop();
   }

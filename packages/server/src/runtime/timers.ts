@@ -72,6 +72,15 @@ export class TimerWheel<T> {
     this.compact();
   }
 
+  /** The clock jumped forward (a ManualClock): what came due fires now, the rest waits anew. */
+  clockMoved(): void {
+    if (this.stopped) return;
+    if (this.handle) clearTimeout(this.handle);
+    this.handle = undefined;
+    this.handleDue = Infinity;
+    this.schedule();
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.handle) clearTimeout(this.handle);

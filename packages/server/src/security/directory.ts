@@ -18,6 +18,13 @@ import { isAdmin } from "./acl";
 export const DEFAULT_TENANT = "default";
 export const ANONYMOUS_PRINCIPAL = "anonymous";
 
+/**
+ * The server's own principal: what the server does by itself (a scheduled WfRun's tick) runs as it, with
+ * every permission. Only the server and its peers (the forwarded-call header) can name it: PutPrincipal
+ * refuses the id, so no caller's principal can be it.
+ */
+export const SERVER_PRINCIPAL_ID = "pony:server";
+
 /** A principal with every right in every tenant. */
 export function adminPrincipal(id: string, createdMs: number): Principal {
   return create(PrincipalSchema, {

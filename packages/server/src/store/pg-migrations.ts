@@ -220,4 +220,16 @@ export const PG_MIGRATIONS: { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 14,
+    // see the SQLite migration 14: scheduled WfRuns
+    sql: `
+      CREATE TABLE scheduled_wf_runs (
+        tenant TEXT COLLATE "C" NOT NULL, id TEXT COLLATE "C" NOT NULL, wf_spec_name TEXT COLLATE "C" NOT NULL,
+        major INTEGER NOT NULL, revision INTEGER NOT NULL, next_ms BIGINT NOT NULL, bytes BYTEA NOT NULL,
+        PRIMARY KEY (tenant, id)
+      );
+      CREATE INDEX scheduled_wf_runs_by_wf_spec ON scheduled_wf_runs (tenant, wf_spec_name, id);
+    `,
+  },
 ];

@@ -8,6 +8,7 @@ import {
   ExternalEventSchema,
   NodeRunSchema,
   PrincipalSchema,
+  ScheduledWfRunSchema,
   TaskRunSchema,
   UserTaskRunSchema,
   VariableSchema,
@@ -243,6 +244,21 @@ export const TABLES = {
     ["heartbeat_ms"],
     false,
   ),
+  scheduledWfRuns: T(
+    "scheduled_wf_runs",
+    [
+      ["tenant", "text"],
+      ["id", "text"],
+      ["wf_spec_name", "text"],
+      ["major", "int"],
+      ["revision", "int"],
+      ["next_ms", "bigint"],
+      ["bytes", "bytea"],
+    ],
+    ["tenant", "id"],
+    ["next_ms", "bytes"],
+    false,
+  ),
 } as const satisfies Record<string, TableSpec>;
 
 /** The tables a WfRun's rows live in: DeleteWfRun (and retention) empties them of the WfRun. */
@@ -424,6 +440,22 @@ export function rowWrites(op: WriteOp, out: RowWrite[]): void {
       return;
     case "deleteTaskWorker":
       del(TABLES.taskWorkers, [op.tenant, op.taskDefName, op.workerId]);
+      return;
+    case "putScheduledWfRun": {
+      const w = op.schedule;
+      put(TABLES.scheduledWfRuns, [
+        op.tenant,
+        w.id!.id,
+        w.wfSpecId?.name ?? "",
+        w.wfSpecId?.majorVersion ?? 0,
+        w.wfSpecId?.revision ?? 0,
+        op.nextMs,
+        toBinary(ScheduledWfRunSchema, w),
+      ]);
+      return;
+    }
+    case "deleteScheduledWfRun":
+      del(TABLES.scheduledWfRuns, [op.tenant, op.id]);
       return;
     case "addMetrics":
       out.push({ kind: "metrics", deltas: op.deltas });

@@ -9,6 +9,7 @@ import {
   ExternalEventSchema,
   NodeRunSchema,
   PrincipalSchema,
+  ScheduledWfRunSchema,
   TaskRunSchema,
   TaskStatus,
   TenantSchema,
@@ -57,6 +58,7 @@ import type {
   ScheduledPosition,
   ServerRow,
   Store,
+  StoredSchedule,
   StoredTaskWorkerGroup,
   StoredTimer,
   UserTaskRunPosition,
@@ -73,6 +75,10 @@ const SQL = {
   getTaskWorkerGroup: `SELECT created_ms FROM task_worker_groups WHERE tenant = ? AND task_def = ?`,
   listTaskWorkers: `SELECT worker_id, heartbeat_ms FROM task_workers WHERE tenant = ? AND task_def = ?
          ORDER BY heartbeat_ms DESC, worker_id LIMIT ?`,
+  getScheduledWfRun: `SELECT tenant, next_ms, bytes FROM scheduled_wf_runs WHERE tenant = ? AND id = ?`,
+  listScheduledWfRuns: `SELECT tenant, next_ms, bytes FROM scheduled_wf_runs ORDER BY tenant, id`,
+  searchScheduledWfRuns: `SELECT id, major, revision FROM {{scheduled_wf_runs:scheduled_wf_runs_by_wf_spec}}
+         WHERE tenant = ? AND wf_spec_name = ? AND id > ? ORDER BY id LIMIT ?`,
   getWfRun: `SELECT bytes FROM wf_runs WHERE tenant = ? AND wf_run_key = ?`,
   wfSpecNameOf: `SELECT wf_spec_name FROM wf_runs WHERE tenant = ? AND wf_run_key = ?`,
   taskDefNameOf: `SELECT task_def_name FROM task_runs WHERE tenant = ? AND wf_run_key = ? AND task_guid = ?`,
@@ -107,6 +113,13 @@ const SQL = {
 const QUEUE_OF_PART = `SELECT tenant, task_def_name, wf_run_key, task_guid, attempt FROM {{task_queue:task_queue_by_part}}
   WHERE part = ? ORDER BY seq`;
 const TIMERS_OF_PART = `SELECT tenant, wf_run_key, key, due_ms, command FROM {{timers:timers_by_part}} WHERE part = ?`;
+
+type ScheduleRow = [string, number | string, Uint8Array];
+const storedSchedule = ([tenant, nextMs, bytes]: ScheduleRow): StoredSchedule => ({
+  tenant,
+  nextMs: Number(nextMs),
+  schedule: fromBinary(ScheduledWfRunSchema, bytes),
+});
 
 export abstract class SqlStore implements Store {
   private readonly sql = {} as Record<keyof typeof SQL, string>;
@@ -184,6 +197,42 @@ export abstract class SqlStore implements Store {
       createdMs: Number(group[0]![0]),
       workers: rows.map(([workerId, heartbeatMs]) => ({ workerId, heartbeatMs: Number(heartbeatMs) })),
     };
+  }
+
+  async getScheduledWfRun(tenant: string, id: string): Promise<StoredSchedule | undefined> {
+    const [row] = (await this.reader.rows(this.sql.getScheduledWfRun, [tenant, id])) as ScheduleRow[];
+    return row ? storedSchedule(row) : undefined;
+  }
+
+  async listScheduledWfRuns(): Promise<StoredSchedule[]> {
+    const rows = (await this.reader.rows(this.sql.listScheduledWfRuns, [])) as ScheduleRow[];
+    return rows.map(storedSchedule);
+  }
+
+  async searchScheduledWfRuns(
+    tenant: string,
+    search: { wfSpecName: string; major?: number; revision?: number; afterId?: string; limit: number },
+  ): Promise<string[]> {
+    // a WfSpec's schedules are read in id order through the index; other versions' are skipped as they come
+    const out: string[] = [];
+    let after = search.afterId ?? "";
+    for (;;) {
+      const batch = Math.max(search.limit - out.length, 100);
+      const rows = (await this.reader.rows(this.sql.searchScheduledWfRuns, [
+        tenant,
+        search.wfSpecName,
+        after,
+        batch,
+      ])) as [string, number, number][];
+      for (const [id, major, revision] of rows) {
+        if (search.major !== undefined && Number(major) !== search.major) continue;
+        if (search.revision !== undefined && Number(revision) !== search.revision) continue;
+        out.push(id);
+        if (out.length === search.limit) return out;
+      }
+      if (rows.length < batch) return out;
+      after = rows[rows.length - 1]![0];
+    }
   }
 
   async listPrincipals(): Promise<Principal[]> {

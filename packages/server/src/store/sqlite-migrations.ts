@@ -252,4 +252,17 @@ export const SQLITE_MIGRATIONS: { version: number; sql: string }[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 14,
+    // Scheduled WfRuns (ScheduleWf): the schedule as stored protobuf bytes, the WfSpec it runs (searched by
+    // name), and the time of its next tick (the durable cursor its owner fires from)
+    sql: `
+      CREATE TABLE scheduled_wf_runs (
+        tenant TEXT NOT NULL, id TEXT NOT NULL, wf_spec_name TEXT NOT NULL, major INTEGER NOT NULL,
+        revision INTEGER NOT NULL, next_ms INTEGER NOT NULL, bytes BLOB NOT NULL,
+        PRIMARY KEY (tenant, id)
+      ) WITHOUT ROWID;
+      CREATE INDEX scheduled_wf_runs_by_wf_spec ON scheduled_wf_runs (tenant, wf_spec_name, id);
+    `,
+  },
 ];

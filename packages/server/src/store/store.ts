@@ -2,6 +2,7 @@ import type {
   ExternalEvent,
   NodeRun,
   Principal,
+  ScheduledWfRun,
   Tenant,
   TaskRun,
   UserTaskRun,
@@ -80,6 +81,9 @@ export type WriteOp =
   /** a task worker's heartbeat; the first one of a TaskDef's group also creates the group */
   | { op: "putTaskWorker"; tenant: string; taskDefName: string; workerId: string; heartbeatMs: number }
   | { op: "deleteTaskWorker"; tenant: string; taskDefName: string; workerId: string }
+  /** a scheduled WfRun, with the time of its next tick (ScheduleWf writes it, each tick moves `nextMs` on) */
+  | { op: "putScheduledWfRun"; tenant: string; schedule: ScheduledWfRun; nextMs: number }
+  | { op: "deleteScheduledWfRun"; tenant: string; id: string }
   /** metrics windows to add to (the store sums those of one batch) */
   | { op: "addMetrics"; deltas: MetricsDelta[] };
 
@@ -170,6 +174,13 @@ export interface ActiveWfRunRows {
 export interface StoredTaskWorkerGroup {
   createdMs: number;
   workers: { workerId: string; heartbeatMs: number }[];
+}
+
+/** A scheduled WfRun as stored: the schedule, its tenant and the time of its next tick. */
+export interface StoredSchedule {
+  tenant: string;
+  schedule: ScheduledWfRun;
+  nextMs: number;
 }
 
 export interface Fence {
@@ -353,6 +364,19 @@ export interface Store extends SearchStore, MetricsStore, ClusterStore {
     tenant: string,
     search: UserTaskRunSearch,
   ): Promise<{ run: UserTaskRun; position: UserTaskRunPosition }[]>;
+
+  /** a scheduled WfRun and the time of its next tick */
+  getScheduledWfRun(tenant: string, id: string): Promise<StoredSchedule | undefined>;
+  /**
+   * One page of the ids of a tenant's scheduled WfRuns of a WfSpec (of one major version and revision, when
+   * given), in id order, strictly after `afterId`, read through an index
+   */
+  searchScheduledWfRuns(
+    tenant: string,
+    search: { wfSpecName: string; major?: number; revision?: number; afterId?: string; limit: number },
+  ): Promise<string[]>;
+  /** every scheduled WfRun of every tenant (the owner of the metadata partition arms their ticks) */
+  listScheduledWfRuns(): Promise<StoredSchedule[]>;
 
   /** the queued tasks of these partitions, oldest first */
   loadTaskQueue(parts: readonly number[]): Promise<QueuedTask[]>;

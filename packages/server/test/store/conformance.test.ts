@@ -7,16 +7,18 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { create, fromBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import {
   ExternalEventSchema,
   LHStatus,
   NodeRunSchema,
+  ScheduledWfRunSchema,
   TaskRunSchema,
   TaskStatus,
   UserTaskRunSchema,
   UserTaskRunStatus,
   VariableSchema,
+  type ScheduledWfRun,
 } from "@pony/proto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PgStore } from "../../src/store/pg";
@@ -884,6 +886,58 @@ function conformance(
           createdMs: 1_000,
           workers: [],
         });
+      });
+
+      it("putScheduledWfRun stores a schedule and moves its next tick; search pages a WfSpec's by id; deleteScheduledWfRun removes one", async () => {
+        const sched = (id: string, major: number, revision: number): ScheduledWfRun =>
+          create(ScheduledWfRunSchema, {
+            id: { id },
+            wfSpecId: { name: "nightly", majorVersion: major, revision },
+            variables: { who: { value: { case: "str", value: id } } },
+            cronExpression: "0 3 * * *",
+            createdAt: { seconds: 1_000n, nanos: 0 },
+          });
+        const put = (tenant: string, s: ScheduledWfRun, nextMs: number): WriteOp => ({
+          op: "putScheduledWfRun",
+          tenant,
+          schedule: s,
+          nextMs,
+        });
+        expect(await store.getScheduledWfRun(TENANT, "s-b")).toBeUndefined();
+        await store.commit([
+          put(TENANT, sched("s-c", 0, 1), 3_000),
+          put(TENANT, sched("s-a", 0, 0), 1_000),
+          put(TENANT, sched("s-b", 1, 0), 2_000),
+          put(OTHER_TENANT, sched("s-a", 0, 0), 9_000),
+        ]);
+        await store.commit([put(TENANT, sched("s-a", 0, 0), 86_401_000)]);
+        expect(await store.getScheduledWfRun(TENANT, "s-a")).toEqual({
+          tenant: TENANT,
+          schedule: sched("s-a", 0, 0),
+          nextMs: 86_401_000,
+        });
+        const search = (extra: { major?: number; revision?: number; afterId?: string; limit?: number }) =>
+          store.searchScheduledWfRuns(TENANT, { wfSpecName: "nightly", limit: 10, ...extra });
+        expect(await search({})).toEqual(["s-a", "s-b", "s-c"]);
+        expect(await search({ limit: 2 })).toEqual(["s-a", "s-b"]);
+        expect(await search({ afterId: "s-a" })).toEqual(["s-b", "s-c"]);
+        expect(await search({ major: 0 })).toEqual(["s-a", "s-c"]);
+        expect(await search({ major: 0, revision: 1 })).toEqual(["s-c"]);
+        expect(await store.searchScheduledWfRuns(TENANT, { wfSpecName: "other", limit: 10 })).toEqual([]);
+        expect(
+          (await store.listScheduledWfRuns()).map((s) => [s.tenant, s.schedule.id!.id, s.nextMs]),
+        ).toEqual(
+          [
+            [OTHER_TENANT, "s-a", 9_000],
+            [TENANT, "s-a", 86_401_000],
+            [TENANT, "s-b", 2_000],
+            [TENANT, "s-c", 3_000],
+          ].sort((x, y) => (x[0]! < y[0]! ? -1 : x[0]! > y[0]! ? 1 : 0)),
+        );
+        await store.commit([{ op: "deleteScheduledWfRun", tenant: TENANT, id: "s-a" }]);
+        expect(await store.getScheduledWfRun(TENANT, "s-a")).toBeUndefined();
+        expect(await store.getScheduledWfRun(OTHER_TENANT, "s-a")).toBeDefined();
+        expect(await search({})).toEqual(["s-b", "s-c"]);
       });
 
       it("B-SRCH-5: addMetrics sums counters and totals across batches and within one, maxima keep the larger", async () => {

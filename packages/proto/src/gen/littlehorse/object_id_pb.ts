@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file littlehorse/object_id.proto.
  */
 export const file_littlehorse_object_id: GenFile = /*@__PURE__*/
-  fileDesc("ChtsaXR0bGVob3JzZS9vYmplY3RfaWQucHJvdG8SC2xpdHRsZWhvcnNlIiIKEkV4dGVybmFsRXZlbnREZWZJZBIMCgRuYW1lGAEgASgJIogBCg9FeHRlcm5hbEV2ZW50SWQSJwoJd2ZfcnVuX2lkGAEgASgLMhQubGl0dGxlaG9yc2UuV2ZSdW5JZBI+ChVleHRlcm5hbF9ldmVudF9kZWZfaWQYAiABKAsyHy5saXR0bGVob3JzZS5FeHRlcm5hbEV2ZW50RGVmSWQSDAoEZ3VpZBgDIAEoCSJhCglOb2RlUnVuSWQSJwoJd2ZfcnVuX2lkGAEgASgLMhQubGl0dGxlaG9yc2UuV2ZSdW5JZBIZChF0aHJlYWRfcnVuX251bWJlchgCIAEoBRIQCghwb3NpdGlvbhgDIAEoBSIZCgtQcmluY2lwYWxJZBIKCgJpZBgBIAEoCSIZCglUYXNrRGVmSWQSDAoEbmFtZRgBIAEoCSKoAQoQVGFza0RlZk1ldHJpY3NJZBIwCgx3aW5kb3dfc3RhcnQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKC3dpbmRvd190eXBlGAIgASgOMiAubGl0dGxlaG9yc2UuTWV0cmljc1dpbmRvd0xlbmd0aBIrCgt0YXNrX2RlZl9pZBgDIAEoCzIWLmxpdHRsZWhvcnNlLlRhc2tEZWZJZCJHCglUYXNrUnVuSWQSJwoJd2ZfcnVuX2lkGAEgASgLMhQubGl0dGxlaG9yc2UuV2ZSdW5JZBIRCgl0YXNrX2d1aWQYAiABKAkiQAoRVGFza1dvcmtlckdyb3VwSWQSKwoLdGFza19kZWZfaWQYASABKAsyFi5saXR0bGVob3JzZS5UYXNrRGVmSWQiFgoIVGVuYW50SWQSCgoCaWQYASABKAkiLgoNVXNlclRhc2tEZWZJZBIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAUiUAoNVXNlclRhc2tSdW5JZBInCgl3Zl9ydW5faWQYASABKAsyFC5saXR0bGVob3JzZS5XZlJ1bklkEhYKDnVzZXJfdGFza19ndWlkGAIgASgJIl4KClZhcmlhYmxlSWQSJwoJd2ZfcnVuX2lkGAEgASgLMhQubGl0dGxlaG9yc2UuV2ZSdW5JZBIZChF0aHJlYWRfcnVuX251bWJlchgCIAEoBRIMCgRuYW1lGAMgASgJIl8KB1dmUnVuSWQSCgoCaWQYASABKAkSMwoQcGFyZW50X3dmX3J1bl9pZBgCIAEoCzIULmxpdHRsZWhvcnNlLldmUnVuSWRIAIgBAUITChFfcGFyZW50X3dmX3J1bl9pZCJBCghXZlNwZWNJZBIMCgRuYW1lGAEgASgJEhUKDW1ham9yX3ZlcnNpb24YAiABKAUSEAoIcmV2aXNpb24YAyABKAUipQEKD1dmU3BlY01ldHJpY3NJZBIwCgx3aW5kb3dfc3RhcnQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKC3dpbmRvd190eXBlGAIgASgOMiAubGl0dGxlaG9yc2UuTWV0cmljc1dpbmRvd0xlbmd0aBIpCgp3Zl9zcGVjX2lkGAMgASgLMhUubGl0dGxlaG9yc2UuV2ZTcGVjSWQiIgoSV29ya2Zsb3dFdmVudERlZklkEgwKBG5hbWUYASABKAkiigEKD1dvcmtmbG93RXZlbnRJZBInCgl3Zl9ydW5faWQYASABKAsyFC5saXR0bGVob3JzZS5XZlJ1bklkEj4KFXdvcmtmbG93X2V2ZW50X2RlZl9pZBgCIAEoCzIfLmxpdHRsZWhvcnNlLldvcmtmbG93RXZlbnREZWZJZBIOCgZudW1iZXIYAyABKAViBnByb3RvMw", [file_google_protobuf_timestamp, file_littlehorse_common_enums]);
+  fileDesc("ChtsaXR0bGVob3JzZS9vYmplY3RfaWQucHJvdG8SC2xpdHRsZWhvcnNlIiIKEkV4dGVybmFsRXZlbnREZWZJZBIMCgRuYW1lGAEgASgJIogBCg9FeHRlcm5hbEV2ZW50SWQSJwoJd2ZfcnVuX2lkGAEgASgLMhQubGl0dGxlaG9yc2UuV2ZSdW5JZBI+ChVleHRlcm5hbF9ldmVudF9kZWZfaWQYAiABKAsyHy5saXR0bGVob3JzZS5FeHRlcm5hbEV2ZW50RGVmSWQSDAoEZ3VpZBgDIAEoCSJhCglOb2RlUnVuSWQSJwoJd2ZfcnVuX2lkGAEgASgLMhQubGl0dGxlaG9yc2UuV2ZSdW5JZBIZChF0aHJlYWRfcnVuX251bWJlchgCIAEoBRIQCghwb3NpdGlvbhgDIAEoBSIZCgtQcmluY2lwYWxJZBIKCgJpZBgBIAEoCSIeChBTY2hlZHVsZWRXZlJ1bklkEgoKAmlkGAEgASgJIhkKCVRhc2tEZWZJZBIMCgRuYW1lGAEgASgJIqgBChBUYXNrRGVmTWV0cmljc0lkEjAKDHdpbmRvd19zdGFydBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoLd2luZG93X3R5cGUYAiABKA4yIC5saXR0bGVob3JzZS5NZXRyaWNzV2luZG93TGVuZ3RoEisKC3Rhc2tfZGVmX2lkGAMgASgLMhYubGl0dGxlaG9yc2UuVGFza0RlZklkIkcKCVRhc2tSdW5JZBInCgl3Zl9ydW5faWQYASABKAsyFC5saXR0bGVob3JzZS5XZlJ1bklkEhEKCXRhc2tfZ3VpZBgCIAEoCSJAChFUYXNrV29ya2VyR3JvdXBJZBIrCgt0YXNrX2RlZl9pZBgBIAEoCzIWLmxpdHRsZWhvcnNlLlRhc2tEZWZJZCIWCghUZW5hbnRJZBIKCgJpZBgBIAEoCSIuCg1Vc2VyVGFza0RlZklkEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoBSJQCg1Vc2VyVGFza1J1bklkEicKCXdmX3J1bl9pZBgBIAEoCzIULmxpdHRsZWhvcnNlLldmUnVuSWQSFgoOdXNlcl90YXNrX2d1aWQYAiABKAkiXgoKVmFyaWFibGVJZBInCgl3Zl9ydW5faWQYASABKAsyFC5saXR0bGVob3JzZS5XZlJ1bklkEhkKEXRocmVhZF9ydW5fbnVtYmVyGAIgASgFEgwKBG5hbWUYAyABKAkiXwoHV2ZSdW5JZBIKCgJpZBgBIAEoCRIzChBwYXJlbnRfd2ZfcnVuX2lkGAIgASgLMhQubGl0dGxlaG9yc2UuV2ZSdW5JZEgAiAEBQhMKEV9wYXJlbnRfd2ZfcnVuX2lkIkEKCFdmU3BlY0lkEgwKBG5hbWUYASABKAkSFQoNbWFqb3JfdmVyc2lvbhgCIAEoBRIQCghyZXZpc2lvbhgDIAEoBSKlAQoPV2ZTcGVjTWV0cmljc0lkEjAKDHdpbmRvd19zdGFydBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoLd2luZG93X3R5cGUYAiABKA4yIC5saXR0bGVob3JzZS5NZXRyaWNzV2luZG93TGVuZ3RoEikKCndmX3NwZWNfaWQYAyABKAsyFS5saXR0bGVob3JzZS5XZlNwZWNJZCIiChJXb3JrZmxvd0V2ZW50RGVmSWQSDAoEbmFtZRgBIAEoCSKKAQoPV29ya2Zsb3dFdmVudElkEicKCXdmX3J1bl9pZBgBIAEoCzIULmxpdHRsZWhvcnNlLldmUnVuSWQSPgoVd29ya2Zsb3dfZXZlbnRfZGVmX2lkGAIgASgLMh8ubGl0dGxlaG9yc2UuV29ya2Zsb3dFdmVudERlZklkEg4KBm51bWJlchgDIAEoBWIGcHJvdG8z", [file_google_protobuf_timestamp, file_littlehorse_common_enums]);
 
 /**
  * @generated from message littlehorse.ExternalEventDefId
@@ -107,6 +107,23 @@ export const PrincipalIdSchema: GenMessage<PrincipalId> = /*@__PURE__*/
   messageDesc(file_littlehorse_object_id, 3);
 
 /**
+ * @generated from message littlehorse.ScheduledWfRunId
+ */
+export type ScheduledWfRunId = Message<"littlehorse.ScheduledWfRunId"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message littlehorse.ScheduledWfRunId.
+ * Use `create(ScheduledWfRunIdSchema)` to create a new message.
+ */
+export const ScheduledWfRunIdSchema: GenMessage<ScheduledWfRunId> = /*@__PURE__*/
+  messageDesc(file_littlehorse_object_id, 4);
+
+/**
  * @generated from message littlehorse.TaskDefId
  */
 export type TaskDefId = Message<"littlehorse.TaskDefId"> & {
@@ -121,7 +138,7 @@ export type TaskDefId = Message<"littlehorse.TaskDefId"> & {
  * Use `create(TaskDefIdSchema)` to create a new message.
  */
 export const TaskDefIdSchema: GenMessage<TaskDefId> = /*@__PURE__*/
-  messageDesc(file_littlehorse_object_id, 4);
+  messageDesc(file_littlehorse_object_id, 5);
 
 /**
  * @generated from message littlehorse.TaskDefMetricsId
@@ -148,7 +165,7 @@ export type TaskDefMetricsId = Message<"littlehorse.TaskDefMetricsId"> & {
  * Use `create(TaskDefMetricsIdSchema)` to create a new message.
  */
 export const TaskDefMetricsIdSchema: GenMessage<TaskDefMetricsId> = /*@__PURE__*/
-  messageDesc(file_littlehorse_object_id, 5);
+  messageDesc(file_littlehorse_object_id, 6);
 
 /**
  * @generated from message littlehorse.TaskRunId
@@ -170,7 +187,7 @@ export type TaskRunId = Message<"littlehorse.TaskRunId"> & {
  * Use `create(TaskRunIdSchema)` to create a new message.
  */
 export const TaskRunIdSchema: GenMessage<TaskRunId> = /*@__PURE__*/
-  messageDesc(file_littlehorse_object_id, 6);
+  messageDesc(file_littlehorse_object_id, 7);
 
 /**
  * @generated from message littlehorse.TaskWorkerGroupId
@@ -187,7 +204,7 @@ export type TaskWorkerGroupId = Message<"littlehorse.TaskWorkerGroupId"> & {
  * Use `create(TaskWorkerGroupIdSchema)` to create a new message.
  */
 export const TaskWorkerGroupIdSchema: GenMessage<TaskWorkerGroupId> = /*@__PURE__*/
-  messageDesc(file_littlehorse_object_id, 7);
+  messageDesc(file_littlehorse_object_id, 8);
 
 /**
  * @generated from message littlehorse.TenantId
@@ -204,7 +221,7 @@ export type TenantId = Message<"littlehorse.TenantId"> & {
  * Use `create(TenantIdSchema)` to create a new message.
  */
 export const TenantIdSchema: GenMessage<TenantId> = /*@__PURE__*/
-  messageDesc(file_littlehorse_object_id, 8);
+  messageDesc(file_littlehorse_object_id, 9);
 
 /**
  * @generated from message littlehorse.UserTaskDefId
@@ -226,7 +243,7 @@ export type UserTaskDefId = Message<"littlehorse.UserTaskDefId"> & {
  * Use `create(UserTaskDefIdSchema)` to create a new message.
  */
 export const UserTaskDefIdSchema: GenMessage<UserTaskDefId> = /*@__PURE__*/
-  messageDesc(file_littlehorse_object_id, 9);
+  messageDesc(file_littlehorse_object_id, 10);
 
 /**
  * @generated from message littlehorse.UserTaskRunId
@@ -248,7 +265,7 @@ export type UserTaskRunId = Message<"littlehorse.UserTaskRunId"> & {
  * Use `create(UserTaskRunIdSchema)` to create a new message.
  */
 export const UserTaskRunIdSchema: GenMessage<UserTaskRunId> = /*@__PURE__*/
-  messageDesc(file_littlehorse_object_id, 10);
+  messageDesc(file_littlehorse_object_id, 11);
 
 /**
  * @generated from message littlehorse.VariableId
@@ -275,7 +292,7 @@ export type VariableId = Message<"littlehorse.VariableId"> & {
  * Use `create(VariableIdSchema)` to create a new message.
  */
 export const VariableIdSchema: GenMessage<VariableId> = /*@__PURE__*/
-  messageDesc(file_littlehorse_object_id, 11);
+  messageDesc(file_littlehorse_object_id, 12);
 
 /**
  * @generated from message littlehorse.WfRunId
@@ -297,7 +314,7 @@ export type WfRunId = Message<"littlehorse.WfRunId"> & {
  * Use `create(WfRunIdSchema)` to create a new message.
  */
 export const WfRunIdSchema: GenMessage<WfRunId> = /*@__PURE__*/
-  messageDesc(file_littlehorse_object_id, 12);
+  messageDesc(file_littlehorse_object_id, 13);
 
 /**
  * @generated from message littlehorse.WfSpecId
@@ -324,7 +341,7 @@ export type WfSpecId = Message<"littlehorse.WfSpecId"> & {
  * Use `create(WfSpecIdSchema)` to create a new message.
  */
 export const WfSpecIdSchema: GenMessage<WfSpecId> = /*@__PURE__*/
-  messageDesc(file_littlehorse_object_id, 13);
+  messageDesc(file_littlehorse_object_id, 14);
 
 /**
  * @generated from message littlehorse.WfSpecMetricsId
@@ -351,7 +368,7 @@ export type WfSpecMetricsId = Message<"littlehorse.WfSpecMetricsId"> & {
  * Use `create(WfSpecMetricsIdSchema)` to create a new message.
  */
 export const WfSpecMetricsIdSchema: GenMessage<WfSpecMetricsId> = /*@__PURE__*/
-  messageDesc(file_littlehorse_object_id, 14);
+  messageDesc(file_littlehorse_object_id, 15);
 
 /**
  * @generated from message littlehorse.WorkflowEventDefId
@@ -368,7 +385,7 @@ export type WorkflowEventDefId = Message<"littlehorse.WorkflowEventDefId"> & {
  * Use `create(WorkflowEventDefIdSchema)` to create a new message.
  */
 export const WorkflowEventDefIdSchema: GenMessage<WorkflowEventDefId> = /*@__PURE__*/
-  messageDesc(file_littlehorse_object_id, 15);
+  messageDesc(file_littlehorse_object_id, 16);
 
 /**
  * @generated from message littlehorse.WorkflowEventId
@@ -395,5 +412,5 @@ export type WorkflowEventId = Message<"littlehorse.WorkflowEventId"> & {
  * Use `create(WorkflowEventIdSchema)` to create a new message.
  */
 export const WorkflowEventIdSchema: GenMessage<WorkflowEventId> = /*@__PURE__*/
-  messageDesc(file_littlehorse_object_id, 16);
+  messageDesc(file_littlehorse_object_id, 17);
 
