@@ -1,6 +1,6 @@
 /**
  * Black-box wire-compatibility tests through real gRPC: B-WIRE-1 (the service: the 63 RPCs of LittleHorse
- * 0.10.1 plus GetPrincipal from later releases, LittleHorse
+ * 0.10.1 plus GetPrincipal and the four scheduled-WfRun RPCs from later releases, LittleHorse
  * field numbers), B-WIRE-2 (VariableDef.type_def and the expression form of Edge.condition from later
  * LittleHorse releases), B-WIRE-3 (status codes), plus GetServerVersion and Whoami.
  *
@@ -28,6 +28,11 @@ afterAll(async () => {
 /** The RPCs of `littlehorse.LittleHorse` in LittleHorse 0.10.1. */
 const RPCS = [
   "GetPrincipal",
+  // LittleHorse 1.x: WfRuns on a cron schedule
+  "ScheduleWf",
+  "SearchScheduledWfRun",
+  "GetScheduledWfRun",
+  "DeleteScheduledWfRun",
   "PutTaskDef",
   "GetTaskDef",
   "GetTaskWorkerGroup",
@@ -151,9 +156,9 @@ async function nodeNames(wfRunId: Msg): Promise<string[]> {
 }
 
 describe("B-WIRE-1 the littlehorse.LittleHorse service", () => {
-  it("B-WIRE-1 the service offers exactly the 63 RPCs of LittleHorse 0.10.1, plus GetPrincipal", () => {
-    expect(RPCS).toHaveLength(64);
-    expect(new Set(RPCS).size).toBe(64);
+  it("B-WIRE-1 the service offers exactly the 63 RPCs of LittleHorse 0.10.1, plus GetPrincipal and the scheduled-WfRun RPCs of 1.x", () => {
+    expect(RPCS).toHaveLength(68);
+    expect(new Set(RPCS).size).toBe(68);
     const service = (c.raw.constructor as grpc.ServiceClientConstructor).service;
     const paths = Object.values(service).map((m) => m.path);
     expect(paths.sort()).toEqual(RPCS.map((r) => `/littlehorse.LittleHorse/${r}`).sort());
@@ -180,17 +185,11 @@ describe("B-WIRE-1 the littlehorse.LittleHorse service", () => {
 
   it("B-WIRE-1 every unary RPC has a handler on the server (empty request never hits a missing method)", async () => {
     const results = await callEveryRpcEmpty();
-    expect(results).toHaveLength(63);
+    expect(results).toHaveLength(67);
     for (const { rpc, code, message } of results) {
       expect(code, `${rpc}: ${message}`).not.toBe("DEADLINE_EXCEEDED");
-      if (code !== "UNIMPLEMENTED") continue;
-      // the tenant and principal RPCs are built (B-SEC-1…3): only WfSpec migration is still to come
-      expect(rpc).toBe("MigrateWfSpec");
-      // grpc-js answers "The server does not implement the method …" when no handler is registered
-      expect(message, rpc).not.toMatch(/does not implement|is not implemented/i);
-      // an RPC not built yet names the area of work that builds it
-      expect(message, rpc).toMatch(/not built yet/);
-      expect(message, rpc).toMatch(/area: \S/);
+      // every RPC of the reference is built: none answers UNIMPLEMENTED
+      expect(code, `${rpc}: ${message}`).not.toBe("UNIMPLEMENTED");
     }
   });
 

@@ -16,6 +16,7 @@ import { registerGetCommand } from "./commands/get";
 import { clientVersion, registerInfoCommands } from "./commands/info";
 import { registerListCommand } from "./commands/list";
 import { registerRunCommand } from "./commands/run";
+import { registerScheduleCommand } from "./commands/schedule";
 import { registerSearchCommand } from "./commands/search";
 import { registerServerCommand } from "./commands/server";
 import { registerUserTaskCommands } from "./commands/user-tasks";
@@ -55,6 +56,7 @@ LHC_OAUTH_*, from the environment or ~/.config/littlehorse.config (or --config).
   registerListCommand(program, ctx);
   registerSearchCommand(program, ctx);
   registerRunCommand(program, ctx);
+  registerScheduleCommand(program, ctx);
   registerWfRunCommands(program, ctx);
   registerDeleteCommand(program, ctx);
   registerUserTaskCommands(program, ctx);

@@ -15,6 +15,14 @@ export function registerDeleteCommand(program: Command, ctx: CliContext): void {
     });
 
   del
+    .command("scheduledWfRun")
+    .description("a scheduled WfRun: no more runs start from it (DeleteScheduledWfRun)")
+    .argument("<id>", "the schedule's id")
+    .action(async (id: string) => {
+      await ctx.show("deleteScheduledWfRun", { id: { id } });
+    });
+
+  del
     .command("taskDef")
     .description("a TaskDef (DeleteTaskDef)")
     .argument("<name>", "the TaskDef's name")

@@ -119,6 +119,14 @@ export function registerGetCommand(program: Command, ctx: CliContext): void {
     });
 
   get
+    .command("scheduledWfRun")
+    .description("a scheduled WfRun: its WfSpec, cron expression and variables (GetScheduledWfRun)")
+    .argument("<id>", "the schedule's id")
+    .action(async (id: string) => {
+      await ctx.show("getScheduledWfRun", { id });
+    });
+
+  get
     .command("tenant")
     .description("a Tenant (GetTenant)")
     .argument("<id>", "the tenant's id")

@@ -66,6 +66,23 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
 
   paged(
     search
+      .command("scheduledWfRun")
+      .description("scheduled WfRuns of a WfSpec (SearchScheduledWfRun)")
+      .requiredOption("--wfSpecName <name>", "the WfSpec's name")
+      .option("--majorVersion <n>", "the WfSpec's major version", int32)
+      .option("--revision <n>", "the WfSpec's revision (with --majorVersion)", int32),
+  ).action(async (opts: Paging & { wfSpecName: string; majorVersion?: number; revision?: number }) => {
+    await ctx.show("searchScheduledWfRun", {
+      wfSpecName: opts.wfSpecName,
+      majorVersion: opts.majorVersion,
+      revision: opts.revision,
+      limit: opts.limit,
+      bookmark: opts.bookmark,
+    });
+  });
+
+  paged(
+    search
       .command("taskDef")
       .description("TaskDefs (SearchTaskDef)")
       .option("--prefix <prefix>", "names starting with this"),

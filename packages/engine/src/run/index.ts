@@ -6,5 +6,6 @@ export { createWfRun, applyCommand, validateRunWfInputs } from "./wf-run";
 export { taskTimeoutTimerKey, taskBackoffTimerKey } from "./task-run";
 export { DEFAULT_TASK_TIMEOUT_SECONDS } from "./task-node";
 export { CONTINUE_TIMER_KEY } from "./turns";
+export { planMigration, applyMigration, type MigrationPlan } from "./migrate";
 export { timestampAt } from "./clock";
 export { INHERITED_PREFIX, inheritedVariableKey } from "./scope";

@@ -6,13 +6,13 @@ import { eventHandlers } from "./events";
 import { metadataHandlers } from "./metadata";
 import { metricsHandlers } from "./metrics";
 import { principalHandlers, type PrincipalHandlerOptions } from "./principals";
+import { migrationHandlers } from "./migrations";
 import { runHandlers } from "./runs";
 import { scheduleHandlers } from "./schedules";
 import { searchHandlers } from "./search";
 import { serverInfoHandlers } from "./server-info";
 import { taskHandlers, type TaskHandlerOptions } from "./tasks";
 import { tenantHandlers } from "./tenants";
-import { unimplementedHandlers } from "./unimplemented";
 import { userTaskHandlers } from "./user-tasks";
 
 /**
@@ -27,8 +27,8 @@ export function buildHandlers(
   const tasks = taskHandlers(rt, log, opts);
   const events = eventHandlers(rt);
   const unary = {
-    ...unimplementedHandlers(),
     ...metadataHandlers(rt),
+    ...migrationHandlers(rt),
     ...runHandlers(rt),
     ...scheduleHandlers(rt),
     ...events.unary,

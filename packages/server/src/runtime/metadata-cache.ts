@@ -109,6 +109,14 @@ export class MetadataCache {
     return out;
   }
 
+  /** Every version of a kind in every tenant, deleted ones too. */
+  *everyVersion<K extends MetadataKind>(kind: K): Generator<{ tenant: string; message: Shape<K> }> {
+    for (const [tenant, kinds] of this.byTenant) {
+      for (const versions of kinds.get(kind)?.values() ?? [])
+        for (const e of versions.values()) yield { tenant, message: e.message as Shape<K> };
+    }
+  }
+
   lookup(tenant: string): MetadataLookup {
     return {
       taskDef: (name) => this.get(tenant, "task_def", name),

@@ -18,6 +18,8 @@ import {
   type WfRunId,
   type Variable,
   type WfSpec,
+  type WfSpecId,
+  type WfSpecVersionMigration,
   type WorkflowEvent,
   WfRunVariableAccessLevel,
 } from "@pony/proto";
@@ -38,6 +40,8 @@ import {
   eventKey,
   inheritedVariableKey,
   CONTINUE_TIMER_KEY,
+  applyMigration,
+  planMigration,
 } from "@pony/engine";
 import { Admission, DEFAULT_LIMITS, type AdmissionLimits } from "./admission";
 import type { Logger } from "pino";
@@ -50,6 +54,7 @@ import { METADATA_PARTITION, NotOwnerError, Partitions } from "./partitions";
 import { TaskQueues, type Poller } from "./task-queues";
 import { TimerWheel } from "./timers";
 import { Scheduler } from "./scheduler";
+import { resumeMigrations, sameVersion } from "./migrations";
 import { UnavailableError } from "../grpc/status";
 import { wfRunKey } from "./ids";
 import { KEY_SEPARATOR, tenantKey } from "./tenant-keys";
@@ -215,6 +220,12 @@ export class Runtime {
       this.metadata.load(rows);
       this.security.load(tenants, principals);
       this.metadataVersion = version;
+      // another server may have stored a migration: this one moves the WfRuns of its own partitions
+      if (this.partitions.held().size > 0) {
+        resumeMigrations(this, this.log).catch((e: unknown) => {
+          if (!(e instanceof NotOwnerError)) this.log.error({ err: e }, "a WfSpec migration failed");
+        });
+      }
       return true;
     }
   }
@@ -239,6 +250,11 @@ export class Runtime {
     // before its commands run: a schedule made meanwhile must be among those loaded or those added
     if (part === METADATA_PARTITION) await this.scheduler.load();
     this.partitions.taken(part, epoch);
+    // WfSpec migrations stored but not finished (a crash midway) go on in the partition's WfRuns
+    resumeMigrations(this, this.log, new Set([part])).catch((e: unknown) => {
+      if (!(e instanceof NotOwnerError))
+        this.log.error({ err: e, partition: part }, "resuming a WfSpec migration failed");
+    });
     this.log.info(
       { partition: part, epoch, queuedTasks: queued.length, timers: timers.length },
       "partition taken: its state rebuilt from the store",
@@ -375,6 +391,32 @@ export class Runtime {
         return state.wfRun;
       },
     }).finally(admitted);
+  }
+
+  /**
+   * Moves one WfRun from WfSpec version `from` to `to` (MigrateWfSpec): "migrated", "skipped" (gone, or not
+   * on `from` any more: migrated before), or why it cannot move (it is then left unchanged).
+   */
+  migrateWfRun(
+    tenant: string,
+    key: string,
+    from: WfSpecId,
+    to: WfSpec,
+    migration: WfSpecVersionMigration,
+  ): Promise<string> {
+    return this.submit({
+      wfRun: { tenant, key },
+      apply: (tx) => {
+        const state = this.cached(tenant, key);
+        if (!state || !sameVersion(state.wfRun.wfSpecId, from)) return "skipped";
+        const plan = planMigration(state, to, migration);
+        if (typeof plan === "string") return plan;
+        const ctx = this.engineContext(tenant);
+        applyMigration(state, ctx, to, plan);
+        this.flush(tx, state, ctx);
+        return "migrated";
+      },
+    });
   }
 
   /** Applies a command to an existing WfRun. Resolves to false when the WfRun is gone or nothing changed. */
