@@ -17,7 +17,7 @@ export default defineConfig({
         test: {
           ...shared,
           name: "pony",
-          include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
+          include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts", "examples/**/*.test.ts"],
           exclude: ["test/cluster/**", "test/dashboard/**", "test/reliability/**", "**/node_modules/**"],
         },
       },

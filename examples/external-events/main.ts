@@ -20,18 +20,10 @@ import {
   LHConfig,
   LHTaskWorker,
   toVariableValue,
-  Workflow,
   type LHClient,
 } from "@pony/sdk";
 
-const EVENT = "payment-received";
-
-const workflow = Workflow.newWorkflow("example-external-events", (wf) => {
-  const orderId = wf.declareStr("order-id").required();
-  const payment = wf.declareJsonObj("payment");
-  wf.mutate(payment, "ASSIGN", wf.waitForEvent(EVENT).timeout(60)); // fails with TIMEOUT after a minute
-  wf.execute("ship-order", orderId, payment.jsonPath("$.amount"));
-});
+import { EVENT, workflow } from "./workflow";
 
 const TERMINAL = new Set([LHStatus.COMPLETED, LHStatus.ERROR, LHStatus.EXCEPTION, LHStatus.HALTED]);
 

@@ -15,6 +15,7 @@ import { registerDeployCommand } from "./commands/deploy";
 import { registerGetCommand } from "./commands/get";
 import { clientVersion, registerInfoCommands } from "./commands/info";
 import { registerListCommand } from "./commands/list";
+import { registerMigrateCommand } from "./commands/migrate";
 import { registerRunCommand } from "./commands/run";
 import { registerScheduleCommand } from "./commands/schedule";
 import { registerSearchCommand } from "./commands/search";
@@ -57,6 +58,7 @@ LHC_OAUTH_*, from the environment or ~/.config/littlehorse.config (or --config).
   registerSearchCommand(program, ctx);
   registerRunCommand(program, ctx);
   registerScheduleCommand(program, ctx);
+  registerMigrateCommand(program, ctx);
   registerWfRunCommands(program, ctx);
   registerDeleteCommand(program, ctx);
   registerUserTaskCommands(program, ctx);

@@ -113,6 +113,11 @@ export class Processor {
     });
   }
 
+  /** Whether jobs are queued, being applied, or being committed. */
+  get busy(): boolean {
+    return this.draining || this.applying !== undefined || this.unanswered.size > 0;
+  }
+
   /** Resolves once every job submitted so far is done. */
   async idle(): Promise<void> {
     while (this.draining) await new Promise((r) => setImmediate(r));

@@ -8,6 +8,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   LHStatus,
+  MetricsWindowLength,
   ScheduledTaskSchema,
   TaskStatus,
   type ReportTaskRun,
@@ -45,7 +46,7 @@ import {
 } from "@pony/engine";
 import { Admission, DEFAULT_LIMITS, type AdmissionLimits } from "./admission";
 import type { Logger } from "pino";
-import type { QueuedTask, Store } from "../store/store";
+import type { QueuedTask, Store, WriteOp } from "../store/store";
 import { changesMetadata } from "../store/row-writes";
 import { MetadataCache } from "./metadata-cache";
 import { SecurityDirectory } from "../security/directory";
@@ -183,7 +184,10 @@ export class Runtime {
           this.metadataCommits++;
           if (this.metadataBatches === 0) for (const wake of this.metadataSettled.splice(0)) wake();
         }
-        if (ok) this.trimCache();
+        if (ok) {
+          this.trimCache();
+          this.countTaskAttempts(ops);
+        }
       },
     });
   }
@@ -294,6 +298,24 @@ export class Runtime {
     for (const [k, state] of this.cache) {
       if (this.partitions.of(state.tenant, wfRunKey(state.wfRun.id!)) === part) this.cache.delete(k);
     }
+  }
+
+  /**
+   * Task attempts scheduled and not ended yet (queued, or with a worker), counted from the committed metrics
+   * deltas since this runtime started: what the time-skipping test environment waits on.
+   */
+  pendingTaskAttempts = 0;
+
+  /** When the earliest timer or scheduled tick is due (epoch ms), if any. */
+  nextTimerDueMs(): number | undefined {
+    const a = this.timers.nextDueMs();
+    const b = this.scheduler.nextDueMs();
+    return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+  }
+
+  /** Whether a command is being applied or committed, or a task attempt is pending (see pendingTaskAttempts). */
+  get busy(): boolean {
+    return this.processor.busy || this.pendingTaskAttempts > 0;
   }
 
   /** The clock jumped forward (a ManualClock): timers and scheduled ticks that came due fire now. */
@@ -880,6 +902,16 @@ export class Runtime {
     this.admission.forgetMoving(() => true);
     this.metadataVersion = -1;
     await this.refreshMetadata();
+  }
+
+  private countTaskAttempts(ops: readonly WriteOp[]): void {
+    for (const op of ops) {
+      if (op.op !== "addMetrics") continue;
+      // each event counts in three windows: one of them is enough
+      for (const d of op.deltas)
+        if (d.kind === "task" && d.windowType === (MetricsWindowLength.MINUTES_5 as number))
+          this.pendingTaskAttempts += d.scheduled - d.completed - d.errored;
+    }
   }
 
   timestampNow() {

@@ -98,6 +98,11 @@ export class Scheduler {
     this.entries.clear();
   }
 
+  /** When the next tick is due (epoch ms), if any. */
+  nextDueMs(): number | undefined {
+    return this.wheel.nextDueMs();
+  }
+
   /** The clock jumped forward: ticks that came due fire now. */
   clockMoved(): void {
     this.wheel.clockMoved();

@@ -72,6 +72,11 @@ export class TimerWheel<T> {
     this.compact();
   }
 
+  /** When the earliest timer is due (epoch ms), if any. */
+  nextDueMs(): number | undefined {
+    return this.peekLive()?.dueMs;
+  }
+
   /** The clock jumped forward (a ManualClock): what came due fires now, the rest waits anew. */
   clockMoved(): void {
     if (this.stopped) return;
