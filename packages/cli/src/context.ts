@@ -4,7 +4,13 @@
  */
 import type { Readable, Writable } from "node:stream";
 import { toJson, type DescMessage } from "@bufbuild/protobuf";
-import { LittleHorse } from "@pony/proto";
+import { LittleHorse, type WfRun } from "@pony/proto";
+import { renderTable } from "./output/render";
+import { styler } from "./output/style";
+import { currentNodeKey, wfRunView, type CurrentNodes } from "./output/wf-run-view";
+
+/** threads of a WfRun whose current node `get wfRun` looks up for its table */
+const MAX_THREADS_SHOWN = 100;
 import {
   LHConfig,
   type LHCallOptions,
@@ -33,7 +39,11 @@ export interface GlobalOptions {
   config?: string;
   /** per-call deadline in seconds */
   timeout: number;
+  /** how results print: a table, or protobuf JSON (default: a table on a terminal, JSON otherwise) */
+  output?: OutputFormat;
 }
+
+export type OutputFormat = "table" | "json";
 
 export class CliContext {
   private lhConfig: LHConfig | undefined;
@@ -66,10 +76,52 @@ export class CliContext {
     return fn(req, this.callOptions());
   }
 
-  /** Calls a unary RPC and prints its response. */
+  /** Calls a unary RPC and prints its response (as a table or as JSON: see `format`). */
   async show<M extends LHUnaryMethodName>(method: M, req: LHRequestInit<M>): Promise<void> {
     const res = await this.call(method, req);
-    this.printMessage(LittleHorse.method[method].output, res);
+    await this.print(LittleHorse.method[method].output, res);
+  }
+
+  /** `-o table|json`; without it, a table when stdout is a terminal and JSON when it is piped (as lhctl). */
+  format(): OutputFormat {
+    return this.globals().output ?? (this.isTerminal() ? "table" : "json");
+  }
+
+  /** the format given with `-o`, if any */
+  outputOption(): OutputFormat | undefined {
+    return this.globals().output;
+  }
+
+  isTerminal(): boolean {
+    return (this.io.stdout as { isTTY?: boolean }).isTTY === true;
+  }
+
+  /** Prints a message in the chosen format: protobuf JSON, or its table view (output/render.ts). */
+  async print(schema: DescMessage, message: unknown): Promise<void> {
+    if (this.format() === "json") return this.printMessage(schema, message);
+    this.io.stdout.write(await this.tableOf(schema, message));
+  }
+
+  /** The table view of a message; a WfRun's shows each thread's current node (read with GetNodeRun). */
+  async tableOf(schema: DescMessage, message: unknown): Promise<string> {
+    const rc = {
+      style: styler(this.isTerminal() && !this.io.env.NO_COLOR),
+      nowMs: Date.now(),
+    };
+    if (schema.typeName !== "littlehorse.WfRun") return renderTable(schema, message, rc);
+    const wfRun = message as WfRun;
+    const nodes: CurrentNodes = new Map();
+    await Promise.all(
+      wfRun.threadRuns.slice(0, MAX_THREADS_SHOWN).map(async (t) => {
+        const n = await this.call("getNodeRun", {
+          wfRunId: wfRun.id,
+          threadRunNumber: t.number,
+          position: t.currentNodePosition,
+        }).catch(() => undefined);
+        if (n) nodes.set(currentNodeKey(t.number, t.currentNodePosition), n.nodeName);
+      }),
+    );
+    return wfRunView(wfRun, nodes, rc);
   }
 
   /** Prints a message as protobuf JSON (enum names, int64 as strings, bytes as base64), indented. */

@@ -2,19 +2,22 @@
  * The `pony` command line: commander 14, lhctl's verbs and shapes. `runCli(argv, io)` parses and runs one
  * command and returns the exit code:
  *
- *   0  done (the result, if any, is on stdout as pretty protobuf JSON)
+ *   0  done (the result, if any, is on stdout: a table on a terminal, pretty protobuf JSON when piped or with
+ *      `-o json`; see output/)
  *   1  the server answered with an error (`error: <STATUS_CODE>: <message>` on stderr) or the command failed
  *   2  the command was called wrongly (unknown command or option, a value that does not fit its type, …)
  */
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { LHApiError, LHConfigError } from "@pony/sdk";
 import { seconds } from "./args";
 import { CliContext, CliUsageError, type CliIO, type GlobalOptions } from "./context";
+import { registerCompletionCommand } from "./commands/completion";
 import { registerDeleteCommand } from "./commands/delete";
 import { registerDeployCommand } from "./commands/deploy";
 import { registerGetCommand } from "./commands/get";
 import { clientVersion, registerInfoCommands } from "./commands/info";
 import { registerListCommand } from "./commands/list";
+import { registerMetricsCommands } from "./commands/metrics";
 import { registerMigrateCommand } from "./commands/migrate";
 import { registerRunCommand } from "./commands/run";
 import { registerScheduleCommand } from "./commands/schedule";
@@ -32,6 +35,12 @@ export function buildProgram(ctx: CliContext, io: CliIO): Command {
     .version(clientVersion(), "-V, --cli-version", "print the version of this CLI")
     .option("-c, --config <file>", "a littlehorse.config properties file")
     .option("--timeout <seconds>", "give up on a call after this long", seconds, DEFAULT_TIMEOUT_SECONDS)
+    .addOption(
+      new Option(
+        "-o, --output <format>",
+        "table or json (default: a table on a terminal, JSON when piped)",
+      ).choices(["table", "json"]),
+    )
     .enablePositionalOptions()
     .showHelpAfterError("(add --help for usage)")
     .configureOutput({
@@ -42,7 +51,8 @@ export function buildProgram(ctx: CliContext, io: CliIO): Command {
   program.addHelpText(
     "after",
     `
-Global options go before the command: pony --timeout 5 get wfRun my-run
+Global options go before the command: pony --timeout 5 -o json get wfRun my-run
+Results print as tables on a terminal and as protobuf JSON when piped; -o table|json chooses.
 Every command has --help, e.g. pony get --help, pony get wfRun --help.
 
 The server is localhost:2023 unless LittleHorse's client settings say otherwise: LHC_API_HOST,
@@ -56,13 +66,22 @@ LHC_OAUTH_*, from the environment or ~/.config/littlehorse.config (or --config).
   registerGetCommand(program, ctx);
   registerListCommand(program, ctx);
   registerSearchCommand(program, ctx);
+  registerMetricsCommands(subcommand(program, "get"), subcommand(program, "list"), ctx);
   registerRunCommand(program, ctx);
   registerScheduleCommand(program, ctx);
   registerMigrateCommand(program, ctx);
   registerWfRunCommands(program, ctx);
   registerDeleteCommand(program, ctx);
   registerUserTaskCommands(program, ctx);
+  // last: its script lists every command above
+  registerCompletionCommand(program, ctx);
   return program;
+}
+
+function subcommand(program: Command, name: string): Command {
+  const found = program.commands.find((c) => c.name() === name);
+  if (!found) throw new Error(`no command '${name}'`);
+  return found;
 }
 
 /** lhctl writes `stop wfRun <id>` and `execute userTaskRun <id> <guid>`: accept its noun, too. */
@@ -75,7 +94,7 @@ const LHCTL_NOUNS: Record<string, string> = {
   cancel: "userTaskRun",
 };
 
-const GLOBAL_OPTIONS_WITH_VALUE = new Set(["-c", "--config", "--timeout"]);
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(["-c", "--config", "--timeout", "-o", "--output"]);
 
 /** Drops lhctl's noun after the verbs that have none here (`stop wfRun x` → `stop x`). */
 export function normalizeArgv(argv: readonly string[]): string[] {
@@ -111,7 +130,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   // the global options are read when a command first needs the settings, after parsing
   const ctx = new CliContext(io, () => {
     const opts = program.opts<GlobalOptions>();
-    return { config: opts.config, timeout: opts.timeout };
+    return { config: opts.config, timeout: opts.timeout, output: opts.output };
   });
   const program = buildProgram(ctx, io);
   try {

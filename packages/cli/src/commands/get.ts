@@ -1,6 +1,7 @@
 /** `pony get <kind> <id…>`: one object by its id, printed as protobuf JSON. */
 import type { Command } from "commander";
-import { int32, parseWfRunId } from "../args";
+import { int32, parseWfRunId, seconds } from "../args";
+import { watchWfRun } from "./watch";
 import type { CliContext } from "../context";
 
 const WF_RUN_ID_HELP = "the WfRun's id (a child WfRun: <parent>_<child>)";
@@ -10,10 +11,13 @@ export function registerGetCommand(program: Command, ctx: CliContext): void {
 
   get
     .command("wfRun")
-    .description("a WfRun (GetWfRun)")
+    .description("a WfRun (GetWfRun): as a table, its thread tree and each thread's current node")
     .argument("<wfRunId>", WF_RUN_ID_HELP)
-    .action(async (wfRunId: string) => {
-      await ctx.show("getWfRun", parseWfRunId(wfRunId));
+    .option("-w, --watch", "follow the WfRun, printing it again each time it changes, until it ends")
+    .option("--interval <seconds>", "with --watch, how often to look (default 1)", seconds, 1)
+    .action(async (wfRunId: string, opts: { watch?: boolean; interval: number }) => {
+      if (opts.watch) await watchWfRun(ctx, parseWfRunId(wfRunId), opts.interval);
+      else await ctx.show("getWfRun", parseWfRunId(wfRunId));
     });
 
   get

@@ -45,7 +45,7 @@ Example:
     )
     .action(async (opts: { json?: boolean }) => {
       const principal = await ctx.call("whoami", {});
-      if (opts.json) ctx.printMessage(PrincipalSchema, principal);
+      if (opts.json || ctx.outputOption() === "json") ctx.printMessage(PrincipalSchema, principal);
       else ctx.io.stdout.write(principalTable(principal));
     });
 }

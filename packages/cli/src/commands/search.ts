@@ -3,7 +3,12 @@
  * time. The output's `bookmark` (base64) is what `--bookmark` takes to get the next page.
  */
 import type { Command } from "commander";
-import { LHStatusSchema, TaskStatusSchema, UserTaskRunStatusSchema } from "@pony/proto";
+import {
+  LHStatusSchema,
+  SearchNodeRunRequest_NodeTypeSchema,
+  TaskStatusSchema,
+  UserTaskRunStatusSchema,
+} from "@pony/proto";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { bookmark, boolean, enumNames, enumValue, int32, positiveInt32, time } from "../args";
 import { CliUsageError, type CliContext } from "../context";
@@ -156,6 +161,35 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
       bookmark: opts.bookmark,
     });
   });
+
+  paged(
+    search
+      .command("nodeRun")
+      .description("NodeRuns of a kind and status, every WfRun (SearchNodeRun)")
+      .requiredOption(
+        "--nodeType <type>",
+        `one of ${enumNames(SearchNodeRunRequest_NodeTypeSchema).join(", ")}`,
+        enumValue(SearchNodeRunRequest_NodeTypeSchema),
+      )
+      .requiredOption(
+        "--status <status>",
+        `one of ${enumNames(LHStatusSchema).join(", ")}`,
+        enumValue(LHStatusSchema),
+      )
+      .option("--earliest <time>", "arrived at or after this time (ISO 8601; UTC without an offset)", time)
+      .option("--latest <time>", "arrived at or before this time", time),
+  ).action(
+    async (opts: Paging & { nodeType: number; status: number; earliest?: Timestamp; latest?: Timestamp }) => {
+      await ctx.show("searchNodeRun", {
+        nodeType: opts.nodeType,
+        status: opts.status,
+        earliestStart: opts.earliest,
+        latestStart: opts.latest,
+        limit: opts.limit,
+        bookmark: opts.bookmark,
+      });
+    },
+  );
 
   paged(
     search
