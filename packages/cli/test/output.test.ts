@@ -115,6 +115,13 @@ describe("pony output", () => {
     expect(docs.at(-1).status).toBe("COMPLETED");
   });
 
+  it("-o table lists a WfRun's ExternalEvents one row each", async () => {
+    const r = await run("-o", "table", "list", "externalEvent", "fam-watch");
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^EXTERNALEVENTDEF +GUID +CLAIMED +CREATED +CONTENT$/);
+    expect(lines[1]).toMatch(/^cli-out-go +[0-9a-f]+ +yes +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+  });
+
   it("get wfRun --watch of a WfRun that ends in ERROR exits 1 saying so", async () => {
     const port = Number(ts.address.split(":")[1]);
     const lh = new LHConfig({ apiHost: "127.0.0.1", apiPort: port, configFile: null, env: {} }).getClient();

@@ -3,7 +3,7 @@
  * well under a second, an external event's timeout, a retry's backoff, a cron schedule's tick — with the
  * examples' workflows where they fit.
  */
-import { LHStatus } from "@pony/proto";
+import { LHStatus, VariableType } from "@pony/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromVariableValue, toVariableValue, Workflow, type WorkerContext } from "../src/index";
 import { PonyTestEnv } from "../src/testing";
@@ -174,6 +174,36 @@ describe("PonyTestEnv", () => {
     const second = await env.client.getWfRun({ id: `every-midnight-${next}` });
     expect(second.wfSpecId?.name).toBe("nightly");
     await env.client.deleteScheduledWfRun({ id: { id: "every-midnight" } });
+  });
+
+  it("a user task's reminder two days after it arrives runs at once when the test skips three days", async () => {
+    await env.client.putUserTaskDef({
+      name: "approve-expense",
+      fields: [{ name: "ok", type: VariableType.BOOL }],
+    });
+    const reminded: string[] = [];
+    await env.startWorker(
+      async (who: string) => {
+        reminded.push(who);
+        return "reminded";
+      },
+      "remind",
+      { inputVars: [["who", "STR"]] },
+    );
+    const approval = Workflow.newWorkflow("expense-approval", (wf) => {
+      const task = wf.assignUserTask("approve-expense", "ada");
+      wf.scheduleReminderTask(task, 2 * 86_400, "remind", "ada");
+    });
+    await env.client.putWfSpec(approval.compile());
+    await env.client.runWf({ wfSpecName: "expense-approval", id: "expense-1" });
+    await env.skip(DAY);
+    expect(reminded).toEqual([]);
+    await env.skip(2 * DAY);
+    const tasks = await env.client.listTaskRuns({ wfRunId: { id: "expense-1" } });
+    expect(reminded).toEqual(["ada"]);
+    expect(tasks.results.map((t) => t.taskDefId?.name)).toEqual(["remind"]);
+    // the user task itself still waits for Ada
+    expect((await env.client.getWfRun({ id: "expense-1" })).status).toBe(LHStatus.RUNNING);
   });
 
   it("waitForWfRun gives up, saying why, when the WfRun waits for something no timer brings", async () => {

@@ -10,7 +10,10 @@ import {
   LHStatus,
   MetricsWindowLength,
   TaskStatus,
+  UserTaskRunStatus,
+  type ExternalEvent,
   type NodeRun,
+  type UserTaskRun,
   type TaskRun,
   type TaskDefMetrics,
   type Variable,
@@ -108,6 +111,34 @@ function taskRun(t: TaskRun, rc: RenderContext): string {
   return head + attempts;
 }
 
+function userTaskRuns(list: UserTaskRun[], rc: RenderContext): string {
+  return table(
+    ["USERTASKRUN", "OF WFRUN", "USERTASKDEF", "STATUS", "USER", "GROUP", "SCHEDULED"],
+    list.map((u) => [
+      u.id?.userTaskGuid ?? "-",
+      wfRunIdText(u.id?.wfRunId),
+      u.userTaskDefId ? `${u.userTaskDefId.name} ${u.userTaskDefId.version}` : "-",
+      rc.style.status(UserTaskRunStatus[u.status]),
+      u.userId ?? "-",
+      u.userGroup ?? "-",
+      at(u.scheduledTime),
+    ]),
+  );
+}
+
+function externalEvents(list: ExternalEvent[]): string {
+  return table(
+    ["EXTERNALEVENTDEF", "GUID", "CLAIMED", "CREATED", "CONTENT"],
+    list.map((e) => [
+      e.id?.externalEventDefId?.name ?? "-",
+      e.id?.guid ?? "-",
+      e.claimed ? "yes" : "no",
+      at(e.createdAt),
+      valueText(e.content),
+    ]),
+  );
+}
+
 function variables(list: Variable[]): string {
   return table(
     ["THREAD", "NAME", "VALUE"],
@@ -198,6 +229,14 @@ export function renderTable(schema: DescMessage, message: unknown, rc: RenderCon
       return variables((message as { results: Variable[] }).results) + more(message);
     case "littlehorse.Variable":
       return variables([message as Variable]);
+    case "littlehorse.UserTaskRunList":
+      return userTaskRuns((message as { results: UserTaskRun[] }).results, rc) + more(message);
+    case "littlehorse.UserTaskRun":
+      return userTaskRuns([message as UserTaskRun], rc);
+    case "littlehorse.ExternalEventList":
+      return externalEvents((message as { results: ExternalEvent[] }).results) + more(message);
+    case "littlehorse.ExternalEvent":
+      return externalEvents([message as ExternalEvent]);
     case "littlehorse.ListTaskMetricsResponse":
     case "littlehorse.ListWfMetricsResponse":
       return metrics((message as { results: (TaskDefMetrics | WfSpecMetrics)[] }).results);
