@@ -114,6 +114,7 @@ export class PonyServer {
         maxRunWfInFlight: settings.maxRunWfInFlight,
         maxHeapShare: settings.maxHeapShare,
         maxPollStreams: settings.maxPollStreams,
+        maxUnclaimedEventsPerWfRun: settings.maxUnclaimedEventsPerWfRun,
       },
     });
     await runtime.start();

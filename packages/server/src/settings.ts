@@ -58,6 +58,8 @@ export interface ServerSettings {
   maxHeapShare: number;
   /** PollTask streams open at once, beyond which a new one is refused */
   maxPollStreams: number;
+  /** ExternalEvents no node has claimed, per WfRun, beyond which PutExternalEvent is refused */
+  maxUnclaimedEventsPerWfRun: number;
   /** missed ticks of each scheduled WfRun run after a downtime (0: none) */
   scheduleCatchUp: number;
   /** seconds a SIGTERM / SIGINT drain may take before the process exits anyway */
@@ -283,6 +285,14 @@ export const SERVER_OPTIONS: Option[] = [
     help: "NodeRuns one command may change before its WfRun goes on in a later turn (fairness)",
   },
   {
+    key: "maxUnclaimedEventsPerWfRun",
+    flag: "max-unclaimed-events-per-wf-run",
+    env: "PONY_MAX_UNCLAIMED_EVENTS_PER_WF_RUN",
+    type: "number",
+    default: DEFAULT_LIMITS.maxUnclaimedEventsPerWfRun,
+    help: "ExternalEvents no node has claimed that one WfRun may hold; beyond, PutExternalEvent is refused",
+  },
+  {
     key: "scheduleCatchUp",
     flag: "schedule-catch-up",
     env: "PONY_SCHEDULE_CATCH_UP",
@@ -380,6 +390,7 @@ function checkStoreSettings(s: ServerSettings): void {
     ["max-moving-wf-runs-per-tenant", s.maxMovingWfRunsPerTenant],
     ["max-run-wf-in-flight", s.maxRunWfInFlight],
     ["max-poll-streams", s.maxPollStreams],
+    ["max-unclaimed-events-per-wf-run", s.maxUnclaimedEventsPerWfRun],
   ] as const) {
     if (!Number.isInteger(v) || v < 1)
       throw new Error(`--${flag} must be a whole number of at least 1, not ${v}`);

@@ -194,6 +194,13 @@ export function eventHandlers(rt: Runtime) {
               event,
               retentionSeconds: retention?.case === "secondsAfterPut" ? Number(retention.value) : undefined,
             });
+            if (!event.claimed) {
+              // an event no node took at once stays in memory with the WfRun: their number is bounded
+              let unclaimed = 0;
+              for (const e of state.externalEvents.values()) if (!e.claimed) unclaimed++;
+              // throwing discards this job and the cached WfRun (it is read again from the store)
+              rt.admission.checkUnclaimedEvents(key, unclaimed);
+            }
             rt.flush(tx, state, engineCtx);
             if (req.guid !== undefined) remember(recentKey, event, state);
             // the engine keeps changing `event` (a claim in a later command): answer with it as committed now

@@ -6,7 +6,9 @@
  *    and every other call go on;
  *  - RunWf beyond a number in flight on the whole server (each holds memory until it is answered);
  *  - RunWf when the JavaScript heap is fuller than a share of its limit (hot WfRuns live in memory);
- *  - PollTask streams beyond a number open at once.
+ *  - PollTask streams beyond a number open at once;
+ *  - PutExternalEvent of an event no node claims at once into a WfRun that already holds a number of
+ *    unclaimed ones (they live in memory with the WfRun, and are read whenever it is loaded).
  * A refused call changed nothing: the caller may retry later.
  */
 import v8 from "node:v8";
@@ -21,6 +23,8 @@ export interface AdmissionLimits {
   maxHeapShare: number;
   /** PollTask streams open at once */
   maxPollStreams: number;
+  /** ExternalEvents no node has claimed yet, per WfRun */
+  maxUnclaimedEventsPerWfRun: number;
 }
 
 /** The defaults of the load limits (settings.ts takes them as its defaults too). */
@@ -30,6 +34,7 @@ export const DEFAULT_LIMITS = {
   maxRunWfInFlight: 10_000,
   maxHeapShare: 0.85,
   maxPollStreams: 10_000,
+  maxUnclaimedEventsPerWfRun: 10_000,
 };
 
 /** how often the heap is measured (ms): reading it costs a few microseconds, not nothing */
@@ -101,6 +106,15 @@ export class Admission {
     }
     this.pollStreams++;
     return once(() => this.pollStreams--);
+  }
+
+  /** Throws RESOURCE_EXHAUSTED when a WfRun would hold more unclaimed ExternalEvents than the limit. */
+  checkUnclaimedEvents(wfRunKey: string, unclaimed: number): void {
+    if (unclaimed <= this.limits.maxUnclaimedEventsPerWfRun) return;
+    throw new ResourceExhaustedError(
+      `WfRun '${wfRunKey}' already holds ${this.limits.maxUnclaimedEventsPerWfRun} ExternalEvents that no node ` +
+        `has claimed (--max-unclaimed-events-per-wf-run): post more once it has claimed some`,
+    );
   }
 
   private heapIsFull(): boolean {
