@@ -66,6 +66,26 @@ export function typedVariables(wfSpec: WfSpec, pairs: readonly string[]): Record
   return out;
 }
 
+/**
+ * `[name, value, …]` typed by the entrypoint variables of the WfSpec version that would run (the latest, the
+ * latest of a major version, or one version), fetched only when there are variables to type.
+ */
+export async function wfSpecVariables(
+  ctx: CliContext,
+  name: string,
+  majorVersion: number | undefined,
+  revision: number | undefined,
+  pairs: readonly string[],
+): Promise<Record<string, VariableValue>> {
+  checkPairs(pairs); // before any call
+  if (pairs.length === 0) return {};
+  const wfSpec =
+    majorVersion !== undefined && revision !== undefined
+      ? await ctx.call("getWfSpec", { name, majorVersion, revision })
+      : await ctx.call("getLatestWfSpec", { name, majorVersion });
+  return typedVariables(wfSpec, pairs);
+}
+
 function article(name: string): string {
   return `${/^[AEIOU]/.test(name) ? "an" : "a"} ${name}`;
 }
@@ -98,15 +118,7 @@ Example:
         if (opts.revision !== undefined && majorVersion === undefined) {
           throw new CliUsageError("--revision needs --major");
         }
-        checkPairs(vars); // before any call
-        let variables: Record<string, VariableValue> = {};
-        if (vars.length > 0) {
-          const wfSpec =
-            majorVersion !== undefined && opts.revision !== undefined
-              ? await ctx.call("getWfSpec", { name: wfSpecName, majorVersion, revision: opts.revision })
-              : await ctx.call("getLatestWfSpec", { name: wfSpecName, majorVersion });
-          variables = typedVariables(wfSpec, vars);
-        }
+        const variables = await wfSpecVariables(ctx, wfSpecName, majorVersion, opts.revision, vars);
         await ctx.show("runWf", {
           wfSpecName,
           majorVersion,

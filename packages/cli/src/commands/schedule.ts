@@ -3,11 +3,10 @@
  * values are typed by the WfSpec's entrypoint variables, as `pony run` types them. The schedule's other
  * verbs are `pony get|search|delete scheduledWfRun`.
  */
-import type { VariableValue } from "@pony/proto";
 import type { Command } from "commander";
 import { int32, parseWfRunId } from "../args";
 import { CliUsageError, type CliContext } from "../context";
-import { typedVariables } from "./run";
+import { wfSpecVariables } from "./run";
 
 export function registerScheduleCommand(program: Command, ctx: CliContext): void {
   program
@@ -37,18 +36,7 @@ Example:
         if (opts.revision !== undefined && opts.major === undefined) {
           throw new CliUsageError("--revision needs --major");
         }
-        let variables: Record<string, VariableValue> = {};
-        if (vars.length > 0) {
-          const wfSpec =
-            opts.major !== undefined && opts.revision !== undefined
-              ? await ctx.call("getWfSpec", {
-                  name: wfSpecName,
-                  majorVersion: opts.major,
-                  revision: opts.revision,
-                })
-              : await ctx.call("getLatestWfSpec", { name: wfSpecName, majorVersion: opts.major });
-          variables = typedVariables(wfSpec, vars);
-        }
+        const variables = await wfSpecVariables(ctx, wfSpecName, opts.major, opts.revision, vars);
         await ctx.show("scheduleWf", {
           id: opts.id,
           wfSpecName,

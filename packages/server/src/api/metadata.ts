@@ -46,6 +46,7 @@ import {
   putUserTaskDef,
   putWorkflowEventDef,
 } from "@pony/engine";
+import type { BatchTx } from "../runtime/processor";
 import type { Runtime } from "../runtime/runtime";
 import { METADATA_SCHEMAS } from "../runtime/metadata-cache";
 import type { MetadataKind, MetadataRow } from "../store/store";
@@ -66,6 +67,32 @@ const RESOURCE_OF: Record<MetadataKind, ACLResource> = {
   wf_spec: ACLResource.ACL_WORKFLOW,
 };
 
+/** A metadata object as its stored row. */
+export function metadataRow(
+  tenant: string,
+  kind: MetadataKind,
+  name: string,
+  major: number,
+  minor: number,
+  message: object,
+): MetadataRow {
+  return {
+    tenant,
+    kind,
+    name,
+    major,
+    minor,
+    bytes: toBinary(METADATA_SCHEMAS[kind] as never, message as never),
+    deleted: false,
+  };
+}
+
+/** Writes one metadata row in a processor job; the cache has it at once (later jobs of the batch see it). */
+export function writeMetadataRow(rt: Runtime, tx: BatchTx, row: MetadataRow): void {
+  tx.ops.push({ op: "putMetadata", row });
+  rt.metadata.put(row);
+}
+
 export function metadataHandlers(rt: Runtime) {
   /** The tenant's metadata of one kind that the caller may read: searches answer only those. */
   function readable<K extends MetadataKind>(ctx: CallContext, kind: K) {
@@ -75,31 +102,7 @@ export function metadataHandlers(rt: Runtime) {
       .filter((e) => ctx.may({ resource, action: ACLAction.READ, name: e.row.name }));
   }
 
-  /** Writes one metadata object through the processor and updates the cache once it is committed. */
-  function writeRow(tx: { ops: unknown[] }, row: MetadataRow): void {
-    (tx.ops as { op: string; row: MetadataRow }[]).push({ op: "putMetadata", row });
-    // Visible to later jobs of the same batch at once (they are ordered after this one).
-    rt.metadata.put(row);
-  }
-
-  function row(
-    tenant: string,
-    kind: MetadataKind,
-    name: string,
-    major: number,
-    minor: number,
-    message: object,
-  ): MetadataRow {
-    return {
-      tenant,
-      kind,
-      name,
-      major,
-      minor,
-      bytes: toBinary(METADATA_SCHEMAS[kind] as never, message as never),
-      deleted: false,
-    };
-  }
+  const writeRow = (tx: BatchTx, r: MetadataRow) => writeMetadataRow(rt, tx, r);
 
   function deleteRow(
     tenant: string,
@@ -116,9 +119,7 @@ export function metadataHandlers(rt: Runtime) {
           throw new NotFoundError(`${kindLabel(kind)} '${versionLabel(name, kind, major, minor)}' not found`);
         if (keep) {
           // WfRuns already running keep the WfSpec version they started with (B-META-8).
-          const r = { ...row(tenant, kind, name, major, minor, message), deleted: true };
-          tx.ops.push({ op: "putMetadata", row: r });
-          rt.metadata.put(r);
+          writeRow(tx, { ...metadataRow(tenant, kind, name, major, minor, message), deleted: true });
           // a deleted WfSpec version is never run again: its schedules go with it
           for (const s of rt.scheduler.ofWfSpec(tenant, name, major, minor)) {
             const id = s.schedule.id!.id;
@@ -140,7 +141,7 @@ export function metadataHandlers(rt: Runtime) {
         apply: (tx) => {
           const existing = rt.metadata.get(ctx.tenant, "task_def", req.name);
           const { taskDef, created } = putTaskDef(req, existing, new Date(rt.now()));
-          if (created) writeRow(tx, row(ctx.tenant, "task_def", req.name, 0, 0, taskDef));
+          if (created) writeRow(tx, metadataRow(ctx.tenant, "task_def", req.name, 0, 0, taskDef));
           return taskDef;
         },
       });
@@ -167,7 +168,7 @@ export function metadataHandlers(rt: Runtime) {
         apply: (tx) => {
           const existing = rt.metadata.get(ctx.tenant, "external_event_def", req.name);
           const { def, created } = putExternalEventDef(req, existing, new Date(rt.now()));
-          if (created) writeRow(tx, row(ctx.tenant, "external_event_def", req.name, 0, 0, def));
+          if (created) writeRow(tx, metadataRow(ctx.tenant, "external_event_def", req.name, 0, 0, def));
           return def;
         },
       });
@@ -196,7 +197,7 @@ export function metadataHandlers(rt: Runtime) {
         apply: (tx) => {
           const existing = rt.metadata.get(ctx.tenant, "workflow_event_def", req.name);
           const { def, created } = putWorkflowEventDef(req, existing, new Date(rt.now()));
-          if (created) writeRow(tx, row(ctx.tenant, "workflow_event_def", req.name, 0, 0, def));
+          if (created) writeRow(tx, metadataRow(ctx.tenant, "workflow_event_def", req.name, 0, 0, def));
           return def;
         },
       });
@@ -207,7 +208,7 @@ export function metadataHandlers(rt: Runtime) {
         apply: (tx) => {
           const latest = rt.metadata.get(ctx.tenant, "user_task_def", req.name);
           const { def, created } = putUserTaskDef(req, latest, new Date(rt.now()));
-          if (created) writeRow(tx, row(ctx.tenant, "user_task_def", req.name, def.version, 0, def));
+          if (created) writeRow(tx, metadataRow(ctx.tenant, "user_task_def", req.name, def.version, 0, def));
           return def;
         },
       });
@@ -266,7 +267,10 @@ export function metadataHandlers(rt: Runtime) {
             ) {
               id.revision += 1;
             }
-            writeRow(tx, row(ctx.tenant, "wf_spec", id.name, id.majorVersion, id.revision, decision.wfSpec));
+            writeRow(
+              tx,
+              metadataRow(ctx.tenant, "wf_spec", id.name, id.majorVersion, id.revision, decision.wfSpec),
+            );
           }
           return decision.wfSpec;
         },

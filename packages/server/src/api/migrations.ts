@@ -8,12 +8,13 @@
  * then FAILED_PRECONDITION naming each such WfRun and why, after the others have moved. Calling it again
  * with a fuller migration moves the rest; WfRuns already moved are never moved twice.
  */
-import { clone, toBinary } from "@bufbuild/protobuf";
+import { clone } from "@bufbuild/protobuf";
 import { WfSpecSchema, type MigrateWfSpecRequest } from "@pony/proto";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "@pony/engine";
 import { migrateLiveWfRuns } from "../runtime/migrations";
 import type { Runtime } from "../runtime/runtime";
 import type { CallContext } from "./context";
+import { metadataRow, writeMetadataRow } from "./metadata";
 
 /** the most refused WfRuns an answer names one by one */
 const NAMED_REFUSALS = 20;
@@ -93,17 +94,11 @@ export function migrationHandlers(rt: Runtime) {
           if (!current) throw new NotFoundError(`${label(oldId.majorVersion, oldId.revision)} not found`);
           const next = clone(WfSpecSchema, current);
           next.migration = migration;
-          const row = {
-            tenant: ctx.tenant,
-            kind: "wf_spec" as const,
-            name: oldId.name,
-            major: oldId.majorVersion,
-            minor: oldId.revision,
-            bytes: toBinary(WfSpecSchema, next),
-            deleted: false,
-          };
-          tx.ops.push({ op: "putMetadata", row });
-          rt.metadata.put(row);
+          writeMetadataRow(
+            rt,
+            tx,
+            metadataRow(ctx.tenant, "wf_spec", oldId.name, oldId.majorVersion, oldId.revision, next),
+          );
           return next;
         },
       });

@@ -19,7 +19,8 @@ import { Cron } from "../runtime/cron";
 import type { Runtime } from "../runtime/runtime";
 import type { StoredSchedule } from "../store/store";
 import type { CallContext } from "./context";
-import { decodeBookmark, encodeBookmark, pageSize } from "./paging";
+import { pageSize } from "./paging";
+import { decodeSearchBookmark, pageFrom } from "./search-bookmarks";
 import { checkParent, wfSpecToRun } from "./wf-run-start";
 
 /** A schedule's id: as a WfRun id, short enough that its ticks' WfRun ids (`id-YYYYMMDDhhmm`) fit too. */
@@ -88,18 +89,19 @@ export function scheduleHandlers(rt: Runtime) {
       if (req.revision !== undefined && req.majorVersion === undefined)
         throw new InvalidArgumentError("a revision can only be given together with a major_version");
       const limit = pageSize(req.limit);
-      const afterId = req.bookmark?.length ? decodeBookmark(req.bookmark) : undefined;
+      const after = decodeSearchBookmark("SearchScheduledWfRun", req.bookmark, ["string"]);
+      // one more than the page: whether more remain
       const ids = await rt.store.searchScheduledWfRuns(ctx.tenant, {
         wfSpecName: req.wfSpecName,
         major: req.majorVersion,
         revision: req.revision,
-        afterId,
+        afterId: after?.[0] as string | undefined,
         limit: limit + 1,
       });
-      const page = ids.slice(0, limit);
+      const page = pageFrom("SearchScheduledWfRun", ids, limit, (id) => [id]);
       return create(ScheduledWfRunIdListSchema, {
-        results: page.map((id) => ({ id })),
-        bookmark: ids.length > limit ? encodeBookmark(page[page.length - 1]!) : undefined,
+        results: page.items.map((id) => ({ id })),
+        bookmark: page.bookmark,
       });
     },
 

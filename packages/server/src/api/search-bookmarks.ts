@@ -16,6 +16,7 @@ export type SearchKind =
   | "SearchExternalEvent"
   | "SearchTenant"
   | "SearchPrincipal"
+  | "SearchScheduledWfRun"
   | "ListNodeRuns"
   | "ListVariables"
   | "ListTaskRuns"

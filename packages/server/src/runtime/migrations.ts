@@ -21,10 +21,9 @@ export interface MigrationOutcome {
 
 const PAGE = 500;
 
-const sameVersion = (a: WfSpecId | undefined, b: WfSpecId | undefined) =>
+/** Whether two ids name the same WfSpec version. */
+export const sameVersion = (a: WfSpecId | undefined, b: WfSpecId | undefined) =>
   a?.name === b?.name && a?.majorVersion === b?.majorVersion && a?.revision === b?.revision;
-
-export { sameVersion };
 
 /**
  * Migrates the RUNNING and HALTED WfRuns of `from` to `to` in the partitions this server owns (only those in
