@@ -6,7 +6,7 @@ import type { Readable, Writable } from "node:stream";
 import { toJson, type DescMessage } from "@bufbuild/protobuf";
 import { LittleHorse, type WfRun } from "@pony/proto";
 import { renderTable } from "./output/render";
-import { styler } from "./output/style";
+import { styler, wantsColour } from "./output/style";
 import { currentNodeKey, wfRunView, type CurrentNodes } from "./output/wf-run-view";
 
 /** threads of a WfRun whose current node `get wfRun` looks up for its table */
@@ -105,7 +105,7 @@ export class CliContext {
   /** The table view of a message; a WfRun's shows each thread's current node (read with GetNodeRun). */
   async tableOf(schema: DescMessage, message: unknown): Promise<string> {
     const rc = {
-      style: styler(this.isTerminal() && !this.io.env.NO_COLOR),
+      style: styler(wantsColour(this.isTerminal(), this.io.env)),
       nowMs: Date.now(),
     };
     if (schema.typeName !== "littlehorse.WfRun") return renderTable(schema, message, rc);

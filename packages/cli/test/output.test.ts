@@ -56,6 +56,7 @@ afterAll(async () => {
 describe("pony output", () => {
   it("on a terminal, get wfRun is a table: status coloured, local start time, the thread tree with current nodes", async () => {
     const wfRun = ok(await run("get", "wfRun", "fam-1"));
+    // no TERM at all (as under a CI runner) still counts as a terminal that takes colour
     const r = await inTerminal(["get", "wfRun", "fam-1"], { TZ: "Etc/GMT-5" });
     expect(r.code).toBe(0);
     // RUNNING in cyan
@@ -69,10 +70,19 @@ describe("pony output", () => {
     expect(text).toMatch(/^ {2}└─ #1 child {2}RUNNING {2}at 1-cli-out-go-EXTERNAL_EVENT$/m);
   });
 
-  it("NO_COLOR leaves colours out; -o json prints JSON on a terminal too", async () => {
-    const r = await inTerminal(["get", "wfRun", "quick-1"], { NO_COLOR: "1" });
+  it("NO_COLOR and TERM=dumb leave colours out, FORCE_COLOR colours a pipe; -o json prints JSON on a terminal too", async () => {
+    const r = await inTerminal(["get", "wfRun", "quick-1"], { NO_COLOR: "1", TERM: "xterm-256color" });
     expect(r.stdout).not.toContain(ESC);
     expect(r.stdout).toMatch(/WfRun quick-1 {2}cli-quick 0\.0 {2}COMPLETED/);
+    const dumb = await inTerminal(["get", "wfRun", "quick-1"], { TERM: "dumb" });
+    expect(dumb.stdout).not.toContain(ESC);
+    expect(dumb.stdout).toMatch(/WfRun quick-1 {2}cli-quick 0\.0 {2}COMPLETED/);
+    const xterm = await inTerminal(["get", "wfRun", "quick-1"], { TERM: "xterm-256color" });
+    expect(xterm.stdout).toContain(`${ESC}32mCOMPLETED${ESC}39m`);
+    const forced = await pony(ts.address, ["-o", "table", "get", "wfRun", "quick-1"], {
+      env: { FORCE_COLOR: "1" },
+    });
+    expect(forced.stdout).toContain(`${ESC}32mCOMPLETED${ESC}39m`);
     const json = await inTerminal(["-o", "json", "get", "wfRun", "quick-1"]);
     expect(JSON.parse(plain(json.stdout)).status).toBe("COMPLETED");
   });

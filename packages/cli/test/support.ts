@@ -24,11 +24,14 @@ export interface PonyResult {
   json(): any;
 }
 
+/** the caller's terminal settings, left out so colour depends only on what a test sets */
+const TERMINAL_SETTINGS = new Set(["TERM", "NO_COLOR", "FORCE_COLOR", "COLORTERM"]);
+
 const cleanEnv = (): Record<string, string> => {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !k.startsWith("LHC_") && !k.startsWith("LHW_") && !k.startsWith("PONY_"))
-      env[k] = v;
+    if (v === undefined || TERMINAL_SETTINGS.has(k)) continue;
+    if (!k.startsWith("LHC_") && !k.startsWith("LHW_") && !k.startsWith("PONY_")) env[k] = v;
   }
   return env;
 };

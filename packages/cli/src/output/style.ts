@@ -3,7 +3,7 @@
  * NO_COLOR), timestamps as local times, durations in the largest units that fit, and tables without borders
  * (cli-table3), one row per object.
  */
-import { styleText } from "node:util";
+import { inspect } from "node:util";
 import Table from "cli-table3";
 
 export interface Styler {
@@ -13,7 +13,23 @@ export interface Styler {
   bold(text: string): string;
 }
 
-type Colour = Parameters<typeof styleText>[0];
+type Colour = "green" | "red" | "magenta" | "cyan" | "dim" | "bold";
+
+/**
+ * Whether to colour: on a terminal unless `NO_COLOR` is set or `TERM` is `dumb`; `FORCE_COLOR` (not `0`)
+ * colours even when piped. Decided here, once, rather than by Node's own stream check, which also turns
+ * colour off when `TERM` is unset and would then disagree with the table/JSON choice.
+ */
+export function wantsColour(isTerminal: boolean, env: Record<string, string | undefined>): boolean {
+  if (env.NO_COLOR) return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0") return true;
+  return isTerminal && env.TERM !== "dumb";
+}
+
+function ansi(c: Colour, text: string): string {
+  const [open, close] = inspect.colors[c] ?? [0, 0];
+  return `\u001b[${open}m${text}\u001b[${close}m`;
+}
 
 const GOOD = /^(COMPLETED|TASK_SUCCESS|DONE)$/;
 const BAD =
@@ -22,7 +38,7 @@ const MOVING = /^(RUNNING|STARTING|TASK_RUNNING|TASK_SCHEDULED|TASK_PENDING|ASSI
 const STOPPED = /^(HALTED|HALTING)$/;
 
 export function styler(colour: boolean): Styler {
-  const paint = (c: Colour, text: string) => (colour ? styleText(c, text) : text);
+  const paint = (c: Colour, text: string) => (colour ? ansi(c, text) : text);
   return {
     status(name) {
       if (GOOD.test(name)) return paint("green", name);
