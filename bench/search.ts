@@ -56,6 +56,7 @@ const { values: opt } = parseArgs({
     loops: { type: "string", default: "100000" },
     samples: { type: "string", default: "40" },
     json: { type: "string" },
+    "cpu-prof": { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
   strict: true,
@@ -66,7 +67,8 @@ if (opt.help) {
   --runs N      WfRuns seeded into the store (default 1000000)
   --loops N     TASK loops of the long WfRun for the List RPCs (default 100000: 200,001 NodeRuns)
   --samples N   timed calls per search (default 40, after 10 warm-up calls of each search)
-  --json FILE   also write the JSON results to FILE`);
+  --json FILE   also write the JSON results to FILE
+  --cpu-prof DIR  run the timed server with --cpu-prof into DIR`);
   process.exit(0);
 }
 const RUNS = Math.max(100, Math.round(Number(opt.runs)));
@@ -82,6 +84,7 @@ const SPEC = "bench-search";
 const CUSTOMERS = Math.max(1, Math.floor(RUNS / 10) + 1);
 const STEP_MS = 10;
 const invokedFrom = process.env.INIT_CWD ?? process.cwd();
+const CPU_PROF_DIR = opt["cpu-prof"] ? path.resolve(invokedFrom, opt["cpu-prof"]) : undefined;
 const log = (msg: string) => process.stderr.write(`bench:search: ${msg}\n`);
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "pony-bench-search-"));
@@ -165,7 +168,7 @@ async function seed(): Promise<{ baseMs: number; seedSeconds: number }> {
 /** Starts bench/server-child.ts on the seeded data dir; resolves to its address. */
 function startServer(): Promise<string> {
   child = fork(path.join(here, "server-child.ts"), [dataDir], {
-    execArgv: ["--import", "tsx"],
+    execArgv: ["--import", "tsx", ...(CPU_PROF_DIR ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROF_DIR] : [])],
     stdio: ["ignore", 2, 2, "ipc"],
   });
   return new Promise((resolve, reject) => {

@@ -21,26 +21,43 @@ import type { SqlReader } from "./sql-reader";
 /** sorts before every stored position */
 const FIRST_MS = Number.MIN_SAFE_INTEGER;
 
-const SQL = {
-  nodeRuns: `SELECT thread, position, bytes FROM node_runs
+/**
+ * Each list's slice: its key columns as k0, k1, … and the stored bytes as b, in the list's order from right
+ * after a position. The reader reads it as one aggregated row (SqlReader.pageAggregate), not row by row.
+ */
+const SLICES = {
+  nodeRuns: `SELECT thread AS k0, position AS k1, bytes AS b FROM node_runs
     WHERE tenant = ? AND wf_run_key = ? AND (thread, position) > (?, ?)
     ORDER BY thread, position LIMIT ?`,
-  nodeRunsOfThread: `SELECT thread, position, bytes FROM node_runs
+  nodeRunsOfThread: `SELECT thread AS k0, position AS k1, bytes AS b FROM node_runs
     WHERE tenant = ? AND wf_run_key = ? AND thread = ? AND position > ?
     ORDER BY position LIMIT ?`,
-  variables: `SELECT thread, name, bytes FROM variables
+  variables: `SELECT thread AS k0, name AS k1, bytes AS b FROM variables
     WHERE tenant = ? AND wf_run_key = ? AND (thread, name) > (?, ?)
     ORDER BY thread, name LIMIT ?`,
-  taskRuns: `SELECT scheduled_ms AS ms, task_guid AS guid, bytes FROM {{task_runs:task_runs_by_run}}
+  taskRuns: `SELECT scheduled_ms AS k0, task_guid AS k1, bytes AS b FROM {{task_runs:task_runs_by_run}}
     WHERE tenant = ? AND wf_run_key = ? AND (scheduled_ms, task_guid) > (?, ?)
     ORDER BY scheduled_ms, task_guid LIMIT ?`,
-  userTaskRuns: `SELECT scheduled_ms AS ms, guid, bytes FROM {{user_task_runs:user_task_runs_by_run}}
+  userTaskRuns: `SELECT scheduled_ms AS k0, guid AS k1, bytes AS b FROM {{user_task_runs:user_task_runs_by_run}}
     WHERE tenant = ? AND wf_run_key = ? AND (scheduled_ms, guid) > (?, ?)
     ORDER BY scheduled_ms, guid LIMIT ?`,
-  externalEvents: `SELECT created_ms AS ms, created_sub AS sub, def_name, guid, bytes
+  externalEvents: `SELECT created_ms AS k0, created_sub AS k1, def_name AS k2, guid AS k3, bytes AS b
     FROM {{external_events:external_events_by_run}}
     WHERE tenant = ? AND wf_run_key = ? AND (created_ms, created_sub, def_name, guid) > (?, ?, ?, ?)
     ORDER BY created_ms, created_sub, def_name, guid LIMIT ?`,
+} as const;
+/** how many key columns each slice has */
+const KEYS: Record<keyof typeof SLICES, number> = {
+  nodeRuns: 2,
+  nodeRunsOfThread: 2,
+  variables: 2,
+  taskRuns: 2,
+  userTaskRuns: 2,
+  externalEvents: 4,
+};
+
+/** WorkflowEvents are read by the server itself, a few at a time, and decoded: plain rows. */
+const WORKFLOW_EVENTS = {
   workflowEvents: `SELECT created_ms AS ms, def_name, number, bytes FROM {{workflow_events:workflow_events_by_run}}
     WHERE tenant = ? AND wf_run_key = ? AND (created_ms, def_name, number) > (?, ?, ?)
     ORDER BY created_ms, def_name, number LIMIT ?`,
@@ -49,6 +66,11 @@ const SQL = {
     WHERE tenant = ? AND wf_run_key = ? AND def_name = ? AND number > ?
     ORDER BY number LIMIT ?`,
 } as const;
+
+/** each {{table:index}} as the table read through that index, as the store names it */
+function withIndexes(db: SqlReader, sql: string): string {
+  return sql.replace(/\{\{(\w+):(\w+)\}\}/g, (_m, table: string, index: string) => db.from(table, index));
+}
 
 /** The reader's page is read in slices of `sliceRows`, letting other calls run in between. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -75,16 +97,42 @@ async function sliced<P>(
 }
 
 export class ListReads {
-  private readonly sql: Record<keyof typeof SQL, string>;
+  /** each slice's SQL: one row, its objects' keys and lengths and their bytes back to back */
+  private readonly sql: Record<keyof typeof SLICES, string>;
+  private readonly events: Record<keyof typeof WORKFLOW_EVENTS, string>;
 
   constructor(private readonly db: SqlReader) {
-    // each {{table:index}} is the table read through that index, as the store names it
     this.sql = Object.fromEntries(
-      Object.entries(SQL).map(([k, sql]) => [
-        k,
-        sql.replace(/\{\{(\w+):(\w+)\}\}/g, (_m, table: string, index: string) => db.from(table, index)),
-      ]),
-    ) as Record<keyof typeof SQL, string>;
+      Object.entries(SLICES).map(([k, sql]) => {
+        const keys = Array.from({ length: KEYS[k as keyof typeof SLICES] }, (_, i) => `k${i}`);
+        return [k, `SELECT ${db.pageAggregate(keys)} FROM (${withIndexes(db, sql)}) AS page`];
+      }),
+    ) as Record<keyof typeof SLICES, string>;
+    this.events = Object.fromEntries(
+      Object.entries(WORKFLOW_EVENTS).map(([k, sql]) => [k, withIndexes(db, sql)]),
+    ) as Record<keyof typeof WORKFLOW_EVENTS, string>;
+  }
+
+  /**
+   * One slice, read as one row: the objects come back as subarrays of one buffer, so a slice of hundreds
+   * of rows costs one row's allocations rather than an array and a buffer per row.
+   */
+  private async slice<P>(
+    sql: string,
+    params: readonly unknown[],
+    position: (keys: unknown[]) => P,
+  ): Promise<Positioned<Uint8Array, P>[]> {
+    const [row] = await this.db.rows(sql, params);
+    const meta = row?.[0];
+    if (meta === null || meta === undefined) return [];
+    const entries = (typeof meta === "string" ? JSON.parse(meta) : meta) as unknown[][];
+    const bytes = (row![1] as Uint8Array | null) ?? new Uint8Array(0);
+    let at = 0;
+    return entries.map((e) => {
+      const length = e[e.length - 1] as number;
+      const item = bytes.subarray(at, (at += length));
+      return { item, position: position(e) };
+    });
   }
 
   nodeRuns(
@@ -93,18 +141,16 @@ export class ListReads {
     page: ListPage<NodeRunPosition> & { thread?: number },
   ): Promise<Positioned<Uint8Array, NodeRunPosition>[]> {
     const { thread } = page;
-    return sliced(this.db.sliceRows, page, async (after, n) => {
-      const rows = (await (thread === undefined
-        ? this.db.rows(this.sql.nodeRuns, [tenant, key, after?.thread ?? -1, after?.position ?? -1, n])
-        : this.db.rows(this.sql.nodeRunsOfThread, [
-            tenant,
-            key,
-            thread,
-            after?.thread === thread ? after.position : -1,
-            n,
-          ]))) as [number, number, Uint8Array][];
-      return rows.map(([t, position, bytes]) => ({ item: bytes, position: { thread: t, position } }));
-    });
+    const at = ([t, position]: unknown[]) => ({ thread: t as number, position: position as number });
+    return sliced(this.db.sliceRows, page, (after, n) =>
+      thread === undefined
+        ? this.slice(this.sql.nodeRuns, [tenant, key, after?.thread ?? -1, after?.position ?? -1, n], at)
+        : this.slice(
+            this.sql.nodeRunsOfThread,
+            [tenant, key, thread, after?.thread === thread ? after.position : -1, n],
+            at,
+          ),
+    );
   }
 
   variables(
@@ -112,16 +158,16 @@ export class ListReads {
     key: string,
     page: ListPage<VariablePosition>,
   ): Promise<Positioned<Uint8Array, VariablePosition>[]> {
-    return sliced(this.db.sliceRows, page, async (after, n) => {
-      const rows = (await this.db.rows(this.sql.variables, [
-        tenant,
-        key,
-        after?.thread ?? -1,
-        after?.name ?? "",
-        n,
-      ])) as [number, string, Uint8Array][];
-      return rows.map(([thread, name, bytes]) => ({ item: bytes, position: { thread, name } }));
-    });
+    return sliced(this.db.sliceRows, page, (after, n) =>
+      this.slice(
+        this.sql.variables,
+        [tenant, key, after?.thread ?? -1, after?.name ?? "", n],
+        ([t, name]) => ({
+          thread: t as number,
+          name: name as string,
+        }),
+      ),
+    );
   }
 
   taskRuns(
@@ -147,14 +193,12 @@ export class ListReads {
     key: string,
     page: ListPage<ScheduledPosition>,
   ): Promise<Positioned<Uint8Array, ScheduledPosition>[]> {
-    return sliced(this.db.sliceRows, page, async (after, n) => {
-      const rows = (await this.db.rows(sql, [tenant, key, after?.ms ?? FIRST_MS, after?.guid ?? "", n])) as [
-        number,
-        string,
-        Uint8Array,
-      ][];
-      return rows.map(([ms, guid, bytes]) => ({ item: bytes, position: { ms, guid } }));
-    });
+    return sliced(this.db.sliceRows, page, (after, n) =>
+      this.slice(sql, [tenant, key, after?.ms ?? FIRST_MS, after?.guid ?? "", n], ([ms, guid]) => ({
+        ms: ms as number,
+        guid: guid as string,
+      })),
+    );
   }
 
   externalEvents(
@@ -162,21 +206,18 @@ export class ListReads {
     key: string,
     page: ListPage<EventPosition>,
   ): Promise<Positioned<Uint8Array, EventPosition>[]> {
-    return sliced(this.db.sliceRows, page, async (a, n) => {
-      const rows = (await this.db.rows(this.sql.externalEvents, [
-        tenant,
-        key,
-        a?.ms ?? FIRST_MS,
-        a?.sub ?? -1,
-        a?.defName ?? "",
-        a?.guid ?? "",
-        n,
-      ])) as [number, number, string, string, Uint8Array][];
-      return rows.map(([ms, sub, defName, guid, bytes]) => ({
-        item: bytes,
-        position: { ms, sub, defName, guid },
-      }));
-    });
+    return sliced(this.db.sliceRows, page, (a, n) =>
+      this.slice(
+        this.sql.externalEvents,
+        [tenant, key, a?.ms ?? FIRST_MS, a?.sub ?? -1, a?.defName ?? "", a?.guid ?? "", n],
+        ([ms, sub, defName, guid]) => ({
+          ms: ms as number,
+          sub: sub as number,
+          defName: defName as string,
+          guid: guid as string,
+        }),
+      ),
+    );
   }
 
   async workflowEvents(
@@ -186,7 +227,7 @@ export class ListReads {
   ): Promise<Positioned<WorkflowEvent, WorkflowEventPosition>[]> {
     const a = page.after;
     const rows = (await (page.defName === undefined
-      ? this.db.rows(this.sql.workflowEvents, [
+      ? this.db.rows(this.events.workflowEvents, [
           tenant,
           key,
           a?.ms ?? FIRST_MS,
@@ -194,7 +235,7 @@ export class ListReads {
           a?.number ?? -1,
           page.limit,
         ])
-      : this.db.rows(this.sql.workflowEventsOfDef, [
+      : this.db.rows(this.events.workflowEventsOfDef, [
           tenant,
           key,
           page.defName,

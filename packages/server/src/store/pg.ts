@@ -88,6 +88,15 @@ class PgReader implements SqlReader {
   from(table: string, _index: string, alias?: string): string {
     return alias ? `${table} ${alias}` : table;
   }
+
+  pageAggregate(keys: readonly string[]): string {
+    const order = keys.join(", ");
+    // json_agg of an empty slice is NULL, as the caller expects of an empty page
+    return (
+      `json_agg(json_build_array(${order}, length(b)) ORDER BY ${order}), ` +
+      `string_agg(b, ''::bytea ORDER BY ${order})`
+    );
+  }
 }
 
 export interface PgStoreOptions {

@@ -28,6 +28,12 @@ export interface SqlReader {
    * thread; PostgreSQL's reads do not block it, so a page is one query.
    */
   readonly sliceRows: number;
+  /**
+   * The select list that folds a list slice (a subquery `page` with key columns `keys` and bytes `b`, in
+   * key order) into one row: a JSON array of [...keys, length of b] per object (as text or parsed), then
+   * every b back to back, both in key order. A slice of many objects then costs one row to read.
+   */
+  pageAggregate(keys: readonly string[]): string;
 }
 
 /** One statement of SqlReader.write: SQL with `?` placeholders, and its parameters. */

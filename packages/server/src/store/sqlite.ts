@@ -88,6 +88,14 @@ class SqliteReader implements SqlReader {
   from(table: string, index: string, alias?: string): string {
     return `${table}${alias ? ` AS ${alias}` : ""} INDEXED BY ${index}`;
   }
+
+  pageAggregate(keys: readonly string[]): string {
+    // No ORDER BY in the aggregates: SQLite runs the ordered, LIMITed subquery as a co-routine and both
+    // aggregates step through its rows as it yields them, in its order (an aggregate ORDER BY would sort
+    // them again in a temporary B-tree, doubling the cost). group_concat copies a BLOB's bytes as they
+    // are; the CAST gives them back as a BLOB.
+    return `json_group_array(json_array(${keys.join(", ")}, length(b))), CAST(group_concat(b, '') AS BLOB)`;
+  }
 }
 
 /**
