@@ -39,6 +39,9 @@ export default defineConfig({
           name: "dashboard",
           include: ["test/dashboard/**/*.test.ts"],
           fileParallelism: false,
+          // a page shows what it fetched within the same 10 s a browser action waits (test/support/browser.ts),
+          // not within expect.poll's default 1 s, which a loaded CI machine can overrun
+          expect: { poll: { timeout: 10_000 } },
           sequence: { groupOrder: 2 },
         },
       },

@@ -134,7 +134,7 @@ describe("TaskDef page", () => {
     const rows = latest.getByTestId("task-run-row");
     await expect.poll(() => rows.count()).toBe(3);
     // newest first
-    const shown = await Promise.all((await rows.all()).map((r) => r.getAttribute("data-wf-run")));
+    const shown = await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-wf-run")));
     expect(shown).toEqual([...RUNS].reverse());
     await rows.first().click();
     const attempt = latest.getByTestId("attempt");

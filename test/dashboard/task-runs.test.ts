@@ -87,9 +87,12 @@ afterAll(async () => {
 });
 
 const rowsOf = (page: Page) => page.getByTestId("task-runs").getByTestId("task-run-row");
-/** an attribute of every row, in the order shown */
-const attrs = async (rows: Locator, name: string) =>
-  Promise.all((await rows.all()).map(async (r) => (await r.getAttribute(name)) ?? ""));
+/**
+ * An attribute of every row, in the order shown, read in one go: a row read one by one could be gone by the
+ * time its turn comes (the list re-rendered), and reading it would wait for it
+ */
+const attrs = (rows: Locator, name: string) =>
+  rows.evaluateAll((els, n) => els.map((e) => e.getAttribute(n) ?? ""), name);
 const wfRunsOf = async (rows: Locator) => (await attrs(rows, "data-wf-run")).sort();
 const row = (page: Page, wfRun: string, taskDef: string) =>
   page.locator(`[data-testid="task-run-row"][data-wf-run="${wfRun}"][data-task-def="${taskDef}"]`);

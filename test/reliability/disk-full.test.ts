@@ -57,7 +57,7 @@ it("disk full during commit: RESOURCE_EXHAUSTED saying so, nothing acknowledged 
     }
   }
   expect(refusal, "the 24 MB disk never filled").toBeDefined();
-  expect(refusal!.code).toBe(8); // RESOURCE_EXHAUSTED
+  expect(refusal!.code, refusal!.details).toBe(8); // RESOURCE_EXHAUSTED
   expect(refusal!.details).toMatch(/disk is full/);
   expect(acked.length).toBeGreaterThan(10);
   // still up, still reading; a write is refused the same way while the disk is full
