@@ -22,10 +22,10 @@ import type { SqlReader } from "./sql-reader";
 const FIRST_MS = Number.MIN_SAFE_INTEGER;
 
 /**
- * Each list's slice: its key columns as k0, k1, … and the stored bytes as b, in the list's order from right
+ * Each list's page: its key columns as k0, k1, … and the stored bytes as b, in the list's order from right
  * after a position. The reader reads it as one aggregated row (SqlReader.pageAggregate), not row by row.
  */
-const SLICES = {
+const PAGES = {
   nodeRuns: `SELECT thread AS k0, position AS k1, bytes AS b FROM node_runs
     WHERE tenant = ? AND wf_run_key = ? AND (thread, position) > (?, ?)
     ORDER BY thread, position LIMIT ?`,
@@ -46,8 +46,8 @@ const SLICES = {
     WHERE tenant = ? AND wf_run_key = ? AND (created_ms, created_sub, def_name, guid) > (?, ?, ?, ?)
     ORDER BY created_ms, created_sub, def_name, guid LIMIT ?`,
 } as const;
-/** how many key columns each slice has */
-const KEYS: Record<keyof typeof SLICES, number> = {
+/** how many key columns each page has */
+const KEYS: Record<keyof typeof PAGES, number> = {
   nodeRuns: 2,
   nodeRunsOfThread: 2,
   variables: 2,
@@ -72,67 +72,45 @@ function withIndexes(db: SqlReader, sql: string): string {
   return sql.replace(/\{\{(\w+):(\w+)\}\}/g, (_m, table: string, index: string) => db.from(table, index));
 }
 
-/** The reader's page is read in slices of `sliceRows`, letting other calls run in between. */
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** One slice of a list: rows after `after` (or from the start), at most `n`, as [bytes, ...position]. */
-type Slice<P> = (after: P | undefined, n: number) => Promise<Positioned<Uint8Array, P>[]>;
-
-/** Reads a page slice by slice, each resuming after the last row of the one before. */
-async function sliced<P>(
-  sliceRows: number,
-  page: ListPage<P>,
-  slice: Slice<P>,
-): Promise<Positioned<Uint8Array, P>[]> {
-  const out: Positioned<Uint8Array, P>[] = [];
-  let after = page.after;
-  for (;;) {
-    const n = Math.min(sliceRows, page.limit - out.length);
-    const rows = await slice(after, n);
-    for (const r of rows) out.push(r);
-    if (rows.length < n || out.length >= page.limit) return out;
-    after = rows[rows.length - 1]!.position;
-    await nextTurn();
-  }
-}
-
 export class ListReads {
-  /** each slice's SQL: one row, its objects' keys and lengths and their bytes back to back */
-  private readonly sql: Record<keyof typeof SLICES, string>;
+  /** each page's SQL: one row, its objects' keys and lengths and their bytes back to back */
+  private readonly sql: Record<keyof typeof PAGES, string>;
   private readonly events: Record<keyof typeof WORKFLOW_EVENTS, string>;
 
   constructor(private readonly db: SqlReader) {
     this.sql = Object.fromEntries(
-      Object.entries(SLICES).map(([k, sql]) => {
-        const keys = Array.from({ length: KEYS[k as keyof typeof SLICES] }, (_, i) => `k${i}`);
+      Object.entries(PAGES).map(([k, sql]) => {
+        const keys = Array.from({ length: KEYS[k as keyof typeof PAGES] }, (_, i) => `k${i}`);
         return [k, `SELECT ${db.pageAggregate(keys)} FROM (${withIndexes(db, sql)}) AS page`];
       }),
-    ) as Record<keyof typeof SLICES, string>;
+    ) as Record<keyof typeof PAGES, string>;
     this.events = Object.fromEntries(
       Object.entries(WORKFLOW_EVENTS).map(([k, sql]) => [k, withIndexes(db, sql)]),
     ) as Record<keyof typeof WORKFLOW_EVENTS, string>;
   }
 
   /**
-   * One slice, read as one row: the objects come back as subarrays of one buffer, so a slice of hundreds
-   * of rows costs one row's allocations rather than an array and a buffer per row.
+   * One page, read as one row off the main thread (SqlReader.longRows): the objects come back as subarrays
+   * of one buffer, so a page of hundreds of rows costs one row's allocations rather than an array and a
+   * buffer per row.
    */
-  private async slice<P>(
-    sql: string,
+  private async page<P>(
+    text: string,
     params: readonly unknown[],
     position: (keys: unknown[]) => P,
   ): Promise<Positioned<Uint8Array, P>[]> {
-    const [row] = await this.db.rows(sql, params);
+    const [row] = await this.db.longRows(text, params);
     const meta = row?.[0];
-    if (meta === null || meta === undefined) return [];
-    const entries = (typeof meta === "string" ? JSON.parse(meta) : meta) as unknown[][];
+    if (typeof meta !== "string") return [];
+    // [[...keys, length], …]
+    const entries = JSON.parse(meta) as unknown[][];
     const bytes = (row![1] as Uint8Array | null) ?? new Uint8Array(0);
-    let at = 0;
-    return entries.map((e) => {
-      const length = e[e.length - 1] as number;
-      const item = bytes.subarray(at, (at += length));
-      return { item, position: position(e) };
-    });
+    const out = new Array<Positioned<Uint8Array, P>>(entries.length);
+    for (let i = 0, at = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      out[i] = { item: bytes.subarray(at, (at += e[e.length - 1] as number)), position: position(e) };
+    }
+    return out;
   }
 
   nodeRuns(
@@ -140,17 +118,15 @@ export class ListReads {
     key: string,
     page: ListPage<NodeRunPosition> & { thread?: number },
   ): Promise<Positioned<Uint8Array, NodeRunPosition>[]> {
-    const { thread } = page;
-    const at = ([t, position]: unknown[]) => ({ thread: t as number, position: position as number });
-    return sliced(this.db.sliceRows, page, (after, n) =>
-      thread === undefined
-        ? this.slice(this.sql.nodeRuns, [tenant, key, after?.thread ?? -1, after?.position ?? -1, n], at)
-        : this.slice(
-            this.sql.nodeRunsOfThread,
-            [tenant, key, thread, after?.thread === thread ? after.position : -1, n],
-            at,
-          ),
-    );
+    const { thread, after, limit: n } = page;
+    const at = (k: unknown[]) => ({ thread: k[0] as number, position: k[1] as number });
+    return thread === undefined
+      ? this.page(this.sql.nodeRuns, [tenant, key, after?.thread ?? -1, after?.position ?? -1, n], at)
+      : this.page(
+          this.sql.nodeRunsOfThread,
+          [tenant, key, thread, after?.thread === thread ? after.position : -1, n],
+          at,
+        );
   }
 
   variables(
@@ -158,16 +134,11 @@ export class ListReads {
     key: string,
     page: ListPage<VariablePosition>,
   ): Promise<Positioned<Uint8Array, VariablePosition>[]> {
-    return sliced(this.db.sliceRows, page, (after, n) =>
-      this.slice(
-        this.sql.variables,
-        [tenant, key, after?.thread ?? -1, after?.name ?? "", n],
-        ([t, name]) => ({
-          thread: t as number,
-          name: name as string,
-        }),
-      ),
-    );
+    const { after, limit: n } = page;
+    return this.page(this.sql.variables, [tenant, key, after?.thread ?? -1, after?.name ?? "", n], (k) => ({
+      thread: k[0] as number,
+      name: k[1] as string,
+    }));
   }
 
   taskRuns(
@@ -193,12 +164,11 @@ export class ListReads {
     key: string,
     page: ListPage<ScheduledPosition>,
   ): Promise<Positioned<Uint8Array, ScheduledPosition>[]> {
-    return sliced(this.db.sliceRows, page, (after, n) =>
-      this.slice(sql, [tenant, key, after?.ms ?? FIRST_MS, after?.guid ?? "", n], ([ms, guid]) => ({
-        ms: ms as number,
-        guid: guid as string,
-      })),
-    );
+    const { after, limit: n } = page;
+    return this.page(sql, [tenant, key, after?.ms ?? FIRST_MS, after?.guid ?? "", n], (k) => ({
+      ms: k[0] as number,
+      guid: k[1] as string,
+    }));
   }
 
   externalEvents(
@@ -206,17 +176,16 @@ export class ListReads {
     key: string,
     page: ListPage<EventPosition>,
   ): Promise<Positioned<Uint8Array, EventPosition>[]> {
-    return sliced(this.db.sliceRows, page, (a, n) =>
-      this.slice(
-        this.sql.externalEvents,
-        [tenant, key, a?.ms ?? FIRST_MS, a?.sub ?? -1, a?.defName ?? "", a?.guid ?? "", n],
-        ([ms, sub, defName, guid]) => ({
-          ms: ms as number,
-          sub: sub as number,
-          defName: defName as string,
-          guid: guid as string,
-        }),
-      ),
+    const { after: a, limit: n } = page;
+    return this.page(
+      this.sql.externalEvents,
+      [tenant, key, a?.ms ?? FIRST_MS, a?.sub ?? -1, a?.defName ?? "", a?.guid ?? "", n],
+      (k) => ({
+        ms: k[0] as number,
+        sub: k[1] as number,
+        defName: k[2] as string,
+        guid: k[3] as string,
+      }),
     );
   }
 

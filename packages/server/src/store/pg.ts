@@ -38,7 +38,6 @@ const MAX_ATTEMPTS = 5;
 const BUMP_METADATA_VERSION = `UPDATE cluster_settings SET value = value + 1 WHERE name = 'metadata_version'`;
 
 class PgReader implements SqlReader {
-  readonly sliceRows = Number.POSITIVE_INFINITY;
   readonly joinInOrder = "JOIN";
   readonly nowMs = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
   /** SQL text → prepared statement name and numbered text */
@@ -57,6 +56,11 @@ class PgReader implements SqlReader {
     const { name, text } = this.query(sql);
     const r = await this.pool.query({ name, text, values: params as unknown[], rowMode: "array" });
     return r.rows as unknown[][];
+  }
+
+  /** PostgreSQL's reads never hold the main thread: a long read is a read like any other */
+  longRows(sql: string, params: readonly unknown[]): Promise<unknown[][]> {
+    return this.rows(sql, params);
   }
 
   async objects<T>(sql: string, params: readonly unknown[]): Promise<T[]> {
@@ -91,9 +95,9 @@ class PgReader implements SqlReader {
 
   pageAggregate(keys: readonly string[]): string {
     const order = keys.join(", ");
-    // json_agg of an empty slice is NULL, as the caller expects of an empty page
+    // as text, parsed by the caller as SQLite's is; NULL for an empty page, as the caller expects
     return (
-      `json_agg(json_build_array(${order}, length(b)) ORDER BY ${order}), ` +
+      `json_agg(json_build_array(${order}, length(b)) ORDER BY ${order})::text, ` +
       `string_agg(b, ''::bytea ORDER BY ${order})`
     );
   }

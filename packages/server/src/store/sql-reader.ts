@@ -24,14 +24,15 @@ export interface SqlReader {
   /** a join that reads the left table first (SQLite: CROSS JOIN fixes the order; PostgreSQL: JOIN) */
   readonly joinInOrder: string;
   /**
-   * Rows a long page is read in at a time, letting other calls run in between: SQLite reads on the main
-   * thread; PostgreSQL's reads do not block it, so a page is one query.
+   * Rows of a read that may be long (a List RPC's page of up to 1,000 objects), run where it cannot hold
+   * the main thread: SQLite on its reader thread (sqlite-reader-thread.mjs); PostgreSQL as every query.
    */
-  readonly sliceRows: number;
+  longRows(sql: string, params: readonly unknown[]): Promise<unknown[][]>;
   /**
-   * The select list that folds a list slice (a subquery `page` with key columns `keys` and bytes `b`, in
-   * key order) into one row: a JSON array of [...keys, length of b] per object (as text or parsed), then
-   * every b back to back, both in key order. A slice of many objects then costs one row to read.
+   * The select list that folds a list page (a subquery `page` with key columns `keys` and bytes `b`, in
+   * key order) into one row: a JSON array (text) with each object's [...keys, length of b], then every
+   * b back to back, both in key order; NULLs when the page is empty. A page of many objects
+   * then costs one row to read.
    */
   pageAggregate(keys: readonly string[]): string;
 }

@@ -3,6 +3,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { SQLITE_MIGRATIONS } from "./sqlite-migrations";
 import { SqliteCommitter, type Statement } from "./sqlite-committer";
+import { SqliteReadThread } from "./sqlite-read-thread";
 import {
   TABLES,
   WF_RUN_TABLES,
@@ -51,7 +52,6 @@ const BUMP_METADATA_VERSION = `UPDATE cluster_settings SET value = value + 1 WHE
  * on the writer thread (an fsync there does not hold the main thread).
  */
 class SqliteReader implements SqlReader {
-  readonly sliceRows = 100;
   readonly joinInOrder = "CROSS JOIN";
   readonly nowMs = "pony_now_ms()";
   private readonly raw = new Map<string, Database.Statement>();
@@ -60,6 +60,7 @@ class SqliteReader implements SqlReader {
   constructor(
     private readonly db: Database.Database,
     private readonly writer: SqliteCommitter,
+    private readonly reads: SqliteReadThread,
   ) {}
 
   private statement(sql: string, raw: boolean): Database.Statement {
@@ -75,6 +76,10 @@ class SqliteReader implements SqlReader {
 
   async rows(sql: string, params: readonly unknown[]): Promise<unknown[][]> {
     return this.statement(sql, true).all(...params) as unknown[][];
+  }
+
+  longRows(sql: string, params: readonly unknown[]): Promise<unknown[][]> {
+    return this.reads.rows(sql, params);
   }
 
   async objects<T>(sql: string, params: readonly unknown[]): Promise<T[]> {
@@ -106,6 +111,7 @@ class SqliteReader implements SqlReader {
 export class SqliteStore extends SqlStore {
   private readonly db: Database.Database;
   private readonly writer: SqliteCommitter;
+  private readonly reads: SqliteReadThread;
 
   constructor(dataDir: string) {
     super();
@@ -119,7 +125,16 @@ export class SqliteStore extends SqlStore {
     this.db.function("pony_now_ms", { deterministic: false }, () => Date.now());
     this.migrate();
     this.writer = new SqliteCommitter(this.db, file);
-    this.useReader(new SqliteReader(this.db, this.writer));
+    // opened after the main connection, which made the file WAL and migrated it
+    this.reads = new SqliteReadThread(
+      file,
+      (sql, params) =>
+        this.db
+          .prepare(sql)
+          .raw(true)
+          .all(...params) as unknown[][],
+    );
+    this.useReader(new SqliteReader(this.db, this.writer, this.reads));
   }
 
   private migrate(): void {
@@ -194,6 +209,7 @@ export class SqliteStore extends SqlStore {
   }
 
   async close(): Promise<void> {
+    await this.reads.close();
     await this.writer.close();
     this.db.close();
   }
