@@ -176,8 +176,9 @@ export class Processor {
         this.applying = undefined;
         this.inflight.push(finished);
         if (this.inflight.length >= MAX_INFLIGHT_BATCHES) await this.inflight.shift();
-        // let I/O in (new requests, answers) when the queue is empty, or when the batch was cut short
-        if (this.queued === 0 || applied.cut) await new Promise((r) => setImmediate(r));
+        // let I/O in (new requests, answers) after every batch: a queue that never empties (a WfRun that goes
+        // on turn after turn) must not keep the event loop from reading other callers' requests
+        await new Promise((r) => setImmediate(r));
       }
       while (this.inflight.length > 0) await this.inflight.shift();
     } finally {
