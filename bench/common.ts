@@ -115,3 +115,8 @@ export function sendToParent(msg: Event): void {
 export function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** node flags for a child process: `--import tsx`, and `--cpu-prof` into `cpuProfDir` when given */
+export function childExecArgv(cpuProfDir: string | undefined): string[] {
+  return ["--import", "tsx", ...(cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfDir] : [])];
+}

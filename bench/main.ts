@@ -33,7 +33,16 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { cpuSample, errText, percentile, round, type CpuSample, type Event, type Reply } from "./common";
+import {
+  childExecArgv,
+  cpuSample,
+  errText,
+  percentile,
+  round,
+  type CpuSample,
+  type Event,
+  type Reply,
+} from "./common";
 import { create } from "@bufbuild/protobuf";
 import { TestIssuer } from "../test/support/oauth";
 import { startThrowawayPostgres } from "../test/support/postgres";
@@ -140,10 +149,9 @@ class Child {
     file: string,
     args: string[] = [],
   ) {
-    const prof = CPU_PROF_DIR ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROF_DIR] : [];
     this.proc = fork(path.join(here, file), args, {
       cwd: repoRoot,
-      execArgv: ["--import", "tsx", ...prof],
+      execArgv: childExecArgv(CPU_PROF_DIR),
       // children's stdout and stderr both go to our stderr: our stdout is only the results
       stdio: ["ignore", 2, 2, "ipc"],
     });

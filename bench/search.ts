@@ -44,7 +44,7 @@ import {
 import { encodeSearchBookmark } from "../packages/server/src/api/search-bookmarks";
 import { seedLongWfRun, taskGuidOf } from "../test/support/long-wfrun";
 import { seedWfRuns, startSeedingServer } from "./seed-wfruns";
-import { monoMs, percentile, round, type Event } from "./common";
+import { childExecArgv, monoMs, percentile, round, type Event } from "./common";
 import { LhClient } from "./grpc";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -168,7 +168,7 @@ async function seed(): Promise<{ baseMs: number; seedSeconds: number }> {
 /** Starts bench/server-child.ts on the seeded data dir; resolves to its address. */
 function startServer(): Promise<string> {
   child = fork(path.join(here, "server-child.ts"), [dataDir], {
-    execArgv: ["--import", "tsx", ...(CPU_PROF_DIR ? ["--cpu-prof", "--cpu-prof-dir", CPU_PROF_DIR] : [])],
+    execArgv: childExecArgv(CPU_PROF_DIR),
     stdio: ["ignore", 2, 2, "ipc"],
   });
   return new Promise((resolve, reject) => {

@@ -56,12 +56,20 @@ class SqliteReader implements SqlReader {
   readonly nowMs = "pony_now_ms()";
   private readonly raw = new Map<string, Database.Statement>();
   private readonly plain = new Map<string, Database.Statement>();
+  /** the reader thread of the long reads (longRows) */
+  readonly reads: SqliteReadThread;
 
   constructor(
     private readonly db: Database.Database,
     private readonly writer: SqliteCommitter,
-    private readonly reads: SqliteReadThread,
-  ) {}
+    file: string,
+  ) {
+    // if the thread dies, its reads run here, through the same cached statements as every other read
+    this.reads = new SqliteReadThread(
+      file,
+      (sql, params) => this.statement(sql, true).all(...params) as unknown[][],
+    );
+  }
 
   private statement(sql: string, raw: boolean): Database.Statement {
     const cache = raw ? this.raw : this.plain;
@@ -111,7 +119,7 @@ class SqliteReader implements SqlReader {
 export class SqliteStore extends SqlStore {
   private readonly db: Database.Database;
   private readonly writer: SqliteCommitter;
-  private readonly reads: SqliteReadThread;
+  private readonly sqliteReader: SqliteReader;
 
   constructor(dataDir: string) {
     super();
@@ -125,16 +133,9 @@ export class SqliteStore extends SqlStore {
     this.db.function("pony_now_ms", { deterministic: false }, () => Date.now());
     this.migrate();
     this.writer = new SqliteCommitter(this.db, file);
-    // opened after the main connection, which made the file WAL and migrated it
-    this.reads = new SqliteReadThread(
-      file,
-      (sql, params) =>
-        this.db
-          .prepare(sql)
-          .raw(true)
-          .all(...params) as unknown[][],
-    );
-    this.useReader(new SqliteReader(this.db, this.writer, this.reads));
+    // its reader thread opens the file after the main connection made it WAL and migrated it
+    this.sqliteReader = new SqliteReader(this.db, this.writer, file);
+    this.useReader(this.sqliteReader);
   }
 
   private migrate(): void {
@@ -209,7 +210,7 @@ export class SqliteStore extends SqlStore {
   }
 
   async close(): Promise<void> {
-    await this.reads.close();
+    await this.sqliteReader.reads.close();
     await this.writer.close();
     this.db.close();
   }
