@@ -4,8 +4,9 @@ const shared = {
   testTimeout: 30_000,
   hookTimeout: 60_000,
   pool: "forks" as const,
-  // servers the tests start as child processes bind a free HTTP port, not the dashboard's 8080
-  env: { PONY_HTTP_PORT: "0" },
+  // servers the tests start as child processes bind a free HTTP port, not the dashboard's 8080; every reused
+  // ThreadRun encoding is checked against a fresh one (protobuf/to-binary.ts)
+  env: { PONY_HTTP_PORT: "0", PONY_CHECK_ENCODING: "1" },
 };
 
 export default defineConfig({

@@ -4,7 +4,8 @@
  * reads the metadata cache, asks the engine, and writes through the processor so that two puts of the same
  * name never race.
  */
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
+import { encodeMessage } from "../protobuf/to-binary";
 import {
   ACLAction,
   ACLResource,
@@ -82,7 +83,7 @@ export function metadataRow(
     name,
     major,
     minor,
-    bytes: toBinary(METADATA_SCHEMAS[kind] as never, message as never),
+    bytes: encodeMessage(METADATA_SCHEMAS[kind], message),
     deleted: false,
   };
 }

@@ -13,7 +13,8 @@
  * twice the lease time.
  */
 import * as grpc from "@grpc/grpc-js";
-import { fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
+import { fromBinary, type DescMessage } from "@bufbuild/protobuf";
+import { encodeMessage } from "../protobuf/to-binary";
 import { LittleHorse } from "@pony/proto";
 import type { Logger } from "pino";
 import type { CallContext } from "../api/context";
@@ -114,7 +115,7 @@ export class ClusterRouter implements Router {
     md.set("x-pony-metadata-version", String(this.rt.knownMetadataVersion()));
     if (this.settings.secret) md.set("x-pony-cluster-secret", this.settings.secret);
     const options: grpc.CallOptions = ctx.deadlineMs !== undefined ? { deadline: ctx.deadlineMs } : {};
-    const bytes = Buffer.from(toBinary(schemas.input, req as never));
+    const bytes = encodeMessage(schemas.input, req);
     return new Promise((resolve, reject) => {
       const call = this.client(address).makeUnaryRequest(
         PATH,
@@ -202,9 +203,7 @@ export async function startInternalServer(
           deadlineMs,
           signal: abort.signal,
         });
-        return res instanceof EncodedResponse
-          ? Buffer.from(res.bytes)
-          : Buffer.from(toBinary(schemas.output, res as never));
+        return res instanceof EncodedResponse ? Buffer.from(res.bytes) : encodeMessage(schemas.output, res);
       };
       run().then(
         (bytes) => callback(null, bytes),

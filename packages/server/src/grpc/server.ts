@@ -5,11 +5,12 @@
  * and its outcome is turned into a gRPC status here (status.ts).
  */
 import * as grpc from "@grpc/grpc-js";
-import { toBinary, type DescMessage } from "@bufbuild/protobuf";
+import type { DescMessage } from "@bufbuild/protobuf";
 import { LittleHorse } from "@pony/proto";
 import type { BidiStream } from "../api/context";
 import { EncodedResponse } from "../api/encoded";
 import type { IncomingCall, RequestPipeline } from "../api/pipeline";
+import { encodeMessage } from "../protobuf/to-binary";
 import { toServiceError } from "./status";
 import { deserializer, undecodable } from "./decode";
 import { InvalidArgumentError, ResourceExhaustedError } from "@pony/engine";
@@ -18,7 +19,7 @@ function serializer(schema: DescMessage) {
   return (m: object) =>
     m instanceof EncodedResponse
       ? Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength)
-      : Buffer.from(toBinary(schema, m as never));
+      : encodeMessage(schema, m);
 }
 
 type AnyCall = grpc.ServerUnaryCall<object, object> | grpc.ServerDuplexStream<object, object>;

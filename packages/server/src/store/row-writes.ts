@@ -3,7 +3,6 @@
  * SQLite store turns each row write into one statement (sqlite.ts); the PostgreSQL store keeps the last
  * write of each row in a batch and writes each table with one bulk statement (pg-writes.ts).
  */
-import { toBinary } from "@bufbuild/protobuf";
 import {
   ExternalEventSchema,
   NodeRunSchema,
@@ -17,6 +16,7 @@ import {
 } from "@pony/proto";
 import type { MetricsDelta } from "./metrics-types";
 import type { WriteOp } from "./store";
+import { encodeMessage } from "../protobuf/to-binary";
 
 export type ColumnType = "text" | "int" | "bigint" | "bytea";
 
@@ -299,7 +299,7 @@ export function rowWrites(op: WriteOp, out: RowWrite[]): void {
         w.status,
         ms(w.startTime),
         ms(w.endTime),
-        toBinary(WfRunSchema, w),
+        encodeMessage(WfRunSchema, w),
       ]);
       return;
     }
@@ -312,7 +312,7 @@ export function rowWrites(op: WriteOp, out: RowWrite[]): void {
         n.id!.position,
         n.status,
         ms(n.arrivalTime),
-        toBinary(NodeRunSchema, n),
+        encodeMessage(NodeRunSchema, n),
         n.nodeType.case ?? null,
       ]);
       return;
@@ -326,7 +326,7 @@ export function rowWrites(op: WriteOp, out: RowWrite[]): void {
         t.taskDefId?.name ?? "",
         t.status,
         ms(t.scheduledAt) ?? 0,
-        toBinary(TaskRunSchema, t),
+        encodeMessage(TaskRunSchema, t),
       ]);
       return;
     }
@@ -334,7 +334,7 @@ export function rowWrites(op: WriteOp, out: RowWrite[]): void {
       const v = op.variable;
       const thread = v.id!.threadRunNumber;
       const name = v.id!.name;
-      put(TABLES.variables, [op.tenant, op.wfRunKey, thread, name, toBinary(VariableSchema, v)]);
+      put(TABLES.variables, [op.tenant, op.wfRunKey, thread, name, encodeMessage(VariableSchema, v)]);
       // a searchable variable's index entries, in the same batch (search-types.ts)
       for (const e of op.index?.entries ?? []) {
         if (e.key === undefined) {
@@ -366,7 +366,7 @@ export function rowWrites(op: WriteOp, out: RowWrite[]): void {
         e.id!.guid,
         ms(e.createdAt) ?? 0,
         e.claimed ? 1 : 0,
-        toBinary(ExternalEventSchema, e),
+        encodeMessage(ExternalEventSchema, e),
         // events posted in one millisecond are numbered in its sub-millisecond nanos (api/events.ts)
         (e.createdAt?.nanos ?? 0) % 1_000_000,
       ]);
@@ -383,7 +383,7 @@ export function rowWrites(op: WriteOp, out: RowWrite[]): void {
         e.id!.workflowEventDefId!.name,
         e.id!.number,
         ms(e.createdAt) ?? 0,
-        toBinary(WorkflowEventSchema, e),
+        encodeMessage(WorkflowEventSchema, e),
       ]);
       return;
     }
@@ -398,7 +398,7 @@ export function rowWrites(op: WriteOp, out: RowWrite[]): void {
         u.userId ?? null,
         u.userGroup ?? null,
         ms(u.scheduledTime) ?? 0,
-        toBinary(UserTaskRunSchema, u),
+        encodeMessage(UserTaskRunSchema, u),
       ]);
       return;
     }
@@ -428,7 +428,7 @@ export function rowWrites(op: WriteOp, out: RowWrite[]): void {
       put(TABLES.principals, [
         op.principal.id!.id,
         ms(op.principal.createdAt) ?? 0,
-        toBinary(PrincipalSchema, op.principal),
+        encodeMessage(PrincipalSchema, op.principal),
       ]);
       return;
     case "deletePrincipal":
@@ -450,7 +450,7 @@ export function rowWrites(op: WriteOp, out: RowWrite[]): void {
         w.wfSpecId?.majorVersion ?? 0,
         w.wfSpecId?.revision ?? 0,
         op.nextMs,
-        toBinary(ScheduledWfRunSchema, w),
+        encodeMessage(ScheduledWfRunSchema, w),
       ]);
       return;
     }
