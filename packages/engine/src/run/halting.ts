@@ -129,7 +129,7 @@ export function syncHalts(
     if (t.haltReasons.length === 0) next = LHStatus.RUNNING;
     else next = isInterruptible(state, t) ? LHStatus.HALTED : LHStatus.HALTING;
     if (next !== t.status) {
-      t.status = next;
+      setThreadStatus(state, t, next);
       state.changes.wfRun = true;
       changed = true;
     }
@@ -143,6 +143,14 @@ export function syncHalts(
 }
 
 const indexes = new WeakMap<ThreadRun[], Map<number, ThreadRun>>();
+
+/** Every change of a ThreadRun's status goes through here, so the live-thread count stays right. */
+export function setThreadStatus(state: WfRunState, thread: ThreadRun, status: LHStatus): void {
+  if (state.liveThreads !== undefined) {
+    state.liveThreads += (isTerminal(status) ? 0 : 1) - (isTerminal(thread.status) ? 0 : 1);
+  }
+  thread.status = status;
+}
 
 /**
  * The WfRun's threads by number. Threads are only ever appended to `thread_runs` (a removed thread gives a new

@@ -13,7 +13,7 @@ import { LHStatus, ThreadType, type ThreadHaltReason, type ThreadRun } from "@po
 import { FailedPreconditionError, InvalidArgumentError } from "../errors";
 import { arriveAtNode, childrenReportedBy, markChildFailuresHandled } from "./nodes";
 import type { EngineContext, WfRunState } from "./state";
-import { addHaltReason } from "./halting";
+import { addHaltReason, setThreadStatus } from "./halting";
 import { currentNodeRun, findThread, newNodeRun, threadSpecOf, touchNodeRun } from "./thread";
 
 const failed = (t: ThreadRun) => t.status === LHStatus.ERROR || t.status === LHStatus.EXCEPTION;
@@ -109,7 +109,7 @@ function failedBecauseOf(state: WfRunState, p: ThreadRun, child: ThreadRun): Rev
 
 /** A thread that failed because its handler failed is halted again, waiting for the rescued handler. */
 function awaitHandlerAgain(state: WfRunState, thread: ThreadRun, reason: ThreadHaltReason["reason"]): void {
-  thread.status = LHStatus.HALTED;
+  setThreadStatus(state, thread, LHStatus.HALTED);
   thread.endTime = undefined;
   thread.errorMessage = undefined;
   thread.haltReasons = [];
@@ -128,7 +128,7 @@ function parentOf(state: WfRunState, t: ThreadRun): ThreadRun | undefined {
 function revive(state: WfRunState, ctx: EngineContext, thread: ThreadRun, skip: boolean): void {
   const failedNode = currentNodeRun(state, thread)!;
   if (skip) markChildFailuresHandled(state, thread, childrenReportedBy(state, thread, failedNode));
-  thread.status = LHStatus.RUNNING;
+  setThreadStatus(state, thread, LHStatus.RUNNING);
   thread.endTime = undefined;
   thread.errorMessage = undefined;
   state.changes.wfRun = true;

@@ -41,6 +41,12 @@ export interface WfRunState {
    * continues itself (wfRunContinued, turns.ts); not stored.
    */
   loopGuard?: { nodeRuns: Map<number, number>; rounds: number };
+  /**
+   * How many ThreadRuns are not terminated, counted once and then kept by setThreadStatus and startThread
+   * (thread.ts), so the live-thread cap is checked without scanning thousands of threads per START_THREAD.
+   * Not stored.
+   */
+  liveThreads?: number;
 }
 
 export interface ChangeSet {

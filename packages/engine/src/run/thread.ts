@@ -45,7 +45,7 @@ import {
 import { VarSubError, evaluateConditionExpression, evaluateEdgeCondition, nullValue } from "../variables";
 import { INPUT_VARIABLE } from "../metadata/wf-spec-threads";
 import { errorFailure, nodeRunFailure, type ThreadFailure } from "./failures";
-import { addHaltReason, isTerminal, removeHaltReasons, threadIndex } from "./halting";
+import { addHaltReason, isTerminal, removeHaltReasons, setThreadStatus, threadIndex } from "./halting";
 import { arriveAtNode, childrenReportedBy, markChildFailuresHandled, nodeOutput, pollNode } from "./nodes";
 import { applyMutations } from "./mutations";
 import { turnSpent } from "./turns";
@@ -72,7 +72,8 @@ export function touchNodeRun(state: WfRunState, nodeRun: NodeRun): void {
 
 /** ThreadRuns of the WfRun that are not terminal (the guard counts these). */
 export function liveThreadCount(state: WfRunState): number {
-  return state.wfRun.threadRuns.filter((t) => !isTerminal(t.status)).length;
+  state.liveThreads ??= state.wfRun.threadRuns.filter((t) => !isTerminal(t.status)).length;
+  return state.liveThreads;
 }
 
 /**
@@ -110,6 +111,7 @@ export function startThread(
     interruptTriggerId: args.interruptTriggerId,
   });
   state.wfRun.threadRuns.push(thread);
+  if (state.liveThreads !== undefined && !isTerminal(thread.status)) state.liveThreads++;
   state.wfRun.greatestThreadrunNumber = number;
   if (args.parentThreadId !== undefined) {
     findThread(state, args.parentThreadId)?.childThreadIds.push(number);
@@ -457,7 +459,7 @@ function takeEdge(
 }
 
 function completeThread(state: WfRunState, ctx: EngineContext, thread: ThreadRun): void {
-  thread.status = LHStatus.COMPLETED;
+  setThreadStatus(state, thread, LHStatus.COMPLETED);
   thread.endTime = timestampFromMs(ctx.nowMs);
   thread.haltReasons = [];
   state.changes.wfRun = true;
@@ -471,7 +473,7 @@ export function failThread(
   failure: ThreadFailure,
 ): void {
   if (isTerminal(thread.status)) return;
-  thread.status = failure.isException ? LHStatus.EXCEPTION : LHStatus.ERROR;
+  setThreadStatus(state, thread, failure.isException ? LHStatus.EXCEPTION : LHStatus.ERROR);
   thread.errorMessage = failure.message;
   thread.endTime = timestampFromMs(ctx.nowMs);
   thread.haltReasons = [];

@@ -12,7 +12,8 @@ import {
   WaitForThreadsRun_WaitingThreadStatus as Waiting,
 } from "@pony/proto";
 import { FailedPreconditionError, InvalidArgumentError, errorFailure, exceptionFailure } from "../../src";
-import { matchFailureHandler } from "../../src/run/thread";
+import { isTerminal } from "../../src/run/halting";
+import { liveThreadCount, matchFailureHandler } from "../../src/run/thread";
 import { lit, ref, task, threadVar, value, VariableType } from "../metadata/fixtures";
 import {
   TaskStatus,
@@ -592,6 +593,12 @@ describe("guards", () => {
     quick.run({}, 500);
     expect(quick.thread(0).errorMessage).toMatch(/more than 500 nodes/); // the NodeRun guard, not the thread one
     expect(quick.state.wfRun.threadRuns).toHaveLength(251);
+    // the count kept as threads start and end is the count of threads not terminated
+    for (const harness of [h, quick]) {
+      const live = harness.state.wfRun.threadRuns.filter((t) => !isTerminal(t.status)).length;
+      expect(harness.state.liveThreads).toBe(live);
+      expect(liveThreadCount(harness.state)).toBe(live);
+    }
   });
 
   it("guard: a WfRun still moving after 10,000 rounds without hearing from outside fails the moving threads and their ancestors", () => {
