@@ -444,6 +444,19 @@ function nestedSize(desc: DescMessage, v: unknown, lens: number[]): number {
   return varintSize(n) + n;
 }
 
+/** what a memoized message's field is seen as: its value, unless it is not written (see fieldState) */
+const NOT_OWN = Symbol("not an own property");
+
+/**
+ * A field as far as encoding goes: its value (an explicit-presence field's only when it is an own property,
+ * as toBinary checks). Lists are compared item by item, so they are copied into the snapshot.
+ */
+function fieldState(p: FieldPlan, m: Record<string, unknown>): unknown {
+  const v = m[p.name];
+  if (p.presence === Presence.Explicit && v !== undefined && !Object.hasOwn(m, p.name)) return NOT_OWN;
+  return v;
+}
+
 /** The values of a message's fields as they are now (lists copied), to see later whether it changed. */
 function snapshotOf(plan: Plan, m: Record<string, unknown>): unknown[] {
   const out: unknown[] = [];
@@ -453,8 +466,8 @@ function snapshotOf(plan: Plan, m: Record<string, unknown>): unknown[] {
       out.push(o.case, o.value);
       continue;
     }
-    const v = m[p.name];
-    out.push(Array.isArray(v) ? v.slice() : v, Object.hasOwn(m, p.name));
+    const v = fieldState(p, m);
+    out.push(Array.isArray(v) ? v.slice() : v);
   }
   out.push(m.$unknown, (m.$unknown as unknown[] | undefined)?.length);
   return out;
@@ -469,14 +482,12 @@ function unchanged(plan: Plan, m: Record<string, unknown>, snapshot: unknown[]):
       i += 2;
       continue;
     }
-    const v = m[p.name];
-    const was = snapshot[i];
+    const v = fieldState(p, m);
+    const was = snapshot[i++];
     if (Array.isArray(v)) {
       if (!Array.isArray(was) || was.length !== v.length) return false;
       for (let k = 0; k < v.length; k++) if (v[k] !== was[k]) return false;
     } else if (!Object.is(v, was)) return false;
-    if (Object.hasOwn(m, p.name) !== snapshot[i + 1]) return false;
-    i += 2;
   }
   return m.$unknown === snapshot[i] && (m.$unknown as unknown[] | undefined)?.length === snapshot[i + 1];
 }
