@@ -26,14 +26,12 @@ export function runHandlers(rt: Runtime) {
     async runWf(req: RunWfRequest, ctx: CallContext) {
       const wfSpec = wfSpecToRun(rt, ctx.tenant, req);
       const parent = await checkParent(rt, ctx, wfSpec, req.parentWfRunId);
-      let idText: string;
       if (req.id !== undefined && req.id !== "") {
         checkWfRunIdText(req.id);
-        idText = req.id;
-      } else {
-        idText = randomUUID().replaceAll("-", "");
+        return rt.runWf(ctx.tenant, newWfRunId(req.id, parent), wfSpec, req);
       }
-      return rt.runWf(ctx.tenant, newWfRunId(idText, parent), wfSpec, req);
+      const idText = randomUUID().replaceAll("-", "");
+      return rt.runWf(ctx.tenant, newWfRunId(idText, parent), wfSpec, req, true);
     },
 
     async getWfRun(req: WfRunId, ctx: CallContext) {

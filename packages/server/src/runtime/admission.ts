@@ -29,7 +29,7 @@ export interface AdmissionLimits {
 
 /** The defaults of the load limits (settings.ts takes them as its defaults too). */
 export const DEFAULT_LIMITS = {
-  maxNodeRunsPerTurn: 500,
+  maxNodeRunsPerTurn: 100,
   maxMovingWfRunsPerTenant: 32,
   maxRunWfInFlight: 10_000,
   maxHeapShare: 0.85,

@@ -13,9 +13,12 @@
  * turn, each queue in arrival order), so a tenant with a long queue delays another tenant's job by at most a
  * few jobs, not by its whole queue. Jobs of one WfRun stay in order: they are in the same tenant's queue.
  *
- * Applying is bounded: once a batch has been applied for APPLY_BUDGET_MS or gathered MAX_BATCH_OPS writes, its
- * remaining jobs (but the first of each tenant) wait for the next batch and the event loop is let go in between, so requests keep being read and answered while a
- * long queue drains (each job is bounded too: engine turns.ts).
+ * A batch's time on this thread is bounded: applying its jobs, then turning its writes into rows (protobuf
+ * encoding, in the store's commit) together take about BATCH_BUDGET_MS. Applying stops early enough to leave
+ * encoding its share (measured on recent batches), or once MAX_BATCH_OPS writes are gathered; the remaining
+ * jobs (but the first of each tenant) wait for the next batch, and the event loop reads and answers other
+ * requests in between, so they keep being answered while a long queue drains (each job is bounded too:
+ * engine turns.ts).
  *
  * A job that throws has its own writes discarded; the WfRun it touched is dropped from the cache (reloaded
  * from the store) and later jobs for that WfRun in the same batch move to the next batch.
@@ -40,6 +43,11 @@ export interface BatchTx {
 export interface Job<T> {
   /** a job that touches one WfRun names it, so that the WfRun is loaded before `apply` runs */
   wfRun?: { tenant: string; key: string };
+  /**
+   * the job creates the WfRun under an id the server just made up, so there is nothing to load: its batch
+   * need not wait for the batches being written to read it (runtime preload)
+   */
+  newWfRun?: boolean;
   /** other WfRuns the job reads (a new child WfRun's parent) */
   alsoLoad?: { tenant: string; key: string }[];
   apply(tx: BatchTx): T;
@@ -74,12 +82,11 @@ export interface ProcessorHooks {
 
 const MAX_BATCH = 2000;
 const MAX_INFLIGHT_BATCHES = 4;
-/** how long one batch's jobs may be applied before the rest wait for the next batch (ms) */
-const APPLY_BUDGET_MS = 15;
-/**
- * writes one batch may gather before the rest wait for the next: turning them into rows (protobuf encoding,
- * on this thread) takes as long again as applying them
- */
+/** how long one batch may hold this thread, applying its jobs and encoding its writes (ms) */
+const BATCH_BUDGET_MS = 15;
+/** the least time a batch's jobs may be applied, however long encoding has been taking (ms) */
+const MIN_APPLY_MS = 3;
+/** writes one batch may gather before the rest wait for the next */
 const MAX_BATCH_OPS = 500;
 
 export class Processor {
@@ -96,6 +103,8 @@ export class Processor {
   private recovering: Promise<void> | undefined;
   /** batches committed, and jobs in them (for the benchmark and the logs) */
   readonly stats = { batches: 0, jobs: 0 };
+  /** the share of a batch's time spent encoding its writes, smoothed over recent batches */
+  private encodeShare = 0.5;
 
   constructor(
     private readonly store: Store,
@@ -177,7 +186,10 @@ export class Processor {
         this.inflight.push(finished);
         if (this.inflight.length >= MAX_INFLIGHT_BATCHES) await this.inflight.shift();
         // let I/O in (new requests, answers) after every batch: a queue that never empties (a WfRun that goes
-        // on turn after turn) must not keep the event loop from reading other callers' requests
+        // on turn after turn) must not keep the event loop from reading other callers' requests. Twice: a batch
+        // that went on after a store read ends in the poll phase, and one setImmediate would start the next
+        // batch in the same loop iteration, before any socket is read again.
+        await new Promise((r) => setImmediate(r));
         await new Promise((r) => setImmediate(r));
       }
       while (this.inflight.length > 0) await this.inflight.shift();
@@ -204,7 +216,7 @@ export class Processor {
       parts.add(part);
       if (p.job.wfRun) {
         try {
-          await this.hooks.preload(p.job.wfRun.tenant, p.job.wfRun.key);
+          if (!p.job.newWfRun) await this.hooks.preload(p.job.wfRun.tenant, p.job.wfRun.key);
           for (const other of p.job.alsoLoad ?? []) await this.hooks.preload(other.tenant, other.key);
         } catch (e) {
           p.reject(e);
@@ -222,15 +234,13 @@ export class Processor {
     const outcomes: Outcome[] = [];
     const deferred: Pending[] = [];
     const started = performance.now();
+    const applyBudget = Math.max(MIN_APPLY_MS, BATCH_BUDGET_MS * (1 - this.encodeShare));
     // past the time budget, a tenant's further jobs wait for the next batch; its first one always runs, so
     // a tenant's job is never put off behind another tenant's long one twice
     const served = new Set<string>();
     for (const p of batch) {
       const tenant = p.job.wfRun?.tenant ?? "";
-      if (
-        served.has(tenant) &&
-        (ops.length >= MAX_BATCH_OPS || performance.now() - started > APPLY_BUDGET_MS)
-      ) {
+      if (served.has(tenant) && (ops.length >= MAX_BATCH_OPS || performance.now() - started > applyBudget)) {
         deferred.push(p);
         continue;
       }
@@ -259,14 +269,11 @@ export class Processor {
     // back at the head of their queues, in their order
     for (let i = deferred.length - 1; i >= 0; i--) this.enqueue(deferred[i]!, true);
     this.hooks.committing(ops);
-    return {
-      ops,
-      outcomes,
-      after,
-      aborts,
-      committed: this.store.commit(ops, this.hooks.fence(parts)),
-      cut: deferred.length > 0,
-    };
+    const encoding = performance.now();
+    const committed = this.store.commit(ops, this.hooks.fence(parts));
+    const done = performance.now();
+    this.encodeShare = 0.8 * this.encodeShare + (0.2 * (done - encoding)) / Math.max(0.1, done - started);
+    return { ops, outcomes, after, aborts, committed, cut: deferred.length > 0 };
   }
 
   private async finish(applied: AppliedBatch): Promise<void> {
