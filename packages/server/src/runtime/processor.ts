@@ -83,7 +83,7 @@ export interface ProcessorHooks {
 const MAX_BATCH = 2000;
 const MAX_INFLIGHT_BATCHES = 4;
 /** how long one batch may hold this thread, applying its jobs and encoding its writes (ms) */
-const BATCH_BUDGET_MS = 15;
+const BATCH_BUDGET_MS = 10;
 /** the least time a batch's jobs may be applied, however long encoding has been taking (ms) */
 const MIN_APPLY_MS = 3;
 /** writes one batch may gather before the rest wait for the next */
