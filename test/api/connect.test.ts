@@ -14,9 +14,10 @@ import {
   type Transport,
 } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
-import { LittleHorse, VariableType } from "@pony/proto";
+import { LHStatus, LittleHorse, VariableType } from "@pony/proto";
 import { startTestServer, type TestServer } from "../support/server";
 import { TestIssuer } from "../support/oauth";
+import { entry, exit, nop, thread, wfSpec } from "../support/specs";
 
 let ts: TestServer;
 let base: string;
@@ -90,6 +91,38 @@ describe("the Connect and gRPC-Web listener", () => {
       expect(bad.rawMessage).toBe(grpcBad.message);
     });
   }
+
+  it("answers a List page (stored bytes passed through for the binary codecs) over every protocol as gRPC does", async () => {
+    const nodes = Array.from({ length: 30 }, (_, i) => nop(`${i + 1}-step-NOP`));
+    await ts
+      .client()
+      .call("PutWfSpec", wfSpec("connect-list", thread([entry(), ...nodes, exit("31-exit-EXIT")])));
+    await ts.client().call("RunWf", { wf_spec_name: "connect-list", id: "connect-list-run" });
+    const viaGrpc = await ts
+      .client()
+      .call("ListNodeRuns", { wf_run_id: { id: "connect-list-run" }, limit: 20 });
+    expect(viaGrpc.results).toHaveLength(20);
+    for (const name of PROTOCOLS) {
+      const c = clientOf(transports(base)[name]);
+      const page = await c.listNodeRuns({ wfRunId: { id: "connect-list-run" }, limit: 20 });
+      expect(
+        page.results.map((n) => n.nodeName),
+        name,
+      ).toEqual(viaGrpc.results.map((n: { node_name: string }) => n.node_name));
+      expect(page.results[5]?.id?.position, name).toBe(5);
+      expect(LHStatus[page.results[5]!.status], name).toBe(viaGrpc.results[5].status);
+      const next = await c.listNodeRuns({
+        wfRunId: { id: "connect-list-run" },
+        bookmark: page.bookmark,
+        limit: 20,
+      });
+      expect(
+        next.results.map((n) => n.id?.position),
+        name,
+      ).toEqual(Array.from({ length: 12 }, (_, i) => 20 + i));
+      expect(next.bookmark?.length ?? 0, name).toBe(0);
+    }
+  });
 
   it("reads the tenantid header: an unknown tenant is NOT_FOUND, a tenant's objects stay in it", async () => {
     await ts.client().call("PutTenant", { id: "connect-tenant" });
