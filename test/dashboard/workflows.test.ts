@@ -248,6 +248,33 @@ describe("WfRun page", () => {
     await page.context().close();
   });
 
+  it("a WfRun with many threads lists them 50 at a time, with a pager", async () => {
+    const manyWorkflow = Workflow.newWorkflow("dash-many-threads", (wf) => {
+      const items = wf.declareJsonArr("items").required();
+      wf.waitForThreads(wf.spawnThreadForEach(items, "item", () => undefined));
+    });
+    await env.client.putWfSpec(manyWorkflow.compile());
+    const run = await env.client.runWf({
+      wfSpecName: "dash-many-threads",
+      id: "dash-many-1",
+      variables: { items: toVariableValue(Array.from({ length: 60 }, (_, i) => i)) },
+    });
+    await env.waitFor(run.id!, finished);
+    const page = await env.browser.open("/wfRun/dash-many-1");
+    const threads = page.getByTestId("thread-runs");
+    const pager = page.getByTestId("thread-runs-pager");
+    await pager.getByText("Threads 1–50 of 61").waitFor();
+    expect(await threads.locator("tbody tr").count()).toBe(50);
+    await pager.getByRole("button", { name: "Next →" }).click();
+    await pager.getByText("Threads 51–61 of 61").waitFor();
+    expect(await threads.locator("tbody tr td:first-child").allInnerTexts()).toEqual(
+      Array.from({ length: 11 }, (_, i) => String(50 + i)),
+    );
+    await pager.getByRole("button", { name: "← Previous" }).click();
+    await pager.getByText("Threads 1–50 of 61").waitFor();
+    await page.context().close();
+  });
+
   it("an unknown WfRun shows the not-found page", async () => {
     const page = await env.browser.open("/wfRun/no-such-run");
     await text(page, "WfRun 'no-such-run' does not exist in this tenant.");

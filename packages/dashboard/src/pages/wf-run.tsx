@@ -6,7 +6,7 @@
 import { useMemo, useState, useEffect } from "react";
 import { Link, useParams } from "react-router";
 import { useQuery } from "@tanstack/react-query";
-import { LHStatus, ThreadType, type NodeRun, type WfRun } from "@pony/proto";
+import { LHStatus, type NodeRun, type WfRun } from "@pony/proto";
 import { lh } from "../api/client";
 import { durationOf, formatDuration, formatTime, lhStatusName } from "../api/format";
 import { wfRunIdOf, wfRunKey, wfRunPath, wfSpecLabel, wfSpecPath } from "../api/ids";
@@ -15,7 +15,8 @@ import { ErrorBox, Loaded } from "../components/errors";
 import { StatusBadge } from "../components/status";
 import { WfGraph } from "../graph/lazy-graph";
 import type { NodeState } from "../graph/wf-graph";
-import { RescueButton, WfRunActions } from "./wf-run-actions";
+import { ThreadRunsTable } from "./thread-runs-table";
+import { WfRunActions } from "./wf-run-actions";
 import { ExternalEventsOfRun, NodeRunsOfNode, VariablesOfRun, WorkflowEventsOfRun } from "./wf-run-details";
 
 /**
@@ -121,47 +122,14 @@ function WfRunView({ wfRun }: { wfRun: WfRun }) {
       </section>
       <section className="panel">
         <h2>ThreadRuns</h2>
-        <table data-testid="thread-runs">
-          <thead>
-            <tr>
-              <th>#</th>
-              <th>ThreadSpec</th>
-              <th>Type</th>
-              <th>Status</th>
-              <th>Started</th>
-              <th>Ended</th>
-              <th>Error</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {wfRun.threadRuns.map((t) => (
-              <tr
-                key={t.number}
-                className={`clickable${t.number === threadRun?.number ? " selected" : ""}`}
-                onClick={() => {
-                  setThread(t.number);
-                  setNode(undefined);
-                }}
-              >
-                <td>{t.number}</td>
-                <td>{t.threadSpecName}</td>
-                <td>{ThreadType[t.type]}</td>
-                <td>
-                  <StatusBadge status={lhStatusName(t.status)} />
-                </td>
-                <td>{formatTime(t.startTime)}</td>
-                <td>{formatTime(t.endTime)}</td>
-                <td className="field-error">{t.errorMessage ?? ""}</td>
-                <td onClick={(e) => e.stopPropagation()}>
-                  {(t.status === LHStatus.ERROR || t.status === LHStatus.EXCEPTION) && (
-                    <RescueButton wfRun={wfRun} thread={t.number} />
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ThreadRunsTable
+          wfRun={wfRun}
+          selected={threadRun?.number}
+          onSelect={(n) => {
+            setThread(n);
+            setNode(undefined);
+          }}
+        />
       </section>
       <section className="panel">
         <h2>
