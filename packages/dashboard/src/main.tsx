@@ -5,10 +5,14 @@ import { BrowserRouter } from "react-router";
 import { isNotFound } from "./api/client";
 import { SessionProvider } from "./api/session";
 import { App } from "./app";
+import { elkWorker } from "./graph/elk-worker";
 import { WfGraph } from "./graph/lazy-graph";
 
-// a page with a graph: its code (and elkjs's worker) starts loading before React has even started
-if (/^\/(wfSpec|wfRun)\//.test(window.location.pathname)) void WfGraph.preload();
+// a page with a graph: elkjs's worker and the graph's code start loading before React has even started
+if (/^\/(wfSpec|wfRun)\//.test(window.location.pathname)) {
+  elkWorker();
+  void WfGraph.preload();
+}
 
 import "./styles.css";
 

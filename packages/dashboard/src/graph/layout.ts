@@ -3,9 +3,9 @@
  * edge routed between them. The result is what the graph component draws.
  */
 import ELK, { type ElkNode } from "elkjs/lib/elk-api.js";
-import elkWorkerUrl from "elkjs/lib/elk-worker.min.js?url";
 import type { ThreadSpec } from "@pony/proto";
 import { edgeCondition, nodeOrder } from "./describe";
+import { elkWorker } from "./elk-worker";
 
 export const NODE_WIDTH = 200;
 export const NODE_HEIGHT = 62;
@@ -90,7 +90,7 @@ export function quickLayout(thread: ThreadSpec): ThreadLayout {
 }
 
 // elkjs runs in a Web Worker: its code (1.5 MB) is parsed and its layouts computed off the page's thread
-const elk = new ELK({ workerFactory: () => new Worker(elkWorkerUrl) });
+const elk = new ELK({ workerFactory: elkWorker });
 
 // a first, tiny layout as soon as this module loads (a page with a graph loads it while it asks for its
 // data): the worker parses elkjs and warms its code meanwhile, so the page's own layout does not wait for it
