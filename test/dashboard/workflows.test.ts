@@ -267,6 +267,7 @@ describe("WfRun page", () => {
     expect(await threads.locator("tbody tr").count()).toBe(50);
     await pager.getByRole("button", { name: "Next →" }).click();
     await pager.getByText("Threads 51–61 of 61").waitFor();
+    await env.browser.screenshot(page, "wf-run-many-threads");
     expect(await threads.locator("tbody tr td:first-child").allInnerTexts()).toEqual(
       Array.from({ length: 11 }, (_, i) => String(50 + i)),
     );

@@ -2,7 +2,7 @@
  * Bookmark paging, as the server pages: the bookmarks of the pages seen so far are kept, so "Previous"
  * goes back exactly and "Next" resumes where the page ended.
  */
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 
 export interface Paging {
   bookmark: Uint8Array | undefined;
@@ -25,16 +25,33 @@ export function usePaging(): Paging {
 
 export function Pager({ paging, nextBookmark }: { paging: Paging; nextBookmark: Uint8Array | undefined }) {
   return (
-    <div className="pager">
-      <button type="button" disabled={paging.page <= 1} onClick={paging.previous}>
+    <PagerButtons
+      label={`Page ${paging.page}`}
+      previous={paging.page > 1 ? paging.previous : undefined}
+      next={nextBookmark && nextBookmark.length > 0 ? () => paging.next(nextBookmark) : undefined}
+    />
+  );
+}
+
+/** "← Previous", what is shown, "Next →": a button without its action is disabled. */
+export function PagerButtons({
+  label,
+  previous,
+  next,
+  testId,
+}: {
+  label: ReactNode;
+  previous: (() => void) | undefined;
+  next: (() => void) | undefined;
+  testId?: string;
+}) {
+  return (
+    <div className="pager" data-testid={testId}>
+      <button type="button" disabled={!previous} onClick={previous}>
         ← Previous
       </button>
-      <span>Page {paging.page}</span>
-      <button
-        type="button"
-        disabled={!nextBookmark || nextBookmark.length === 0}
-        onClick={() => nextBookmark && paging.next(nextBookmark)}
-      >
+      <span>{label}</span>
+      <button type="button" disabled={!next} onClick={next}>
         Next →
       </button>
     </div>

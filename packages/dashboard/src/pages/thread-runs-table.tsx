@@ -6,6 +6,7 @@
 import { useState } from "react";
 import { LHStatus, ThreadType, type ThreadRun, type WfRun } from "@pony/proto";
 import { formatTime, lhStatusName } from "../api/format";
+import { PagerButtons } from "../components/pager";
 import { StatusBadge } from "../components/status";
 import { RescueButton } from "./wf-run-actions";
 
@@ -68,17 +69,12 @@ export function ThreadRunsTable({
         </tbody>
       </table>
       {pages > 1 && (
-        <div className="pager" data-testid="thread-runs-pager">
-          <button type="button" disabled={shown === 0} onClick={() => setPage(shown - 1)}>
-            ← Previous
-          </button>
-          <span>
-            Threads {first + 1}–{first + rows.length} of {threads.length}
-          </span>
-          <button type="button" disabled={shown >= pages - 1} onClick={() => setPage(shown + 1)}>
-            Next →
-          </button>
-        </div>
+        <PagerButtons
+          testId="thread-runs-pager"
+          label={`Threads ${first + 1}–${first + rows.length} of ${threads.length}`}
+          previous={shown > 0 ? () => setPage(shown - 1) : undefined}
+          next={shown < pages - 1 ? () => setPage(shown + 1) : undefined}
+        />
       )}
     </>
   );

@@ -5,6 +5,7 @@
  * times over. The gRPC listener writes the bytes as they are (a transport that needs the message, for JSON,
  * decodes them with fromBinary and the RPC's output schema).
  */
+import { varintSize } from "../protobuf/to-binary";
 
 export class EncodedResponse {
   constructor(readonly bytes: Uint8Array) {}
@@ -41,12 +42,3 @@ export function encodedList(results: Uint8Array[], bookmark?: Uint8Array): Encod
 /** field 1 (results) and field 2 (bookmark), both length-delimited: (field << 3) | 2 */
 const RESULTS_TAG = (1 << 3) | 2;
 const BOOKMARK_TAG = (2 << 3) | 2;
-
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n >>>= 7;
-    size++;
-  }
-  return size;
-}

@@ -16,6 +16,7 @@
  */
 import { toBinary, type DescField, type DescMessage } from "@bufbuild/protobuf";
 import { ScalarType } from "@bufbuild/protobuf";
+import { isScalarZeroValue } from "@bufbuild/protobuf/reflect";
 
 /** thrown inside a pass when `toBinary` should decide; never escapes this module */
 class ToBinaryDecides extends Error {}
@@ -216,22 +217,6 @@ function planOf(desc: DescMessage): Plan | null {
   return ok ? plan : null;
 }
 
-function isZero(t: ScalarType, v: unknown): boolean {
-  switch (t) {
-    case ScalarType.BOOL:
-      return v === false;
-    case ScalarType.STRING:
-      return v === "";
-    case ScalarType.BYTES:
-      return v instanceof Uint8Array && v.byteLength === 0;
-    case ScalarType.DOUBLE:
-    case ScalarType.FLOAT:
-      return Object.is(v, 0);
-    default:
-      return v == 0;
-  }
-}
-
 /** The field's value when it is to be written, else undefined. */
 function valueToWrite(p: FieldPlan, m: Record<string, unknown>): unknown {
   switch (p.presence) {
@@ -249,7 +234,7 @@ function valueToWrite(p: FieldPlan, m: Record<string, unknown>): unknown {
       const v = m[p.name];
       switch (p.kind) {
         case Kind.Scalar:
-          if (p.isEnum ? v === p.enumZero : isZero(p.scalar, v)) return undefined;
+          if (p.isEnum ? v === p.enumZero : isScalarZeroValue(p.scalar, v)) return undefined;
           return v;
         case Kind.List:
         case Kind.PackedList:
@@ -267,7 +252,8 @@ function valueToWrite(p: FieldPlan, m: Record<string, unknown>): unknown {
 
 // ---- sizes ----
 
-function varintSize(n: number): number {
+/** the size of an unsigned varint of n (0 ≤ n < 2^53) */
+export function varintSize(n: number): number {
   if (n < 0x80) return 1;
   if (n < 0x4000) return 2;
   if (n < 0x200000) return 3;
