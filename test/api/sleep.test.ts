@@ -13,6 +13,7 @@ import type { Msg, TestClient } from "../support/client";
 import { startChildServer, type ChildServer } from "../support/process-server";
 import { entry, exit, int, lit, str, thread, varDef, varRef, wfSpec, type NodeDef } from "../support/specs";
 import { waitFor } from "../support/wait";
+import { partitionOf } from "../../packages/server/src/store/placement";
 
 let ts: TestServer;
 let c: TestClient;
@@ -189,6 +190,40 @@ describe("SLEEP nodes", () => {
     expect((await c.call("GetWfRun", { id: "sl-halted" })).status).toBe("COMPLETED");
   });
 
+  it("B-EVT-5 a sleep whose batch the store refuses (a store failure, another partition's fence) matures at the next try, once", async () => {
+    const store = ts.server.runtime.store;
+    const commit = store.commit.bind(store);
+    let refused = 0;
+    // the first batch that carries this run's timer firing is refused, as a failed commit would be
+    store.commit = (ops, fence) => {
+      if (refused === 0 && ops.some((op) => op.op === "deleteTimer" && op.wfRunKey === "sl-refused")) {
+        refused++;
+        return Promise.reject(new Error("the test refuses this batch"));
+      }
+      return commit(ops, fence);
+    };
+    try {
+      const until = Date.now() + 300;
+      await c.call("RunWf", { wf_spec_name: "sl-until", id: "sl-refused", variables: { until: int(until) } });
+      const done = await waitStatus("sl-refused", "COMPLETED");
+      expect(refused).toBe(1);
+      const n = await sleepRun("sl-refused");
+      expect(n.sleep.matured).toBe(true);
+      // tried again a second later, not at the next takeover of the partition
+      expect(tsMs(n.end_time) - until).toBeGreaterThanOrEqual(900);
+      expect(tsMs(n.end_time) - until).toBeLessThan(1000 + LATE_MS);
+      expect(tsMs(done.end_time)).toBe(tsMs(n.end_time));
+      const nodes = await c.call("ListNodeRuns", { wf_run_id: { id: "sl-refused" } });
+      expect((nodes.results as Msg[]).map((r) => r.node_name)).toEqual([
+        "0-entrypoint-ENTRYPOINT",
+        "1-sleep-SLEEP",
+        "2-exit-EXIT",
+      ]);
+    } finally {
+      store.commit = commit;
+    }
+  });
+
   it("B-EVT-5 a sleep longer than a Node timer can hold (24.8 days) waits, without waking the server early", async () => {
     const warnings: string[] = [];
     const onWarning = (w: Error) => warnings.push(w.name);
@@ -256,6 +291,20 @@ describe("timers across a restart", () => {
       id: "r-overdue",
       variables: { until: int(Date.now() + 300) },
     });
+    // and one due while the server is down in each of the 12 partitions: the metadata partition (0), taken
+    // with an await between loading its timers and owning it, once dropped a timer that fired meanwhile
+    const perPartition = new Map<number, string>();
+    for (let i = 0; perPartition.size < 12; i++) {
+      const id = `r-overdue-${i}`;
+      const part = partitionOf("default", id, 12);
+      if (perPartition.has(part)) continue;
+      perPartition.set(part, id);
+      await cc.call("RunWf", {
+        wf_spec_name: "sl-r-until",
+        id,
+        variables: { until: int(Date.now() + 300) },
+      });
+    }
     const rawDue = tsMs((await sleepRun("r-raw", cc)).sleep.maturation_time);
     const timeoutArrival = tsMs(
       (await cc.call("GetNodeRun", { wf_run_id: { id: "r-timeout" }, thread_run_number: 0, position: 1 }))
@@ -274,6 +323,11 @@ describe("timers across a restart", () => {
     expect(overdueNode.sleep.matured).toBe(true);
     // fired as soon as the restarted server got to it (it was due while the server was down)
     expect(tsMs(overdue.end_time)).toBeLessThan(restartedMs + 2000);
+
+    for (const id of perPartition.values()) {
+      const run = await waitStatus(id, "COMPLETED", cc);
+      expect(tsMs(run.end_time)).toBeLessThan(restartedMs + 2000);
+    }
 
     const raw = await waitStatus("r-raw", "COMPLETED", cc);
     expectMaturedOnTime(await sleepRun("r-raw", cc), rawDue, raw);

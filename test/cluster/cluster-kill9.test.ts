@@ -163,21 +163,28 @@ describe("a cluster of three servers on one PostgreSQL", () => {
         setTimeout(() => pollNode(index), 200);
         return;
       }
-      const w = startRawWorker(
-        clientsOf.get(index)!,
-        "cl-task",
-        (task) => {
-          const id = task.task_run_id as Msg;
-          const k = `${(id.wf_run_id as Msg).id as string}/${id.task_guid as string}/${task.attempt_number as number}`;
-          deliveries.set(k, (deliveries.get(k) ?? 0) + 1);
-          return { status: "TASK_SUCCESS", output: str("done") };
-        },
-        {
-          clientId: `cl-worker-${index}`,
-          concurrency: 8,
-          onClose: () => setTimeout(() => pollNode(index), 200),
-        },
-      );
+      let w: RawWorker;
+      try {
+        w = startRawWorker(
+          clientsOf.get(index)!,
+          "cl-task",
+          (task) => {
+            const id = task.task_run_id as Msg;
+            const k = `${(id.wf_run_id as Msg).id as string}/${id.task_guid as string}/${task.attempt_number as number}`;
+            deliveries.set(k, (deliveries.get(k) ?? 0) + 1);
+            return { status: "TASK_SUCCESS", output: str("done") };
+          },
+          {
+            clientId: `cl-worker-${index}`,
+            concurrency: 8,
+            onClose: () => setTimeout(() => pollNode(index), 200),
+          },
+        );
+      } catch {
+        // its client was closed (the server was killed since): poll again once it is back
+        setTimeout(() => pollNode(index), 200);
+        return;
+      }
       workers.push(w);
     };
     for (const node of nodes) pollNode(node.index);
@@ -294,6 +301,8 @@ describe("a cluster of three servers on one PostgreSQL", () => {
       90_000,
       "every acknowledged WfRun to complete",
     ).catch(async (e: unknown) => {
+      polling = false;
+      for (const w of workers) w.stop();
       const some = [];
       for (const id of [...pending].slice(0, 10)) {
         const run = await anyServer(liveClients, (c) => c.call("GetWfRun", { id })).catch((err: unknown) => ({

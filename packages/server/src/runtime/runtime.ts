@@ -101,6 +101,9 @@ interface TimerPayload {
 }
 
 const cacheKey = (tenant: string, key: string) => tenantKey(tenant, key);
+/** a timer whose command failed (not for a lost partition) fires again after this long */
+const TIMER_RETRY_MS = 1000;
+
 /** a WfRun's timer: grouped under the WfRun (TimerWheel.cancelPrefix drops the group) */
 const timerId = (tenant: string, wfRunKey: string, key: string) => tenantKey(tenant, wfRunKey, key);
 
@@ -239,9 +242,14 @@ export class Runtime {
    * restart path), then applies its commands. Until then its commands are refused (NotOwnerError).
    */
   async takePartition(part: number, epoch: number): Promise<void> {
+    // Everything is read first: a timer armed or a task queued before the partition counts as owned could
+    // fire or be claimed during an await, be refused (NotOwnerError) and be dropped here for good.
     const queued = await this.store.loadTaskQueue([part]);
-    for (const t of queued) this.queues.push(t);
     const timers = await this.store.loadTimers([part]);
+    // before its commands run: a schedule made meanwhile must be among those loaded or those added
+    if (part === METADATA_PARTITION) await this.scheduler.load();
+    this.partitions.taken(part, epoch);
+    for (const t of queued) this.offer(t);
     for (const t of timers) {
       this.timers.arm(timerId(t.tenant, t.wfRunKey, t.key), t.dueMs, {
         part,
@@ -251,9 +259,6 @@ export class Runtime {
         command: t.command,
       });
     }
-    // before its commands run: a schedule made meanwhile must be among those loaded or those added
-    if (part === METADATA_PARTITION) await this.scheduler.load();
-    this.partitions.taken(part, epoch);
     // WfSpec migrations stored but not finished (a crash midway) go on in the partition's WfRuns
     resumeMigrations(this, this.log, new Set([part])).catch((e: unknown) => {
       if (!(e instanceof NotOwnerError))
@@ -817,18 +822,22 @@ export class Runtime {
   }
 
   private fireTimer(t: TimerPayload): void {
-    // a timer of a partition handed over meanwhile fires at its new owner, which loaded it from the store
-    const moved = (e: unknown) => e instanceof NotOwnerError;
-    if (t.command.kind === "wfRunExpired") {
-      this.deleteWfRun(t.tenant, t.wfRunKey, true).catch((e: unknown) => {
-        if (!moved(e)) this.log.error({ err: e, wfRun: t.wfRunKey }, "retention could not delete a WfRun");
-      });
-      return;
-    }
-    this.command(t.tenant, t.wfRunKey, t.command, (tx) =>
-      tx.ops.push({ op: "deleteTimer", tenant: t.tenant, wfRunKey: t.wfRunKey, key: t.key }),
-    ).catch((e: unknown) => {
-      if (!moved(e)) this.log.error({ err: e, timer: t.key }, "a timer command failed");
+    const fired =
+      t.command.kind === "wfRunExpired"
+        ? this.deleteWfRun(t.tenant, t.wfRunKey, true)
+        : this.command(t.tenant, t.wfRunKey, t.command, (tx) =>
+            tx.ops.push({ op: "deleteTimer", tenant: t.tenant, wfRunKey: t.wfRunKey, key: t.key }),
+          );
+    fired.catch((e: unknown) => {
+      // a timer of a partition handed over meanwhile fires at its new owner, which loaded it from the store
+      if (e instanceof NotOwnerError) return;
+      // Its batch was refused (a fence of another partition in the same batch, a store failure): its row is
+      // still stored, so while this server owns the partition it is tried again. Timer commands name what
+      // they act on (a NodeRun's position, an attempt), so one that did land after all does nothing twice.
+      const id = timerId(t.tenant, t.wfRunKey, t.key);
+      const retry = this.partitions.owns(t.part) && !this.timers.has(id);
+      this.log.error({ err: e, timer: t.key, wfRun: t.wfRunKey, retry }, "a timer command failed");
+      if (retry) this.timers.arm(id, this.now() + TIMER_RETRY_MS, t);
     });
   }
 

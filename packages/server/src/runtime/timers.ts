@@ -34,6 +34,11 @@ export class TimerWheel<T> {
     return this.live.size;
   }
 
+  /** whether a timer with this id is armed */
+  has(id: string): boolean {
+    return this.live.has(id);
+  }
+
   arm(id: string, dueMs: number, payload: T): void {
     const entry = { id, dueMs, payload };
     const rearmed = this.live.has(id);
