@@ -42,10 +42,10 @@ const commit = store.commit.bind(store);
 /** durations (ms) and sizes (write ops) of the commits since the last `stats` call */
 let commitMs: number[] = [];
 let commitOps = 0;
-store.commit = async (ops) => {
+store.commit = async (ops, fence) => {
   const t0 = monoMs();
   try {
-    await commit(ops);
+    await commit(ops, fence);
   } finally {
     commitMs.push(monoMs() - t0);
     commitOps += ops.length;

@@ -15,3 +15,4 @@ export * from "./gen/littlehorse/variable_pb";
 export * from "./gen/littlehorse/wf_run_pb";
 export * from "./gen/littlehorse/wf_spec_pb";
 export * from "./gen/littlehorse/workflow_event_pb";
+export * from "./gen/pony/cluster/forwarding_pb";

@@ -12,7 +12,7 @@ import type { ManualClock } from "./runtime/clock";
 import { Authenticator, type AuthSettings } from "./security/authenticator";
 import { ensureSecurityDefaults } from "./security/bootstrap";
 import type { ServerSettings } from "./settings";
-import { ClusterRouter, startInternalServer } from "./cluster/forwarding";
+import { ClusterRouter, startInternalServer, type InternalServer } from "./cluster/forwarding";
 import { LeaseKeeper } from "./cluster/lease-keeper";
 import { Partitions, METADATA_PARTITION } from "./runtime/partitions";
 import { PgStore } from "./store/pg";
@@ -88,7 +88,7 @@ export class PonyServer {
     readonly httpPort: number,
     readonly log: Logger,
     readonly leases: LeaseKeeper,
-    private readonly cluster: { internal: grpc.Server; router: ClusterRouter } | undefined,
+    private readonly cluster: { internal: InternalServer; router: ClusterRouter } | undefined,
   ) {}
 
   static async start(
@@ -185,7 +185,7 @@ export class PonyServer {
     members.leases = leases;
     // a refused commit means this server was cut off: see at once what else it lost
     runtime.onPartitionsLost = () => leases.tickSoon();
-    let cluster: { internal: grpc.Server; router: ClusterRouter } | undefined;
+    let cluster: { internal: InternalServer; router: ClusterRouter } | undefined;
     if (internal) {
       const router = new ClusterRouter(
         runtime,
@@ -194,7 +194,7 @@ export class PonyServer {
         logger,
       );
       pipeline.router = router;
-      cluster = { internal: internal.server, router };
+      cluster = { internal, router };
     }
     await leases.start();
     // the owner of the metadata partition makes the default tenant and first admin (once per cluster)
@@ -247,7 +247,8 @@ export class PonyServer {
     await Promise.all([shutdown(this.grpcServer), stopHttpListener(this.httpServer)]);
     await this.leases.stop();
     if (this.cluster) {
-      await shutdown(this.cluster.internal);
+      await this.cluster.internal.drain();
+      await shutdown(this.cluster.internal.server);
       this.cluster.router.close();
     }
     await this.runtime.stop();

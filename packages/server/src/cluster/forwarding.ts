@@ -2,41 +2,57 @@
  * Commands travel to their partition's owner over the server-to-server port.
  *
  * The router (a Router of the request pipeline) runs a command here when this server owns its partition,
- * else forwards it to the owner: one unary gRPC method, `/pony.cluster.Cluster/Forward`, whose request is the
- * RPC's own protobuf bytes and whose headers carry the RPC, the caller's tenant and principal (authenticated
- * and authorized by the server the client called), the metadata version that server has seen, and the
- * cluster secret. The owner answers with the RPC's response bytes, or its error status.
+ * else forwards it to the owner. Each server keeps one long-lived bidirectional stream to each peer,
+ * `/pony.cluster.Cluster/Forward`, opened with the cluster secret; a forwarded command is one ForwardedCall
+ * message on it (proto/pony/cluster/forwarding.proto: the RPC's own protobuf bytes, the caller's tenant and
+ * principal, authenticated and authorized by the server the client called, the metadata version that server
+ * has seen, the deadline) and its outcome one ForwardedAnswer: the RPC's response bytes, or its error status.
+ * A unary gRPC call per command cost each side a new HTTP/2 stream with its headers, which on a small
+ * cluster was a large part of a forwarded RunWf's cost; messages on an open stream cost little more than
+ * their bytes.
  *
  * A command is retried only when it is known not to have run: the owner says it no longer owns the partition
  * (it moved), or no connection to the owner could be made. While a partition has no owner (its server died,
  * its lease has not run out yet) the router waits for the next one, within the call's deadline and at most
- * twice the lease time.
+ * twice the lease time. A stream that breaks with commands on it fails them with UNAVAILABLE: whether they
+ * ran is unknown, as when a unary call's connection breaks.
  */
 import * as grpc from "@grpc/grpc-js";
-import { fromBinary, type DescMessage } from "@bufbuild/protobuf";
+import { create, fromBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import { encodeMessage } from "../protobuf/to-binary";
-import { LittleHorse } from "@pony/proto";
+import {
+  ForwardedAnswerSchema,
+  ForwardedCallSchema,
+  LittleHorse,
+  type ForwardedAnswer,
+  type ForwardedCall,
+} from "@pony/proto";
 import type { Logger } from "pino";
 import type { CallContext } from "../api/context";
 import { EncodedResponse } from "../api/encoded";
 import type { RequestPipeline, Router } from "../api/pipeline";
 import { routeOf } from "../api/routes";
-import { ForwardedError, UnavailableError, grpcStatusOf } from "../grpc/status";
+import {
+  CancelledError,
+  DeadlineExceededError,
+  ForwardedError,
+  UnavailableError,
+  grpcStatusOf,
+} from "../grpc/status";
 import { METADATA_PARTITION, NotOwnerError } from "../runtime/partitions";
 import type { Runtime } from "../runtime/runtime";
 import { FencedError } from "../store/store";
 import type { LeaseKeeper } from "./lease-keeper";
 
 const PATH = "/pony.cluster.Cluster/Forward";
-/** the detail an owner answers with when the partition moved: the forwarder tries again */
-const MOVED = "pony-partition-moved";
+const SECRET_HEADER = "x-pony-cluster-secret";
 
 const identity = (b: Buffer) => b;
 const SERVICE: grpc.ServiceDefinition = {
   forward: {
     path: PATH,
-    requestStream: false,
-    responseStream: false,
+    requestStream: true,
+    responseStream: true,
     requestSerialize: identity,
     requestDeserialize: identity,
     responseSerialize: identity,
@@ -50,14 +66,132 @@ const METHODS = new Map<string, { input: DescMessage; output: DescMessage }>(
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** a stream to a peer that could not connect at all: nothing sent on it ran */
+const notConnected = (s: { code: grpc.status; details: string }) =>
+  s.code === grpc.status.UNAVAILABLE && /No connection established|ECONNREFUSED/.test(s.details);
+
 export interface ForwardingSettings {
-  /** required in the `x-pony-cluster-secret` header of forwarded calls ("" = none) */
+  /** required in the `x-pony-cluster-secret` header of forwarding streams ("" = none) */
   secret: string;
   leaseMs: number;
 }
 
+/** A forwarded command waiting for its answer. */
+interface Pending {
+  resolve(answer: EncodedResponse | undefined): void;
+  reject(e: Error): void;
+}
+
+/** The stream to one peer and the commands in flight on it. */
+class PeerLink {
+  private stream: grpc.ClientDuplexStream<Buffer, Buffer> | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+
+  constructor(
+    private readonly client: grpc.Client,
+    private readonly secret: string,
+  ) {}
+
+  /** Sends a command; resolves to the owner's answer, or undefined when it did not run there. */
+  call(
+    fields: Pick<
+      ForwardedCall,
+      "rpc" | "tenant" | "principal" | "metadataVersion" | "deadlineMs" | "request"
+    >,
+    ctx: CallContext,
+  ): Promise<EncodedResponse | undefined> {
+    const stream = this.open();
+    const callId = (this.nextId = (this.nextId + 1) >>> 0);
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        this.pending.delete(callId);
+        if (timer) clearTimeout(timer);
+        ctx.signal.removeEventListener("abort", onAbort);
+      };
+      // the caller gave up: the owner is told, and the command ends here as the caller sees it
+      const giveUp = (e: Error) => {
+        done();
+        if (this.stream === stream)
+          stream.write(
+            encodeMessage(ForwardedCallSchema, create(ForwardedCallSchema, { callId, cancel: true })),
+          );
+        reject(e);
+      };
+      const onAbort = () => giveUp(new CancelledError("the call was cancelled"));
+      this.pending.set(callId, {
+        resolve: (a) => (done(), resolve(a)),
+        reject: (e) => (done(), reject(e)),
+      });
+      ctx.signal.addEventListener("abort", onAbort, { once: true });
+      const deadline = Number(fields.deadlineMs);
+      if (deadline > 0) {
+        timer = setTimeout(
+          () =>
+            giveUp(new DeadlineExceededError("the deadline passed before the partition's owner answered")),
+          Math.max(0, deadline - Date.now()),
+        );
+      }
+      stream.write(encodeMessage(ForwardedCallSchema, create(ForwardedCallSchema, { ...fields, callId })));
+    });
+  }
+
+  private open(): grpc.ClientDuplexStream<Buffer, Buffer> {
+    if (this.stream) return this.stream;
+    const md = new grpc.Metadata();
+    if (this.secret) md.set(SECRET_HEADER, this.secret);
+    const stream = this.client.makeBidiStreamRequest(PATH, identity, identity, md);
+    this.stream = stream;
+    stream.on("data", (bytes: Buffer) => {
+      let answer: ForwardedAnswer;
+      try {
+        answer = fromBinary(ForwardedAnswerSchema, bytes);
+      } catch {
+        return this.broken(stream, {
+          code: grpc.status.INTERNAL,
+          details: "a peer sent an unreadable answer",
+        });
+      }
+      const p = this.pending.get(answer.callId);
+      if (!p) return; // given up on meanwhile
+      if (answer.moved) p.resolve(undefined);
+      else if (answer.code === 0)
+        p.resolve(new EncodedResponse(answer.response)); // OK
+      else p.reject(new ForwardedError(answer.code, answer.details));
+    });
+    // the final status comes as 'status' (after 'error' when it is not OK)
+    stream.on("error", () => undefined);
+    stream.on("status", (s: grpc.StatusObject) => this.broken(stream, s));
+    return stream;
+  }
+
+  /** The stream ended: its commands in flight either did not run (no connection) or may have. */
+  private broken(stream: grpc.ClientDuplexStream<Buffer, Buffer>, s: { code: grpc.status; details: string }) {
+    if (this.stream !== stream) return;
+    this.stream = undefined;
+    stream.cancel();
+    const calls = [...this.pending.values()];
+    for (const p of calls) {
+      if (notConnected(s)) p.resolve(undefined);
+      else
+        p.reject(
+          new ForwardedError(
+            grpc.status.UNAVAILABLE,
+            `the connection to the partition's owner broke before it answered (${s.details || "stream ended"})`,
+          ),
+        );
+    }
+  }
+
+  close(): void {
+    this.stream?.cancel();
+    this.client.close();
+  }
+}
+
 export class ClusterRouter implements Router {
-  private readonly clients = new Map<string, grpc.Client>();
+  private readonly links = new Map<string, PeerLink>();
 
   constructor(
     private readonly rt: Runtime,
@@ -108,59 +242,48 @@ export class ClusterRouter implements Router {
     ctx: CallContext,
   ): Promise<EncodedResponse | undefined> {
     const schemas = METHODS.get(method)!;
-    const md = new grpc.Metadata();
-    md.set("x-pony-rpc", method);
-    md.set("x-pony-tenant", ctx.tenant);
-    md.set("x-pony-principal", ctx.principalId);
-    md.set("x-pony-metadata-version", String(this.rt.knownMetadataVersion()));
-    if (this.settings.secret) md.set("x-pony-cluster-secret", this.settings.secret);
-    const options: grpc.CallOptions = ctx.deadlineMs !== undefined ? { deadline: ctx.deadlineMs } : {};
-    const bytes = encodeMessage(schemas.input, req);
-    return new Promise((resolve, reject) => {
-      const call = this.client(address).makeUnaryRequest(
-        PATH,
-        identity,
-        identity,
-        bytes,
-        md,
-        options,
-        (err: grpc.ServiceError | null, res?: Buffer) => {
-          ctx.signal.removeEventListener("abort", cancel);
-          if (!err) return resolve(new EncodedResponse(res ?? Buffer.alloc(0)));
-          if (err.code === grpc.status.UNAVAILABLE && err.details === MOVED) return resolve(undefined);
-          // refused before anything was sent: the owner is gone; its partitions move once its lease runs out
-          if (
-            err.code === grpc.status.UNAVAILABLE &&
-            /No connection established|ECONNREFUSED/.test(err.details)
-          )
-            return resolve(undefined);
-          reject(new ForwardedError(err.code, err.details));
-        },
-      );
-      const cancel = () => call.cancel();
-      ctx.signal.addEventListener("abort", cancel, { once: true });
-    });
+    return this.link(address).call(
+      {
+        rpc: method,
+        tenant: ctx.tenant,
+        principal: ctx.principalId,
+        metadataVersion: BigInt(this.rt.knownMetadataVersion()),
+        deadlineMs: BigInt(Math.floor(ctx.deadlineMs ?? 0)),
+        request: encodeMessage(schemas.input, req),
+      },
+      ctx,
+    );
   }
 
-  private client(address: string): grpc.Client {
-    let c = this.clients.get(address);
-    if (!c) {
-      c = new grpc.Client(address, grpc.credentials.createInsecure(), {
+  private link(address: string): PeerLink {
+    let link = this.links.get(address);
+    if (!link) {
+      const client = new grpc.Client(address, grpc.credentials.createInsecure(), {
         "grpc.max_receive_message_length": 64 * 1024 * 1024,
         "grpc.max_send_message_length": 64 * 1024 * 1024,
       });
-      this.clients.set(address, c);
+      this.links.set(address, (link = new PeerLink(client, this.settings.secret)));
     }
-    return c;
+    return link;
   }
 
   close(): void {
-    for (const c of this.clients.values()) c.close();
-    this.clients.clear();
+    for (const link of this.links.values()) link.close();
+    this.links.clear();
   }
 }
 
 /** The server-to-server port: runs the commands other servers forward to this one. */
+export interface InternalServer {
+  server: grpc.Server;
+  port: number;
+  /**
+   * Ends the peers' forwarding streams once the commands on them are answered; commands that arrive
+   * meanwhile are answered "moved" (this server is stopping and owns nothing by now).
+   */
+  drain(): Promise<void>;
+}
+
 export async function startInternalServer(
   pipeline: RequestPipeline,
   rt: Runtime,
@@ -168,52 +291,103 @@ export async function startInternalServer(
   port: number,
   secret: string,
   log: Logger,
-): Promise<{ server: grpc.Server; port: number }> {
+): Promise<InternalServer> {
   const server = new grpc.Server({
     "grpc.max_receive_message_length": 64 * 1024 * 1024,
     "grpc.max_send_message_length": 64 * 1024 * 1024,
   });
+  /** each open stream's end once the commands on it are answered */
+  const streams = new Set<() => Promise<void>>();
+  let draining = false;
+
   server.addService(SERVICE, {
-    forward: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-      const fail = (code: grpc.status, details: string) =>
-        callback({ code, details, metadata: new grpc.Metadata() });
-      const header = (name: string) => {
-        const v = call.metadata.get(name)[0];
-        return typeof v === "string" ? v : undefined;
-      };
-      if (secret && header("x-pony-cluster-secret") !== secret) {
-        return fail(grpc.status.UNAUTHENTICATED, "the cluster secret is missing or wrong");
-      }
-      const method = header("x-pony-rpc") ?? "";
-      const schemas = METHODS.get(method);
-      if (!schemas) return fail(grpc.status.UNIMPLEMENTED, `unknown RPC '${method}'`);
-      const abort = new AbortController();
-      call.on("cancelled", () => abort.abort());
-      const deadline = call.getDeadline();
-      const deadlineMs =
-        deadline instanceof Date ? deadline.getTime() : Number.isFinite(deadline) ? deadline : undefined;
-      const run = async () => {
-        // the forwarder saw metadata at least this new: so must the owner, before it runs the command
-        if (Number(header("x-pony-metadata-version") ?? -1) > rt.knownMetadataVersion())
-          await rt.refreshMetadata();
-        const req = fromBinary(schemas.input, call.request);
-        const res = await pipeline.runForwarded(method, req, {
-          tenant: header("x-pony-tenant") ?? "default",
-          principalId: header("x-pony-principal") ?? "",
-          deadlineMs,
-          signal: abort.signal,
+    forward: (stream: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+      const given = stream.metadata.get(SECRET_HEADER)[0];
+      if (secret && given !== secret) {
+        stream.emit("error", {
+          code: grpc.status.UNAUTHENTICATED,
+          details: "the cluster secret is missing or wrong",
         });
-        return res instanceof EncodedResponse ? Buffer.from(res.bytes) : encodeMessage(schemas.output, res);
+        return;
+      }
+      /** commands running, by call id: aborted when the peer gives up on one, or on the stream */
+      const running = new Map<number, AbortController>();
+      let ended = false;
+      let settled: (() => void) | undefined;
+      const answer = (fields: MessageInitShape<typeof ForwardedAnswerSchema>) => {
+        if (!ended && !stream.cancelled)
+          stream.write(encodeMessage(ForwardedAnswerSchema, create(ForwardedAnswerSchema, fields)));
       };
-      run().then(
-        (bytes) => callback(null, bytes),
-        (e: unknown) => {
-          if (e instanceof NotOwnerError || e instanceof FencedError)
-            return fail(grpc.status.UNAVAILABLE, MOVED);
-          if (e instanceof ForwardedError) return fail(e.code, e.message);
-          fail(grpcStatusOf(e), e instanceof Error ? e.message : String(e));
-        },
-      );
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        for (const c of running.values()) c.abort();
+        if (!stream.cancelled) stream.end();
+        streams.delete(finish);
+        settled?.();
+      };
+      const finish = () =>
+        new Promise<void>((resolve) => {
+          settled = resolve;
+          if (running.size === 0) end();
+        });
+      streams.add(finish);
+
+      stream.on("data", (bytes: Buffer) => {
+        let call: ForwardedCall;
+        try {
+          call = fromBinary(ForwardedCallSchema, bytes);
+        } catch {
+          stream.emit("error", {
+            code: grpc.status.INVALID_ARGUMENT,
+            details: "an unreadable forwarded call",
+          });
+          return;
+        }
+        const { callId } = call;
+        if (call.cancel) return running.get(callId)?.abort();
+        if (draining) {
+          // stopping: this server owns nothing now; the stream ends once nothing runs on it
+          answer({ callId, moved: true });
+          if (running.size === 0) end();
+          return;
+        }
+        const schemas = METHODS.get(call.rpc);
+        if (!schemas)
+          return answer({ callId, code: grpc.status.UNIMPLEMENTED, details: `unknown RPC '${call.rpc}'` });
+        const abort = new AbortController();
+        running.set(callId, abort);
+        const run = async () => {
+          // the forwarder saw metadata at least this new: so must the owner, before it runs the command
+          if (Number(call.metadataVersion) > rt.knownMetadataVersion()) await rt.refreshMetadata();
+          const req = fromBinary(schemas.input, call.request);
+          const res = await pipeline.runForwarded(call.rpc, req, {
+            tenant: call.tenant || "default",
+            principalId: call.principal,
+            deadlineMs: call.deadlineMs > 0n ? Number(call.deadlineMs) : undefined,
+            signal: abort.signal,
+          });
+          return res instanceof EncodedResponse ? res.bytes : encodeMessage(schemas.output, res);
+        };
+        run()
+          .then(
+            (response) => answer({ callId, response }),
+            (e: unknown) => {
+              if (e instanceof NotOwnerError || e instanceof FencedError)
+                return answer({ callId, moved: true });
+              if (e instanceof ForwardedError) return answer({ callId, code: e.code, details: e.message });
+              answer({ callId, code: grpcStatusOf(e), details: e instanceof Error ? e.message : String(e) });
+            },
+          )
+          .finally(() => {
+            running.delete(callId);
+            if (settled && running.size === 0) end();
+          });
+      });
+      // the peer closed its side (it is stopping): answer what runs, then end ours
+      stream.on("end", () => void finish());
+      stream.on("cancelled", end);
+      stream.on("error", end);
     },
   });
   const bound = await new Promise<number>((resolve, reject) =>
@@ -222,5 +396,12 @@ export async function startInternalServer(
     ),
   );
   log.info({ internalPort: bound }, "server-to-server port listening");
-  return { server, port: bound };
+  return {
+    server,
+    port: bound,
+    async drain() {
+      draining = true;
+      await Promise.all([...streams].map((finish) => finish()));
+    },
+  };
 }
