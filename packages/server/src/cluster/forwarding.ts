@@ -166,14 +166,18 @@ class PeerLink {
     return stream;
   }
 
-  /** The stream ended: its commands in flight either did not run (no connection) or may have. */
+  /**
+   * The stream ended. Its commands still waiting did not run when no connection was made, or when the peer
+   * ended the stream itself (status OK): a peer ends it only once every command it received is answered,
+   * so those it did not answer never reached it. Otherwise (the connection broke) they may have run.
+   */
   private broken(stream: grpc.ClientDuplexStream<Buffer, Buffer>, s: { code: grpc.status; details: string }) {
     if (this.stream !== stream) return;
     this.stream = undefined;
     stream.cancel();
     const calls = [...this.pending.values()];
     for (const p of calls) {
-      if (notConnected(s)) p.resolve(undefined);
+      if (s.code === grpc.status.OK || notConnected(s)) p.resolve(undefined);
       else
         p.reject(
           new ForwardedError(
