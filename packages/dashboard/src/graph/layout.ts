@@ -106,7 +106,27 @@ void elk
   })
   .catch(() => undefined);
 
-/** Lays the thread out; the time it took is a performance measure `pony:layout` (read by bench/dashboard.ts). */
+/**
+ * The server's kept layout of the graph (POST /layout?kept, packages/server/src/http/graph-layouts.ts): a
+ * graph anyone opened before is answered at once, while elkjs in a fresh page takes most of a second to warm
+ * up. Rejects when the server has none.
+ */
+async function keptLayout(body: string): Promise<ElkNode> {
+  const res = await fetch(`${window.location.origin}/layout?kept`, {
+    method: "POST",
+    headers: JSON_TYPE,
+    body,
+  });
+  if (!res.ok) throw new Error(`the server has no layout kept (${res.status})`);
+  return (await res.json()) as ElkNode;
+}
+
+const JSON_TYPE = { "content-type": "application/json" };
+
+/**
+ * Lays the thread out with elkjs in this page's worker, unless the server has a kept layout first.
+ * The time it took is a performance measure `pony:layout` (read by bench/dashboard.ts).
+ */
 export async function layoutThread(thread: ThreadSpec): Promise<ThreadLayout> {
   const started = performance.now();
   const names = Object.keys(thread.nodes).sort(nodeOrder);
@@ -132,7 +152,16 @@ export async function layoutThread(thread: ThreadSpec): Promise<ThreadLayout> {
       labels: e.condition ? [{ id: `${e.id}:label`, text: e.condition, ...labelSize(e.condition) }] : [],
     })),
   };
-  const graph = await elk.layout(input);
+  const body = JSON.stringify(input);
+  const { graph, kept } = await Promise.any([
+    keptLayout(body).then((g) => ({ graph: g, kept: true })),
+    elk.layout(input).then((g) => ({ graph: g, kept: false })),
+  ]);
+  // laid out here: the server makes it too, and keeps it for the next page that shows this graph
+  if (!kept)
+    void fetch(`${window.location.origin}/layout`, { method: "POST", headers: JSON_TYPE, body }).catch(
+      () => undefined,
+    );
   const routed = new Map((graph.edges ?? []).map((e) => [e.id, e]));
   for (const e of edges) {
     const r = routed.get(e.id);

@@ -1,6 +1,7 @@
 /**
  * The HTTP/1.1 listener on --http-port (default 8080): the dashboard's files, `/healthz` (the store
- * answers), `/readyz` (and the server has rebuilt its state and takes calls), and the
+ * answers), `/readyz` (and the server has rebuilt its state and takes calls), `/layout` (workflow graph
+ * layouts for the dashboard, graph-layouts.ts), and the
  * `littlehorse.LittleHorse` service over the Connect and gRPC-Web protocols (connect.ts), through the same
  * request pipeline as gRPC. With --tls-cert it serves HTTPS with the same certificate, and with
  * --tls-client-ca it asks for client certificates as the gRPC listener does.
@@ -13,6 +14,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { RequestPipeline } from "../api/pipeline";
 import type { GrpcTls } from "../grpc/server";
 import { connectRoutes, kCertificateCommonName, refuseStream } from "./connect";
+import { GraphLayouts } from "./graph-layouts";
 import { serveDashboard } from "./static-files";
 
 export interface HttpListenerOptions {
@@ -63,6 +65,7 @@ export async function startHttpListener(
   pipeline: RequestPipeline,
   opts: HttpListenerOptions,
 ): Promise<{ server: http.Server; port: number }> {
+  const layouts = new GraphLayouts();
   const adapter = connectNodeAdapter({
     routes: connectRoutes(pipeline),
     connect: true,
@@ -76,6 +79,7 @@ export async function startHttpListener(
       const path = (r.url ?? "").split("?")[0];
       if (path === "/healthz") void probe(opts.healthy, w);
       else if (path === "/readyz") void probe(opts.ready, w);
+      else if (path === "/layout") layouts.handle(r, w);
       else serveDashboard(opts.dashboardDir, r, w);
     },
   });
@@ -94,6 +98,7 @@ export async function startHttpListener(
         connect,
       )
     : http.createServer(connect);
+  server.on("close", () => layouts.stop());
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host, () => {

@@ -1,0 +1,204 @@
+/**
+ * `POST /layout` on the dashboard's listener: the elkjs layout of a workflow graph, computed once per graph
+ * and kept. A WfSpec never changes, so neither does its graph's layout. The dashboard asks for a kept one
+ * (`?kept`: answered at once, or 404) while it lays the graph out in its own Web Worker, and takes whichever
+ * comes first; when it had to lay the graph out itself, it then posts it without `?kept`, so that the
+ * server makes the layout and keeps it. In a fresh page elkjs spends most of a second parsing and warming
+ * up before its first layout; a graph anyone has opened since the server started is answered from here in
+ * a few milliseconds.
+ *
+ * The body is elkjs's input graph as JSON, and the answer elkjs's output. Layouts run in one worker thread
+ * (graph-layout-thread.mjs), one at a time, with a few waiting at most; the graph's size and the time a
+ * layout may take are bounded, and the kept layouts are the most recently used ones. A graph is only a
+ * function of what the caller sends, so no stored data is read and no tenant's data can be seen here.
+ */
+import { createHash } from "node:crypto";
+import type http from "node:http";
+import { Worker } from "node:worker_threads";
+
+/** the largest body taken (a 2,000-node graph with its edges and labels is well under) */
+const MAX_BODY_BYTES = 2 * 2 ** 20;
+const MAX_NODES = 2000;
+const MAX_EDGES = 10_000;
+/** layouts kept: the most recently used */
+const MAX_KEPT = 256;
+/** layouts waiting for the thread at most; later ones are refused (the page lays the graph out itself) */
+const MAX_WAITING = 8;
+/** a layout that takes longer is abandoned (the thread is restarted) */
+const LAYOUT_TIMEOUT_MS = 10_000;
+
+class RefusedError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class GraphLayouts {
+  /** key → the layout's JSON text, or the layout being computed */
+  private readonly kept = new Map<string, string | Promise<string>>();
+  private worker: Worker | undefined;
+  private readonly waiting = new Map<number, { resolve(json: string): void; reject(e: Error): void }>();
+  private nextId = 0;
+  private chain: Promise<unknown> = Promise.resolve();
+  private queued = 0;
+
+  /** Answers one `POST /layout`. */
+  handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const reply = (status: number, body: string): void => {
+      res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" }).end(body);
+    };
+    if (req.method !== "POST") {
+      res.setHeader("allow", "POST");
+      return reply(405, JSON.stringify({ error: "POST an elkjs graph (JSON) to /layout" }));
+    }
+    const keptOnly = new URL(req.url ?? "/", "http://x").searchParams.has("kept");
+    readBody(req)
+      .then((text) => (keptOnly ? this.keptLayout(text) : this.layout(text)))
+      .then(
+        (json) => reply(200, json),
+        (e: unknown) =>
+          reply(e instanceof RefusedError ? e.status : 500, JSON.stringify({ error: (e as Error).message })),
+      );
+  }
+
+  /** The layout of the graph if one is kept (made, not being made); refused with 404 otherwise. */
+  keptLayout(text: string): Promise<string> {
+    const kept = this.kept.get(keyOf(text));
+    if (typeof kept === "string") return this.layout(text);
+    return Promise.reject(new RefusedError(404, "no layout of this graph is kept: POST it without ?kept"));
+  }
+
+  /** The layout of the graph (elkjs's input as JSON text), kept or computed. */
+  layout(text: string): Promise<string> {
+    const key = keyOf(text);
+    const kept = this.kept.get(key);
+    if (kept !== undefined) {
+      // most recently used last
+      this.kept.delete(key);
+      this.kept.set(key, kept);
+      return Promise.resolve(kept);
+    }
+    let graph: unknown;
+    try {
+      graph = JSON.parse(text);
+    } catch {
+      return Promise.reject(new RefusedError(400, "the body is not JSON: send an elkjs graph"));
+    }
+    const problem = checkGraph(graph);
+    if (problem) return Promise.reject(new RefusedError(400, problem));
+    if (this.queued >= MAX_WAITING) {
+      return Promise.reject(
+        new RefusedError(503, "too many layouts are waiting: lay the graph out yourself"),
+      );
+    }
+    const computing = this.compute(graph).then(
+      (json) => {
+        this.kept.set(key, json);
+        while (this.kept.size > MAX_KEPT) this.kept.delete(this.kept.keys().next().value!);
+        return json;
+      },
+      (e: unknown) => {
+        this.kept.delete(key);
+        throw e;
+      },
+    );
+    this.kept.set(key, computing);
+    return computing;
+  }
+
+  /** Ends the layout thread (the server is stopping). */
+  stop(): void {
+    void this.worker?.terminate();
+    this.worker = undefined;
+  }
+
+  /** Runs one layout on the thread, after the ones before it. */
+  private compute(graph: unknown): Promise<string> {
+    this.queued++;
+    const run = this.chain.then(() => this.onThread(graph));
+    this.chain = run.catch(() => undefined);
+    return run.finally(() => this.queued--);
+  }
+
+  private onThread(graph: unknown): Promise<string> {
+    const worker = this.thread();
+    const id = ++this.nextId;
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // a graph elkjs takes too long over: the thread is replaced, the page keeps its own layout
+        this.waiting.delete(id);
+        if (this.worker === worker) this.stop();
+        reject(new RefusedError(503, `the layout took longer than ${LAYOUT_TIMEOUT_MS} ms`));
+      }, LAYOUT_TIMEOUT_MS);
+      this.waiting.set(id, {
+        resolve: (json) => (clearTimeout(timer), resolve(json)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      });
+      worker.postMessage({ id, graph });
+    });
+  }
+
+  private thread(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(new URL("./graph-layout-thread.mjs", import.meta.url));
+    worker.unref();
+    worker.on("message", (msg: { id: number; layout?: unknown; error?: string }) => {
+      const w = this.waiting.get(msg.id);
+      if (!w) return;
+      this.waiting.delete(msg.id);
+      if (msg.error !== undefined)
+        w.reject(new RefusedError(400, `elkjs could not lay the graph out: ${msg.error}`));
+      else w.resolve(JSON.stringify(msg.layout));
+    });
+    const failAll = (why: string) => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const w of this.waiting.values()) w.reject(new Error(why));
+      this.waiting.clear();
+    };
+    worker.on("error", (e) => failAll(`the layout thread failed: ${e.message}`));
+    worker.on("exit", () => failAll("the layout thread stopped"));
+    this.worker = worker;
+    return worker;
+  }
+}
+
+const keyOf = (text: string) => createHash("sha256").update(text).digest("base64url");
+
+/** What is wrong with the graph, if anything (the shape elkjs takes, within the limits). */
+function checkGraph(graph: unknown): string | undefined {
+  if (typeof graph !== "object" || graph === null || Array.isArray(graph))
+    return "the body must be a JSON object";
+  const g = graph as { children?: unknown; edges?: unknown };
+  if (!Array.isArray(g.children)) return "the graph must have a 'children' array of nodes";
+  if (g.children.length > MAX_NODES)
+    return `the graph has ${g.children.length} nodes; at most ${MAX_NODES} are laid out`;
+  if (g.edges !== undefined && !Array.isArray(g.edges)) return "'edges' must be an array";
+  if (Array.isArray(g.edges) && g.edges.length > MAX_EDGES)
+    return `the graph has ${g.edges.length} edges; at most ${MAX_EDGES} are laid out`;
+  for (const c of g.children) {
+    if (typeof c !== "object" || c === null || (c as { children?: unknown }).children !== undefined)
+      return "each node must be an object without nested nodes";
+  }
+  return undefined;
+}
+
+/** The body as text; one over the limit is read to its end (so the answer reaches the client) and refused. */
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on("end", () => {
+      if (size > MAX_BODY_BYTES)
+        reject(new RefusedError(413, `the graph is ${size} bytes, larger than ${MAX_BODY_BYTES} bytes`));
+      else resolve(Buffer.concat(chunks).toString("utf8"));
+    });
+    req.on("error", reject);
+  });
+}
