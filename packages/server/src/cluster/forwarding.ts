@@ -45,6 +45,10 @@ import { FencedError } from "../store/store";
 import type { LeaseKeeper } from "./lease-keeper";
 
 const PATH = "/pony.cluster.Cluster/Forward";
+/** how long a stopping server waits for the forwarded commands running on it before it cuts them */
+const DRAIN_MS = 5000;
+/** the longest delay a Node timer takes; a deadline further away is left to the owner */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const SECRET_HEADER = "x-pony-cluster-secret";
 
 const identity = (b: Buffer) => b;
@@ -101,6 +105,7 @@ class PeerLink {
     >,
     ctx: CallContext,
   ): Promise<EncodedResponse | undefined> {
+    if (ctx.signal.aborted) return Promise.reject(new CancelledError("the call was cancelled"));
     const stream = this.open();
     const callId = (this.nextId = (this.nextId + 1) >>> 0);
     return new Promise((resolve, reject) => {
@@ -126,7 +131,7 @@ class PeerLink {
       });
       ctx.signal.addEventListener("abort", onAbort, { once: true });
       const deadline = Number(fields.deadlineMs);
-      if (deadline > 0) {
+      if (deadline > 0 && deadline - Date.now() <= MAX_TIMER_MS) {
         timer = setTimeout(
           () =>
             giveUp(new DeadlineExceededError("the deadline passed before the partition's owner answered")),
@@ -318,6 +323,7 @@ export async function startInternalServer(
       const running = new Map<number, AbortController>();
       let ended = false;
       let settled: (() => void) | undefined;
+      let finishing: Promise<void> | undefined;
       const answer = (fields: MessageInitShape<typeof ForwardedAnswerSchema>) => {
         if (!ended && !stream.cancelled)
           stream.write(encodeMessage(ForwardedAnswerSchema, create(ForwardedAnswerSchema, fields)));
@@ -331,13 +337,14 @@ export async function startInternalServer(
         settled?.();
       };
       const finish = () =>
-        new Promise<void>((resolve) => {
+        (finishing ??= new Promise<void>((resolve) => {
           settled = resolve;
           if (running.size === 0) end();
-        });
+        }));
       streams.add(finish);
 
       stream.on("data", (bytes: Buffer) => {
+        if (ended) return;
         let call: ForwardedCall;
         try {
           call = fromBinary(ForwardedCallSchema, bytes);
@@ -405,7 +412,14 @@ export async function startInternalServer(
     port: bound,
     async drain() {
       draining = true;
-      await Promise.all([...streams].map((finish) => finish()));
+      // a command may wait long (an AwaitWorkflowEvent, up to its deadline): the shutdown that follows
+      // cuts what is still running after a while
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all([...streams].map((finish) => finish())),
+        new Promise((r) => (timer = setTimeout(r, DRAIN_MS))),
+      ]);
+      clearTimeout(timer);
     },
   };
 }

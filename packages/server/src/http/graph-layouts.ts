@@ -9,8 +9,9 @@
  *
  * The body is elkjs's input graph as JSON, and the answer elkjs's output. Layouts run in one worker thread
  * (graph-layout-thread.mjs), one at a time, with a few waiting at most; the graph's size and the time a
- * layout may take are bounded, and the kept layouts are the most recently used ones. A graph is only a
- * function of what the caller sends, so no stored data is read and no tenant's data can be seen here.
+ * layout may take are bounded, and the kept layouts are the most recently used ones, within a count and a
+ * total size. A graph is only a function of what the caller sends, so no stored data is read and no
+ * tenant's data can be seen here.
  */
 import { createHash } from "node:crypto";
 import type http from "node:http";
@@ -20,8 +21,9 @@ import { Worker } from "node:worker_threads";
 const MAX_BODY_BYTES = 2 * 2 ** 20;
 const MAX_NODES = 2000;
 const MAX_EDGES = 10_000;
-/** layouts kept: the most recently used */
+/** layouts kept: the most recently used, within a count and a size (a layout's JSON is about 40 KB) */
 const MAX_KEPT = 256;
+const MAX_KEPT_CHARS = 64 * 2 ** 20;
 /** layouts waiting for the thread at most; later ones are refused (the page lays the graph out itself) */
 const MAX_WAITING = 8;
 /** a layout that takes longer is abandoned (the thread is restarted) */
@@ -39,8 +41,15 @@ class RefusedError extends Error {
 export class GraphLayouts {
   /** key → the layout's JSON text, or the layout being computed */
   private readonly kept = new Map<string, string | Promise<string>>();
+  /** the characters of the kept layouts' JSON, summed */
+  private keptChars = 0;
   private worker: Worker | undefined;
-  private readonly waiting = new Map<number, { resolve(json: string): void; reject(e: Error): void }>();
+  /** layouts handed to a thread, by id, with the thread */
+  private readonly waiting = new Map<
+    number,
+    { worker: Worker; resolve(json: string): void; reject(e: Error): void }
+  >();
+  private stopped = false;
   private nextId = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private queued = 0;
@@ -81,6 +90,11 @@ export class GraphLayouts {
       this.kept.set(key, kept);
       return Promise.resolve(kept);
     }
+    if (this.queued >= MAX_WAITING) {
+      return Promise.reject(
+        new RefusedError(503, "too many layouts are waiting: lay the graph out yourself"),
+      );
+    }
     let graph: unknown;
     try {
       graph = JSON.parse(text);
@@ -89,15 +103,21 @@ export class GraphLayouts {
     }
     const problem = checkGraph(graph);
     if (problem) return Promise.reject(new RefusedError(400, problem));
-    if (this.queued >= MAX_WAITING) {
-      return Promise.reject(
-        new RefusedError(503, "too many layouts are waiting: lay the graph out yourself"),
-      );
-    }
     const computing = this.compute(graph).then(
       (json) => {
-        this.kept.set(key, json);
-        while (this.kept.size > MAX_KEPT) this.kept.delete(this.kept.keys().next().value!);
+        if (this.kept.get(key) !== computing) return json;
+        // a layout too large to keep is answered, not kept; the oldest go while the kept ones are too many
+        if (json.length > MAX_KEPT_CHARS / 16) this.kept.delete(key);
+        else {
+          this.kept.set(key, json);
+          this.keptChars += json.length;
+        }
+        for (const [k, v] of this.kept) {
+          if (this.kept.size <= MAX_KEPT && this.keptChars <= MAX_KEPT_CHARS) break;
+          if (typeof v !== "string") continue;
+          this.kept.delete(k);
+          this.keptChars -= v.length;
+        }
         return json;
       },
       (e: unknown) => {
@@ -111,6 +131,11 @@ export class GraphLayouts {
 
   /** Ends the layout thread (the server is stopping). */
   stop(): void {
+    this.stopped = true;
+    this.dropThread();
+  }
+
+  private dropThread(): void {
     void this.worker?.terminate();
     this.worker = undefined;
   }
@@ -124,16 +149,18 @@ export class GraphLayouts {
   }
 
   private onThread(graph: unknown): Promise<string> {
+    if (this.stopped) return Promise.reject(new RefusedError(503, "the server is stopping"));
     const worker = this.thread();
     const id = ++this.nextId;
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
         // a graph elkjs takes too long over: the thread is replaced, the page keeps its own layout
         this.waiting.delete(id);
-        if (this.worker === worker) this.stop();
+        if (this.worker === worker) this.dropThread();
         reject(new RefusedError(503, `the layout took longer than ${LAYOUT_TIMEOUT_MS} ms`));
       }, LAYOUT_TIMEOUT_MS);
       this.waiting.set(id, {
+        worker,
         resolve: (json) => (clearTimeout(timer), resolve(json)),
         reject: (e) => (clearTimeout(timer), reject(e)),
       });
@@ -153,10 +180,14 @@ export class GraphLayouts {
         w.reject(new RefusedError(400, `elkjs could not lay the graph out: ${msg.error}`));
       else w.resolve(JSON.stringify(msg.layout));
     });
+    // the layouts this thread had fail; those handed to its replacement since go on
     const failAll = (why: string) => {
       if (this.worker === worker) this.worker = undefined;
-      for (const w of this.waiting.values()) w.reject(new Error(why));
-      this.waiting.clear();
+      for (const [id, w] of this.waiting) {
+        if (w.worker !== worker) continue;
+        this.waiting.delete(id);
+        w.reject(new Error(why));
+      }
     };
     worker.on("error", (e) => failAll(`the layout thread failed: ${e.message}`));
     worker.on("exit", () => failAll("the layout thread stopped"));

@@ -98,11 +98,14 @@ interface TimerPayload {
   wfRunKey: string;
   key: string;
   command: TimerCommand;
+  /** how many times its command failed and it was armed again (runtime.fireTimer) */
+  retries?: number;
 }
 
 const cacheKey = (tenant: string, key: string) => tenantKey(tenant, key);
-/** a timer whose command failed (not for a lost partition) fires again after this long */
+/** a timer whose command failed (not for a lost partition) fires again after this long, doubling each time */
 const TIMER_RETRY_MS = 1000;
+const MAX_TIMER_RETRY_MS = 60_000;
 
 /** a WfRun's timer: grouped under the WfRun (TimerWheel.cancelPrefix drops the group) */
 const timerId = (tenant: string, wfRunKey: string, key: string) => tenantKey(tenant, wfRunKey, key);
@@ -836,8 +839,15 @@ export class Runtime {
       // they act on (a NodeRun's position, an attempt), so one that did land after all does nothing twice.
       const id = timerId(t.tenant, t.wfRunKey, t.key);
       const retry = this.partitions.owns(t.part) && !this.timers.has(id);
-      this.log.error({ err: e, timer: t.key, wfRun: t.wfRunKey, retry }, "a timer command failed");
-      if (retry) this.timers.arm(id, this.now() + TIMER_RETRY_MS, t);
+      this.log.error(
+        { err: e, timer: t.key, wfRun: t.wfRunKey, retry, retries: t.retries ?? 0 },
+        "a timer command failed",
+      );
+      if (!retry) return;
+      // a failure that repeats backs off, up to a minute between tries
+      const retries = (t.retries ?? 0) + 1;
+      const delay = Math.min(TIMER_RETRY_MS * 2 ** (retries - 1), MAX_TIMER_RETRY_MS);
+      this.timers.arm(id, this.now() + delay, { ...t, retries });
     });
   }
 
