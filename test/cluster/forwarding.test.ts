@@ -116,20 +116,23 @@ describe("forwarding between two servers", () => {
     const internal = servers.find((s) => s.id !== a!.server.runtime.partitions.serverId)!.internalAddress;
     const client = new grpc.Client(internal, grpc.credentials.createInsecure());
     try {
-      const md = new grpc.Metadata();
-      md.set("x-pony-cluster-secret", "wrong");
-      const stream = client.makeBidiStreamRequest(
-        "/pony.cluster.Cluster/Forward",
-        (b: Buffer) => b,
-        (b: Buffer) => b,
-        md,
-      );
-      const status = await new Promise<grpc.StatusObject>((resolve) => {
-        stream.on("error", () => undefined);
-        stream.on("status", resolve);
-      });
-      expect(status.code).toBe(grpc.status.UNAUTHENTICATED);
-      expect(status.details).toContain("cluster secret");
+      // a wrong secret, a longer one that starts with the right one, and none at all
+      for (const secret of ["wrong", "s3cret-and-more", undefined]) {
+        const md = new grpc.Metadata();
+        if (secret !== undefined) md.set("x-pony-cluster-secret", secret);
+        const stream = client.makeBidiStreamRequest(
+          "/pony.cluster.Cluster/Forward",
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          md,
+        );
+        const status = await new Promise<grpc.StatusObject>((resolve) => {
+          stream.on("error", () => undefined);
+          stream.on("status", resolve);
+        });
+        expect(status.code, String(secret)).toBe(grpc.status.UNAUTHENTICATED);
+        expect(status.details).toContain("cluster secret");
+      }
     } finally {
       client.close();
     }

@@ -17,6 +17,7 @@
  * twice the lease time. A stream that breaks with commands on it fails them with UNAVAILABLE: whether they
  * ran is unknown, as when a unary call's connection breaks.
  */
+import { createHash, timingSafeEqual } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { create, fromBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import { encodeMessage } from "../protobuf/to-binary";
@@ -69,6 +70,14 @@ const METHODS = new Map<string, { input: DescMessage; output: DescMessage }>(
 );
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** whether the header holds the secret, compared in constant time (so timing does not reveal a prefix) */
+function sameSecret(given: unknown, secret: string): boolean {
+  if (typeof given !== "string") return false;
+  const a = createHash("sha256").update(given).digest();
+  const b = createHash("sha256").update(secret).digest();
+  return timingSafeEqual(a, b);
+}
 
 /** a stream to a peer that could not connect at all: nothing sent on it ran */
 const notConnected = (s: { code: grpc.status; details: string }) =>
@@ -311,8 +320,7 @@ export async function startInternalServer(
 
   server.addService(SERVICE, {
     forward: (stream: grpc.ServerDuplexStream<Buffer, Buffer>) => {
-      const given = stream.metadata.get(SECRET_HEADER)[0];
-      if (secret && given !== secret) {
+      if (secret && !sameSecret(stream.metadata.get(SECRET_HEADER)[0], secret)) {
         stream.emit("error", {
           code: grpc.status.UNAUTHENTICATED,
           details: "the cluster secret is missing or wrong",
