@@ -106,22 +106,23 @@ void elk
   })
   .catch(() => undefined);
 
-/**
- * The server's kept layout of the graph (POST /layout?kept, packages/server/src/http/graph-layouts.ts): a
- * graph anyone opened before is answered at once, while elkjs in a fresh page takes most of a second to warm
- * up. Rejects when the server has none.
- */
-async function keptLayout(body: string): Promise<ElkNode> {
-  const res = await fetch(`${window.location.origin}/layout?kept`, {
+/** POSTs the graph to the server's /layout (packages/server/src/http/graph-layouts.ts). */
+const postLayout = (body: string, query = "") =>
+  fetch(`${window.location.origin}/layout${query}`, {
     method: "POST",
-    headers: JSON_TYPE,
+    headers: { "content-type": "application/json" },
     body,
   });
+
+/**
+ * The server's kept layout of the graph (`?kept`): a graph anyone opened before is answered at once, while
+ * elkjs in a fresh page takes most of a second to warm up. Rejects when the server has none.
+ */
+async function keptLayout(body: string): Promise<ElkNode> {
+  const res = await postLayout(body, "?kept");
   if (!res.ok) throw new Error(`the server has no layout kept (${res.status})`);
   return (await res.json()) as ElkNode;
 }
-
-const JSON_TYPE = { "content-type": "application/json" };
 
 /**
  * Lays the thread out with elkjs in this page's worker, unless the server has a kept layout first.
@@ -158,10 +159,7 @@ export async function layoutThread(thread: ThreadSpec): Promise<ThreadLayout> {
     elk.layout(input).then((g) => ({ graph: g, kept: false })),
   ]);
   // laid out here: the server makes it too, and keeps it for the next page that shows this graph
-  if (!kept)
-    void fetch(`${window.location.origin}/layout`, { method: "POST", headers: JSON_TYPE, body }).catch(
-      () => undefined,
-    );
+  if (!kept) void postLayout(body).catch(() => undefined);
   const routed = new Map((graph.edges ?? []).map((e) => [e.id, e]));
   for (const e of edges) {
     const r = routed.get(e.id);

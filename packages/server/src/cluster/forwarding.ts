@@ -42,14 +42,13 @@ import {
 } from "../grpc/status";
 import { METADATA_PARTITION, NotOwnerError } from "../runtime/partitions";
 import type { Runtime } from "../runtime/runtime";
+import { MAX_DELAY_MS } from "../runtime/timers";
 import { FencedError } from "../store/store";
 import type { LeaseKeeper } from "./lease-keeper";
 
 const PATH = "/pony.cluster.Cluster/Forward";
 /** how long a stopping server waits for the forwarded commands running on it before it cuts them */
 const DRAIN_MS = 5000;
-/** the longest delay a Node timer takes; a deadline further away is left to the owner */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const SECRET_HEADER = "x-pony-cluster-secret";
 
 const identity = (b: Buffer) => b;
@@ -139,8 +138,9 @@ class PeerLink {
         reject: (e) => (done(), reject(e)),
       });
       ctx.signal.addEventListener("abort", onAbort, { once: true });
+      // a deadline further away than a Node timer can wait is left to the owner
       const deadline = Number(fields.deadlineMs);
-      if (deadline > 0 && deadline - Date.now() <= MAX_TIMER_MS) {
+      if (deadline > 0 && deadline - Date.now() <= MAX_DELAY_MS) {
         timer = setTimeout(
           () =>
             giveUp(new DeadlineExceededError("the deadline passed before the partition's owner answered")),

@@ -7,7 +7,7 @@
  * NUL (the runtime's ids are `tenant NUL wfRun NUL key`), so a deleted WfRun's timers go in one step.
  */
 /** The longest delay a Node timer takes (2^31 - 1 ms, about 24.8 days); longer ones would fire at once. */
-const MAX_DELAY_MS = 2 ** 31 - 1;
+export const MAX_DELAY_MS = 2 ** 31 - 1;
 
 export interface TimerEntry<T> {
   id: string;
