@@ -194,6 +194,26 @@ describe("the User Tasks page", () => {
     await row("exp-alice").waitFor();
   });
 
+  it("B-UT-6 two filter changes made before the page renders again both land in the URL and the inbox", async () => {
+    await open("/userTasks?user=alice");
+    await expectRows(2);
+    // clear the user id and type a group in one browser task, as a fast typist or an autofill does, so React
+    // has no chance to render between the two changes
+    // (a script string: the tests are compiled without the DOM's types)
+    await page.evaluate(`{
+      const value = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value");
+      for (const [label, text] of [["user id", ""], ["user group", "finance"]]) {
+        const input = document.querySelector('input[aria-label="' + label + '"]');
+        value.set.call(input, text);
+        input.dispatchEvent(new Event("input", { bubbles: true }));
+      }
+    }`);
+    await expectRows(3);
+    const url = new URL(page.url());
+    expect(url.searchParams.get("user")).toBeNull();
+    expect(url.searchParams.get("group")).toBe("finance");
+  });
+
   it("B-SRCH-1 lists one WfRun's user tasks (ListUserTaskRuns) when `wfRun` is set", async () => {
     await open("/userTasks?wfRun=exp-bob");
     await expectRows(1);
