@@ -3,7 +3,9 @@
  * on a throwaway store, gives you a client and task workers pointed at it, and **skips time**: while your
  * test waits for a WfRun (`waitForWfRun`) and no task attempt is queued or running, the server's clock jumps
  * to its next timer, so timers fire at once and in order — a SLEEP of 30 days, an external event's timeout, a
- * retry's backoff, a user task's reminder, a cron schedule's next tick.
+ * retry's backoff, a user task's reminder, a cron schedule's next tick. A task attempt that has been queued
+ * or running for `stuckTaskMs` of real time with nothing else happening is stuck (a worker that hangs, a
+ * TaskDef no worker polls): the clock moves on too, so its timeout fires at once as well.
  *
  *   const env = await PonyTestEnv.start();
  *   await env.startWorker(greet, "greet", { inputVars: [["name", "STR"]] });
@@ -32,6 +34,12 @@ export interface PonyTestEnvOptions {
   logLevel?: string;
   /** extra server flags, as `pony server` takes them (e.g. ["--schedule-catch-up", "0"]) */
   serverArgs?: string[];
+  /**
+   * Real time (ms) after which task attempts that are queued or running, with nothing else happening on the
+   * server, count as stuck, and the clock moves on to the next timer (default 250). A worker that answers
+   * sooner sees no time pass while it works.
+   */
+  stuckTaskMs?: number;
 }
 
 export interface WaitForWfRunOptions {
@@ -44,6 +52,35 @@ export interface WaitForWfRunOptions {
 const FINISHED = [LHStatus.COMPLETED, LHStatus.ERROR, LHStatus.EXCEPTION];
 /** how long the server must stay quiet before the clock jumps (lets workers poll and report) */
 const QUIET_MS = 5;
+const STUCK_TASK_MS = 250;
+
+/**
+ * Whether the clock may move on, from what the server does, checked between polls: once no command has been
+ * applied for QUIET_MS, and either no task attempt is pending (for QUIET_MS too) or the pending ones have
+ * been left alone for `stuckTaskMs` — then only their timeouts can move them.
+ */
+class QuietWatch {
+  private lastApplying = Date.now();
+  private lastPending = Date.now();
+
+  constructor(
+    private readonly server: PonyServer,
+    private readonly stuckTaskMs: number,
+  ) {}
+
+  settled(): boolean {
+    const now = Date.now();
+    if (this.server.runtime.applying) this.lastApplying = now;
+    if (this.server.runtime.pendingTaskAttempts > 0) this.lastPending = now;
+    const idle = now - this.lastApplying;
+    return idle >= QUIET_MS && (now - this.lastPending >= QUIET_MS || idle >= this.stuckTaskMs);
+  }
+
+  /** The clock moved: what it set off must be seen applied before it moves again. */
+  moved(): void {
+    this.lastApplying = Date.now();
+  }
+}
 
 export class PonyTestEnv {
   private readonly workers: LHTaskWorker[] = [];
@@ -53,6 +90,7 @@ export class PonyTestEnv {
     private readonly server: PonyServer,
     private readonly clock: ManualClock,
     private readonly dataDir: string,
+    private readonly stuckTaskMs: number,
     /** LittleHorse client settings pointing at the environment's server */
     readonly config: LHConfig,
     /** a client of the environment's server */
@@ -88,7 +126,8 @@ export class PonyTestEnv {
       configFile: null,
       env: {},
     });
-    return new PonyTestEnv(server, clock, dataDir, config, config.getClient());
+    const stuckTaskMs = opts.stuckTaskMs ?? STUCK_TASK_MS;
+    return new PonyTestEnv(server, clock, dataDir, stuckTaskMs, config, config.getClient());
   }
 
   /** The server's time (epoch ms): the wall clock plus the time skipped so far. */
@@ -119,15 +158,15 @@ export class PonyTestEnv {
 
   /**
    * Waits until the WfRun reaches one of `until` (default: it has finished), skipping time meanwhile: each
-   * time the server is quiet (no command being applied, no task attempt queued or running), the clock jumps
-   * to the next timer. Rejects when the real-time `timeoutMs` passes first (the WfRun waits for something
+   * time the server is quiet (no command being applied, no task attempt queued or running, or only stuck
+   * ones: see `stuckTaskMs`), the clock jumps to the next timer. Rejects when the real-time `timeoutMs` passes first (the WfRun waits for something
    * no timer brings: an event, a user task, a worker).
    */
   async waitForWfRun(id: WfRunId | string, opts: WaitForWfRunOptions = {}): Promise<WfRun> {
     const wfRunId = typeof id === "string" ? { id } : id;
     const until = opts.until ?? FINISHED;
     const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
-    let quietSince: number | undefined;
+    const watch = new QuietWatch(this.server, this.stuckTaskMs);
     for (;;) {
       const wfRun = await this.client.getWfRun(wfRunId).catch((e: unknown) => {
         // not created yet (a schedule's tick, a child): keep waiting
@@ -141,12 +180,7 @@ export class PonyTestEnv {
             `(waiting for ${until.map((s) => LHStatus[s]).join(" or ")}): it waits for something no timer brings`,
         );
       }
-      if (this.server.runtime.busy) {
-        quietSince = undefined;
-      } else {
-        quietSince ??= Date.now();
-        if (Date.now() - quietSince >= QUIET_MS && this.jumpToNextTimer()) quietSince = undefined;
-      }
+      if (watch.settled() && this.jumpToNextTimer()) watch.moved();
       await new Promise((r) => setTimeout(r, 1));
     }
   }
@@ -185,13 +219,10 @@ export class PonyTestEnv {
     return true;
   }
 
-  /** Resolves once the server has been quiet for a moment. */
+  /** Resolves once the server has been quiet for a moment (or only stuck task attempts are pending). */
   private async quiet(): Promise<void> {
-    let since = Date.now();
-    for (;;) {
-      await new Promise((r) => setTimeout(r, 1));
-      if (this.server.runtime.busy) since = Date.now();
-      else if (Date.now() - since >= QUIET_MS) return;
-    }
+    const watch = new QuietWatch(this.server, this.stuckTaskMs);
+    do await new Promise((r) => setTimeout(r, 1));
+    while (!watch.settled());
   }
 }

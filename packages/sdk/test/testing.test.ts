@@ -3,7 +3,7 @@
  * well under a second, an external event's timeout, a retry's backoff, a cron schedule's tick — with the
  * examples' workflows where they fit.
  */
-import { LHStatus, VariableType } from "@pony/proto";
+import { LHStatus, TaskStatus, VariableType } from "@pony/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromVariableValue, toVariableValue, Workflow, type WorkerContext } from "../src/index";
 import { PonyTestEnv } from "../src/testing";
@@ -151,6 +151,46 @@ describe("PonyTestEnv", () => {
     expect(scheduled[2]! - scheduled[1]!).toBeGreaterThanOrEqual(7200);
   });
 
+  it("B-TASK-7 a worker that hangs meets its task's one-hour timeout at once, and the retry times out too", async () => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    await env.startWorker(
+      async () => {
+        calls++;
+        await released; // never answers while the test runs
+        return "too late";
+      },
+      "hangs",
+      { inputVars: [] },
+    );
+    const hangs = Workflow.newWorkflow("task-times-out", (wf) => {
+      wf.execute("hangs").timeout(3600).withRetries(1);
+    });
+    await env.client.putWfSpec(hangs.compile());
+    try {
+      const skippedBefore = env.skippedMs;
+      const started = Date.now();
+      const run = await env.client.runWf({ wfSpecName: "task-times-out", id: "hangs-1" });
+      const done = await env.waitForWfRun(run.id!);
+      const realMs = Date.now() - started;
+      expect(done.status).toBe(LHStatus.ERROR);
+      expect(done.threadRuns[0]!.errorMessage).toMatch(/TIMEOUT|timed out/i);
+      const task = (await env.client.listTaskRuns({ wfRunId: { id: "hangs-1" } })).results[0]!;
+      expect(task.attempts.map((a) => TaskStatus[a.status])).toEqual(["TASK_TIMEOUT", "TASK_TIMEOUT"]);
+      expect(calls).toBe(2);
+      // two hours of timeouts passed, skipped but for the stuck-task waits of real time
+      expect(realMs).toBeLessThan(3000);
+      expect(env.skippedMs - skippedBefore).toBeGreaterThanOrEqual(2 * 3_600_000 - realMs);
+      for (const a of task.attempts) {
+        const ran = Number(a.endTime!.seconds) - Number(a.startTime!.seconds);
+        expect(ran).toBeGreaterThanOrEqual(3600);
+      }
+    } finally {
+      release();
+    }
+  });
+
   it("a cron schedule's next tick comes at once, and skip() moves the clock to a chosen time", async () => {
     const nightly = Workflow.newWorkflow("nightly", (wf) => {
       wf.declareStr("name").required();
@@ -216,5 +256,23 @@ describe("PonyTestEnv", () => {
     await expect(env.waitForWfRun(run.id!, { timeoutMs: 300 })).rejects.toThrow(
       /WfRun 'forever-1' is RUNNING after 300 ms .* it waits for something no timer brings/,
     );
+  });
+  // last: its queued task stays pending, so later waits here would each take a stuck-task wait
+  it("a task no worker polls stops neither the clock nor other WfRuns' sleeps", async () => {
+    await env.client.putTaskDef({ name: "nobody-polls" });
+    const orphan = Workflow.newWorkflow("waits-for-a-worker", (wf) => {
+      wf.execute("nobody-polls");
+    });
+    const naps = Workflow.newWorkflow("naps-a-week", (wf) => {
+      wf.sleepSeconds(7 * 86_400);
+    });
+    await env.client.putWfSpec(orphan.compile());
+    await env.client.putWfSpec(naps.compile());
+    await env.client.runWf({ wfSpecName: "waits-for-a-worker", id: "orphan-1" });
+    const nap = await env.client.runWf({ wfSpecName: "naps-a-week", id: "nap-1" });
+    expect((await env.waitForWfRun(nap.id!)).status).toBe(LHStatus.COMPLETED);
+    // the orphan's task is still queued, waiting for a worker of its TaskDef
+    const orphanTask = (await env.client.listTaskRuns({ wfRunId: { id: "orphan-1" } })).results[0]!;
+    expect(orphanTask.status).toBe(TaskStatus.TASK_SCHEDULED);
   });
 });

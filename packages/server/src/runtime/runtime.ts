@@ -310,7 +310,7 @@ export class Runtime {
 
   /**
    * Task attempts scheduled and not ended yet (queued, or with a worker), counted from the committed metrics
-   * deltas since this runtime started: what the time-skipping test environment waits on.
+   * deltas since this runtime started: what the time-skipping test environment waits on (with `applying`).
    */
   pendingTaskAttempts = 0;
 
@@ -321,9 +321,9 @@ export class Runtime {
     return a === undefined ? b : b === undefined ? a : Math.min(a, b);
   }
 
-  /** Whether a command is being applied or committed, or a task attempt is pending (see pendingTaskAttempts). */
-  get busy(): boolean {
-    return this.processor.busy || this.pendingTaskAttempts > 0;
+  /** Whether a command is being applied or committed. */
+  get applying(): boolean {
+    return this.processor.busy;
   }
 
   /** The clock jumped forward (a ManualClock): timers and scheduled ticks that came due fire now. */
