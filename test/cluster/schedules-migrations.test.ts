@@ -46,6 +46,16 @@ const waitWf = (name: string) =>
     ),
   );
 
+/** the next version of `waitWf(name)`: its waiting node renamed '1-wait-v1' */
+function renamedWait(name: string): Msg {
+  const v1 = waitWf(name);
+  const nodes = (v1.thread_specs as Record<string, Msg>).entrypoint!.nodes as Record<string, Msg>;
+  nodes["1-wait-v1"] = nodes["1-wait"]!;
+  delete nodes["1-wait"];
+  (nodes["0-entrypoint-ENTRYPOINT"]!.outgoing_edges as Msg[])[0]!.sink_node_name = "1-wait-v1";
+  return v1;
+}
+
 describe("a cluster of two servers", () => {
   it("each tick of 12 schedules made through either server starts its WfRun, whichever server owns it", async () => {
     const ca = a.client();
@@ -85,12 +95,7 @@ describe("a cluster of two servers", () => {
     const ca = a.client();
     await ca.call("PutExternalEventDef", { name: "cl-go" });
     const from = (await ca.call("PutWfSpec", waitWf("cl-mig"))).id as Msg;
-    const v1 = waitWf("cl-mig");
-    const nodes = (v1.thread_specs as Record<string, Msg>).entrypoint!.nodes as Record<string, Msg>;
-    nodes["1-wait-v1"] = nodes["1-wait"]!;
-    delete nodes["1-wait"];
-    (nodes["0-entrypoint-ENTRYPOINT"]!.outgoing_edges as Msg[])[0]!.sink_node_name = "1-wait-v1";
-    const to = (await ca.call("PutWfSpec", v1)).id as Msg;
+    const to = (await ca.call("PutWfSpec", renamedWait("cl-mig"))).id as Msg;
     const ids = Array.from({ length: 12 }, (_, i) => `cl-m${i}`);
     for (const id of ids)
       await ca.call("RunWf", { wf_spec_name: "cl-mig", id, major_version: 0, revision: 0 });
@@ -119,5 +124,39 @@ describe("a cluster of two servers", () => {
       );
       expect(run.old_wf_spec_versions).toEqual([from]);
     }
+  });
+  it("MigrateWfSpec's answer names the WfRuns that cannot move in every server's partitions, and moves none", async () => {
+    const ca = a.client();
+    const from = (await ca.call("PutWfSpec", waitWf("cl-mig-refused"))).id as Msg;
+    const to = (await ca.call("PutWfSpec", renamedWait("cl-mig-refused"))).id as Msg;
+    const ids = Array.from({ length: 12 }, (_, i) => `cl-r${i}`);
+    for (const id of ids)
+      await ca.call("RunWf", { wf_spec_name: "cl-mig-refused", id, major_version: 0, revision: 0 });
+    // the runs live in both servers' partitions
+    const ownedBy = (s: TestServer) =>
+      ids.filter((id) => s.server.runtime.partitions.owns(s.server.runtime.partitionOf("default", id)));
+    expect(ownedBy(a).length).toBeGreaterThan(0);
+    expect(ownedBy(b).length).toBeGreaterThan(0);
+    // their current node '1-wait' is not mapped
+    const refused = await ca
+      .call("MigrateWfSpec", {
+        old_wf_spec: from,
+        migration: {
+          new_major_version: to.major_version,
+          new_revision: to.revision,
+          thread_spec_migrations: { entrypoint: { new_thread_spec_name: "entrypoint", node_migrations: {} } },
+        },
+      })
+      .then(
+        () => undefined,
+        (e: { code?: number; details?: string }) => e,
+      );
+    expect(refused?.code).toBe(9); // FAILED_PRECONDITION
+    expect(refused?.details).toContain("left 12 unchanged");
+    for (const id of ids) expect(refused?.details).toContain(`'${id}'`);
+    expect(refused?.details).toMatch(/1-wait/);
+    // neither server moved any of them
+    await new Promise((r) => setTimeout(r, 500));
+    for (const id of ids) expect((await ca.call("GetWfRun", { id })).wf_spec_id.revision).toBe(0);
   });
 });

@@ -6,7 +6,9 @@
  * then each live WfRun of the old version moves where the migration maps each of its threads' current nodes
  * (runtime/migrations.ts, engine run/migrate.ts). A WfRun that cannot move is left unchanged; the answer is
  * then FAILED_PRECONDITION naming each such WfRun and why, after the others have moved. Calling it again
- * with a fuller migration moves the rest; WfRuns already moved are never moved twice.
+ * with a fuller migration moves the rest; WfRuns already moved are never moved twice. In a cluster, the
+ * WfRuns of partitions other servers own are moved by those servers; this one checks them against the
+ * migration on their stored state, so the answer names those that cannot move too.
  */
 import { clone } from "@bufbuild/protobuf";
 import { WfSpecSchema, type MigrateWfSpecRequest } from "@pony/proto";
@@ -103,7 +105,7 @@ export function migrationHandlers(rt: Runtime) {
         },
       });
 
-      const outcome = await migrateLiveWfRuns(rt, ctx.tenant, stored, to, migration);
+      const outcome = await migrateLiveWfRuns(rt, ctx.tenant, stored, to, migration, undefined, true);
       if (outcome.refused.length > 0) {
         const named = outcome.refused
           .slice(0, NAMED_REFUSALS)
@@ -112,7 +114,9 @@ export function migrationHandlers(rt: Runtime) {
         const more = outcome.refused.length - NAMED_REFUSALS;
         throw new FailedPreconditionError(
           `migrated ${outcome.migrated} WfRun${outcome.migrated === 1 ? "" : "s"} of ${label(oldId.majorVersion, oldId.revision)} ` +
-            `to ${migration.newMajorVersion}.${migration.newRevision}; left ${outcome.refused.length} unchanged: ${named}` +
+            `to ${migration.newMajorVersion}.${migration.newRevision}` +
+            (outcome.elsewhere > 0 ? ` (and the servers that own ${outcome.elsewhere} more move them)` : "") +
+            `; left ${outcome.refused.length} unchanged: ${named}` +
             (more > 0 ? `; and ${more} more` : "") +
             ` (map their current nodes and call MigrateWfSpec again)`,
         );

@@ -4,7 +4,9 @@
  * leaves every WfRun either moved or not and nothing moved twice: a WfRun already on the new version is
  * skipped. The migration itself is stored on the old WfSpec (its `migration` field), which is how it
  * resumes: a server that takes a partition, or learns of a new migration from another server, migrates the
- * live WfRuns of the old version in the partitions it owns.
+ * live WfRuns of the old version in the partitions it owns. The server that answers MigrateWfSpec also
+ * checks the WfRuns of other servers' partitions against the migration (on their stored state), so that its
+ * answer names every WfRun that cannot move, wherever it lives.
  */
 import { LHStatus, type WfSpec, type WfSpecId, type WfSpecVersionMigration } from "@pony/proto";
 import type { Logger } from "pino";
@@ -15,7 +17,10 @@ export interface MigrationOutcome {
   migrated: number;
   /** WfRuns left on the old version, with why */
   refused: { wfRunKey: string; why: string }[];
-  /** live WfRuns of the old version in partitions another server owns (it migrates them) */
+  /**
+   * live WfRuns of the old version in partitions another server owns that can move: it moves them (with
+   * `checkElsewhere`; without, every live WfRun of the old version there)
+   */
   elsewhere: number;
 }
 
@@ -27,7 +32,8 @@ export const sameVersion = (a: WfSpecId | undefined, b: WfSpecId | undefined) =>
 
 /**
  * Migrates the RUNNING and HALTED WfRuns of `from` to `to` in the partitions this server owns (only those in
- * `parts`, when given).
+ * `parts`, when given). With `checkElsewhere`, the WfRuns of other servers' partitions are checked on their
+ * stored state, and those that cannot move are refused in the outcome too.
  */
 export async function migrateLiveWfRuns(
   rt: Runtime,
@@ -36,6 +42,7 @@ export async function migrateLiveWfRuns(
   to: WfSpec,
   migration: WfSpecVersionMigration,
   parts?: ReadonlySet<number>,
+  checkElsewhere = false,
 ): Promise<MigrationOutcome> {
   const outcome: MigrationOutcome = { migrated: 0, refused: [], elsewhere: 0 };
   for (const status of [LHStatus.RUNNING, LHStatus.HALTED]) {
@@ -55,7 +62,11 @@ export async function migrateLiveWfRuns(
         const part = rt.partitionOf(tenant, hit.wfRunKey);
         if (parts && !parts.has(part)) continue;
         if (!rt.partitions.owns(part)) {
-          outcome.elsewhere++;
+          const check = checkElsewhere
+            ? await rt.checkMigration(tenant, hit.wfRunKey, from.id!, to, migration)
+            : "movable";
+          if (check === "movable") outcome.elsewhere++;
+          else if (check !== "skipped") outcome.refused.push({ wfRunKey: hit.wfRunKey, why: check });
           continue;
         }
         const result = await rt.migrateWfRun(tenant, hit.wfRunKey, from.id!, to, migration);

@@ -459,6 +459,23 @@ export class Runtime {
     });
   }
 
+  /**
+   * Whether a WfRun of a partition another server owns can move from `from` to `to`, planned on its stored
+   * state without changing it (its owner moves it): "movable", "skipped" (gone, or not on `from`), or why not.
+   */
+  async checkMigration(
+    tenant: string,
+    key: string,
+    from: WfSpecId,
+    to: WfSpec,
+    migration: WfSpecVersionMigration,
+  ): Promise<string> {
+    const state = await this.storedState(tenant, key);
+    if (!state || !sameVersion(state.wfRun.wfSpecId, from)) return "skipped";
+    const plan = planMigration(state, to, migration);
+    return typeof plan === "string" ? plan : "movable";
+  }
+
   /** Applies a command to an existing WfRun. Resolves to false when the WfRun is gone or nothing changed. */
   command(
     tenant: string,
@@ -885,17 +902,26 @@ export class Runtime {
     // A batch still being written may hold this WfRun's latest rows: read only after it is committed.
     await this.store.flushed();
     if (this.cache.has(cacheKey(tenant, key))) return;
+    const state = await this.storedState(tenant, key);
+    if (!state) return;
+    this.cache.set(cacheKey(tenant, key), state);
+    const parent = state.wfRun.id?.parentWfRunId;
+    if (parent) await this.preload(tenant, wfRunKey(parent));
+  }
+
+  /** A WfRun's state as stored; undefined when it is not there or its WfSpec is missing. */
+  private async storedState(tenant: string, key: string): Promise<WfRunState | undefined> {
     const rows = await this.store.loadActiveWfRun(tenant, key);
-    if (!rows) return;
+    if (!rows) return undefined;
     const id = rows.wfRun.wfSpecId;
     const wfSpec = id
       ? this.metadata.get(tenant, "wf_spec", id.name, { major: id.majorVersion, minor: id.revision }, true)
       : undefined;
     if (!wfSpec) {
       this.log.error({ wfRun: key }, "the WfSpec of this WfRun is missing; commands to it are ignored");
-      return;
+      return undefined;
     }
-    const state: WfRunState = {
+    return {
       tenant,
       wfRun: rows.wfRun,
       wfSpec,
@@ -912,9 +938,6 @@ export class Runtime {
       workflowEventCounts: rows.workflowEventCounts,
       changes: emptyChanges(),
     };
-    this.cache.set(cacheKey(tenant, key), state);
-    const parent = rows.wfRun.id?.parentWfRunId;
-    if (parent) await this.preload(tenant, wfRunKey(parent));
   }
 
   private trimCache(): void {
