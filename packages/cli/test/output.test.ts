@@ -96,6 +96,8 @@ describe("pony output", () => {
     expect(lines[0]).toMatch(/^THREAD {2}POS {2}NODE +STATUS +ARRIVED +ENDED +TOOK$/);
     expect(lines[1]).toMatch(/^0 +0 +0-entrypoint-ENTRYPOINT +COMPLETED +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
     expect(lines[2]).toMatch(/^0 +1 +1-exit-EXIT +COMPLETED/);
+    // TOOK: the NodeRun's duration, as a person reads it
+    expect(lines[1]).toMatch(/ (\d+ms|\d+\.\ds)$/);
     const ids = await run("-o", "table", "search", "wfRun", "--wfSpecName", "cli-quick");
     expect(ids.stdout.split("\n")[0]).toBe("ID");
     expect(ids.stdout.split("\n")[1]).toBe("quick-1");
@@ -185,8 +187,40 @@ t pony sched`;
       "--watch",
       "schedule",
     ]);
-    const zsh = await run("completion", "zsh");
-    expect(zsh.stdout).toMatch(/^#compdef pony\n/);
-    expect(zsh.stdout).toContain("bashcompinit");
+  });
+
+  it("pony completion zsh completes in a real interactive zsh, driven through a pseudo-terminal (zpty)", async () => {
+    const script = await run("completion", "zsh");
+    expect(script.code).toBe(0);
+    expect(script.stdout).toMatch(/^#compdef pony\n/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pony-completion-"));
+    const file = path.join(dir, "pony.zsh");
+    fs.writeFileSync(file, script.stdout);
+    // an interactive zsh on a pseudo-terminal: each line is typed with a Tab, then the completed line is
+    // printed (Ctrl-A, "print -r -- DONE: ", Enter); keys typed ahead are taken in order after the completion.
+    // The emacs keymap for Ctrl-A (zsh picks vi's when $EDITOR names vi).
+    const driver = `zmodload zsh/zpty
+zpty z 'zsh -f -i'
+zpty -w z 'autoload -U compinit && compinit -u -D; source ${file}; PS1="> "; unsetopt beep; bindkey -e'
+for typed in 'pony sched' 'pony get wfR' 'pony -o ta' 'pony get wfRun x --wa'; do
+  zpty -w -n z "$typed"$'\\t\\C-aprint -r -- DONE: \\n'
+done
+zpty -w z 'print -r -- ALL''DONE'
+out=""
+for i in {1..200}; do
+  while zpty -r -t z line; do out+=$line; done
+  [[ $out == *ALLDONE* ]] && break
+  sleep 0.1
+done
+print -r -- "$out" | tr -d '\\r' | grep -a '^DONE:'
+zpty -d z`;
+    const r = await runCommand("zsh", ["-f", "-c", driver]);
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(r.stdout.trim().split("\n")).toEqual([
+      "DONE: pony schedule",
+      "DONE: pony get wfRun",
+      "DONE: pony -o table",
+      "DONE: pony get wfRun x --watch",
+    ]);
   });
 });

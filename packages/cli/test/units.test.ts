@@ -8,6 +8,7 @@ import { UserTaskFieldSchema, VariableType, WfSpecSchema } from "@pony/proto";
 import { LHApiError, Workflow } from "@pony/sdk";
 import type { Command } from "commander";
 import { describe, expect, it } from "vitest";
+import { duration } from "../src/output/style";
 import {
   buildProgram,
   CliContext,
@@ -36,6 +37,22 @@ function captureIO(input = ""): CliIO & { out: () => string; err: () => string }
   stdin.end(input);
   return { stdout, stderr, stdin, env: {}, out: () => out, err: () => err };
 }
+
+describe("the tables' durations", () => {
+  it("reads as a person says them, from milliseconds to days", () => {
+    expect([0, 850, 1_240, 59_949, 184_000, 7_500_000, 273_600_000].map(duration)).toEqual([
+      "0ms",
+      "850ms",
+      "1.2s",
+      "59.9s",
+      "3m 04s",
+      "2h 05m",
+      "3d 4h",
+    ]);
+    expect(duration(-1)).toBe("-");
+    expect(duration(Number.NaN)).toBe("-");
+  });
+});
 
 describe("parseValue", () => {
   const value = (text: string, type: VariableType) => parseValue(text, type).value;
