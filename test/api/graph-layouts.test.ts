@@ -1,7 +1,7 @@
 /**
  * `POST /layout` on the HTTP listener: the elkjs layout of a workflow graph, made once at the server and kept
- * (the dashboard races `?kept`, a kept one or 404, against its own elkjs worker). Checked with plain fetch: a layout places every node
- * and routes every edge, the same graph is answered again from what was kept, and bad bodies are refused
+ * (the dashboard races it against its own elkjs worker; `?kept` answers only a kept one, or 404). Checked
+ * with plain fetch: a layout places every node and routes every edge, the same graph is answered again from what was kept, and bad bodies are refused
  * with a status and a message saying what is wrong.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -50,6 +50,14 @@ interface Laid {
 }
 
 describe("graph layouts (POST /layout)", () => {
+  it("a layout asked while the thread warms up (a dashboard page was just served) is answered", async () => {
+    const page = await fetch(`${base}/wfSpec/anything`);
+    expect(page.status).toBe(200);
+    const laid = await post(JSON.stringify(chain(30, "during-warm-up")));
+    expect(laid.status).toBe(200);
+    expect(((await laid.json()) as Laid).children).toHaveLength(30);
+  });
+
   it("lays a graph out (every node placed, every edge routed) and answers the same graph again from what it kept", async () => {
     const body = JSON.stringify(chain(200));
     // `?kept` answers only a layout the server has made: none yet

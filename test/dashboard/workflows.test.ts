@@ -5,7 +5,7 @@
  * not-found and error pages.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Page, Response } from "playwright-core";
+import type { Page } from "playwright-core";
 import { LHStatus, type WfRunId } from "@pony/proto";
 import { Workflow, toVariableValue, type WorkerContext } from "@pony/sdk";
 import { finished, startDashboardEnv, type DashboardEnv } from "../support/dashboard";
@@ -110,17 +110,22 @@ describe("WfSpec page", () => {
     await graph.getByText(GREET).waitFor();
     await graph.getByText("count < 3").first().waitFor();
     await graph.getByText("count ≥ 3").first().waitFor();
-    // the page laid the graph out itself, then had the server make it and keep it: a page opened again gets
-    // it from there (the server's layout may take a moment to be made, so a few tries)
-    let kept: Response | undefined;
-    for (let i = 0; i < 10 && kept?.status() !== 200; i++) {
-      const answered = page.waitForResponse((r) => r.url().endsWith("/layout?kept"));
-      await page.reload();
-      kept = await answered;
-      await page.locator('[data-testid=wf-graph][data-layout="elk"]').waitFor();
-    }
-    expect(kept!.status()).toBe(200);
-    expect(((await kept!.json()) as { children: unknown[] }).children).toHaveLength(nodeCount);
+    // the page asks the server for the layout while it lays the graph out itself (whichever comes first is
+    // drawn); the server keeps its layout for the next page: `?kept`, which never starts one, answers it
+    const answered = page.waitForResponse((r) => r.url().endsWith("/layout"));
+    await page.reload();
+    const laid = await answered;
+    expect(laid.status()).toBe(200);
+    const layout = (await laid.json()) as { children: unknown[] };
+    expect(layout.children).toHaveLength(nodeCount);
+    await page.locator('[data-testid=wf-graph][data-layout="elk"]').waitFor();
+    const kept = await fetch(`${env.url}/layout?kept`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: laid.request().postData()!,
+    });
+    expect(kept.status).toBe(200);
+    expect(await kept.json()).toEqual(layout);
     await expect.poll(() => graph.locator(".wf-node").count()).toBe(nodeCount);
     const vars = page.getByTestId("variables");
     const row = (name: string) =>

@@ -107,25 +107,27 @@ void elk
   .catch(() => undefined);
 
 /** POSTs the graph to the server's /layout (packages/server/src/http/graph-layouts.ts). */
-const postLayout = (body: string, query = "") =>
-  fetch(`${window.location.origin}/layout${query}`, {
+const postLayout = (body: string) =>
+  fetch(`${window.location.origin}/layout`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body,
   });
 
 /**
- * The server's kept layout of the graph (`?kept`): a graph anyone opened before is answered at once, while
- * elkjs in a fresh page takes most of a second to warm up. Rejects when the server has none.
+ * The server's layout of the graph: kept (a graph anyone opened before is answered at once), or made on
+ * its warm layout thread, while elkjs in a fresh page takes most of a second to warm up. Rejects when the
+ * server cannot make it (busy, too large): this page's own layout is used.
  */
-async function keptLayout(body: string): Promise<ElkNode> {
-  const res = await postLayout(body, "?kept");
-  if (!res.ok) throw new Error(`the server has no layout kept (${res.status})`);
+async function serverLayout(body: string): Promise<ElkNode> {
+  const res = await postLayout(body);
+  if (!res.ok) throw new Error(`the server did not lay the graph out (${res.status})`);
   return (await res.json()) as ElkNode;
 }
 
 /**
- * Lays the thread out with elkjs in this page's worker, unless the server has a kept layout first.
+ * Lays the thread out with elkjs, here in this page's worker and at the server at once, and takes the
+ * layout that comes first (the same graph, so the same layout); the server keeps its own for the next page.
  * The time it took is a performance measure `pony:layout` (read by bench/dashboard.ts).
  */
 export async function layoutThread(thread: ThreadSpec): Promise<ThreadLayout> {
@@ -154,12 +156,7 @@ export async function layoutThread(thread: ThreadSpec): Promise<ThreadLayout> {
     })),
   };
   const body = JSON.stringify(input);
-  const { graph, kept } = await Promise.any([
-    keptLayout(body).then((g) => ({ graph: g, kept: true })),
-    elk.layout(input).then((g) => ({ graph: g, kept: false })),
-  ]);
-  // laid out here: the server makes it too, and keeps it for the next page that shows this graph
-  if (!kept) void postLayout(body).catch(() => undefined);
+  const graph = await Promise.any([serverLayout(body), elk.layout(input)]);
   const routed = new Map((graph.edges ?? []).map((e) => [e.id, e]));
   for (const e of edges) {
     const r = routed.get(e.id);

@@ -1,11 +1,11 @@
 /**
  * `POST /layout` on the dashboard's listener: the elkjs layout of a workflow graph, computed once per graph
- * and kept. A WfSpec never changes, so neither does its graph's layout. The dashboard asks for a kept one
- * (`?kept`: answered at once, or 404) while it lays the graph out in its own Web Worker, and takes whichever
- * comes first; when it had to lay the graph out itself, it then posts it without `?kept`, so that the
- * server makes the layout and keeps it. In a fresh page elkjs spends most of a second parsing and warming
- * up before its first layout; a graph anyone has opened since the server started is answered from here in
- * a few milliseconds.
+ * and kept. A WfSpec never changes, so neither does its graph's layout. The dashboard posts each graph while
+ * it lays it out in its own Web Worker too, and takes whichever layout comes first. In a fresh page elkjs
+ * spends most of a second parsing and warming up before its first layout, while the thread here is warmed
+ * up once (`warm`, when the dashboard's page is first served): a graph anyone has opened since the server
+ * started is answered in a few milliseconds, and one nobody has is usually laid out here first too.
+ * `?kept` only answers a kept layout (404 when there is none), and never starts one.
  *
  * The body is elkjs's input graph as JSON, and the answer elkjs's output. Layouts run in one worker thread
  * (graph-layout-thread.mjs), one at a time, with a few waiting at most; the graph's size and the time a
@@ -127,6 +127,16 @@ export class GraphLayouts {
     );
     this.kept.set(key, computing);
     return computing;
+  }
+
+  /**
+   * Starts the layout thread and has it lay a few made-up graphs out, once (layouts asked meanwhile go
+   * first): elkjs's first layouts run several times slower than later ones. Called when the dashboard's page
+   * is served, so the thread is warm by the time a person opens a graph.
+   */
+  warm(): void {
+    if (this.stopped || this.worker) return;
+    this.thread().postMessage({ warm: true });
   }
 
   /** Ends the layout thread (the server is stopping). */

@@ -80,7 +80,11 @@ export async function startHttpListener(
       if (path === "/healthz") void probe(opts.healthy, w);
       else if (path === "/readyz") void probe(opts.ready, w);
       else if (path === "/layout") layouts.handle(r, w);
-      else serveDashboard(opts.dashboardDir, r, w);
+      else {
+        // a page of the dashboard (not one of its files): a person is there, and may open a graph soon
+        if (!/\.[^/]*$/.test(path)) layouts.warm();
+        serveDashboard(opts.dashboardDir, r, w);
+      }
     },
   });
   const connect = (req: http.IncomingMessage, res: http.ServerResponse) => {
