@@ -1,7 +1,7 @@
 /**
  * Black-box wire-compatibility tests through real gRPC: B-WIRE-1 (the service: the 63 RPCs of LittleHorse
- * 0.10.1 plus GetPrincipal and the four scheduled-WfRun RPCs from later releases, LittleHorse
- * field numbers), B-WIRE-2 (VariableDef.type_def and the expression form of Edge.condition from later
+ * 0.10.1 plus GetPrincipal, the four scheduled-WfRun RPCs and the six WorkflowEventDef / WorkflowEvent reads
+ * from later releases, LittleHorse field numbers), B-WIRE-2 (VariableDef.type_def and the expression form of Edge.condition from later
  * LittleHorse releases), B-WIRE-3 (status codes), plus GetServerVersion and Whoami.
  *
  * Some requests are encoded by hand below, byte by byte with the field numbers of the reference
@@ -11,7 +11,7 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadSettings } from "@pony/server";
 import { startTestServer, type TestServer } from "../support/server";
-import { rawCall, type Msg, type TestClient } from "../support/client";
+import { rawCall, statusOf, type Msg, type TestClient } from "../support/client";
 import { entry, exit, int, lit, nop, str, taskDef, taskNode, thread, varRef, wfSpec } from "../support/specs";
 
 let ts: TestServer;
@@ -25,7 +25,7 @@ afterAll(async () => {
   await ts?.close();
 });
 
-/** The RPCs of `littlehorse.LittleHorse` in LittleHorse 0.10.1. */
+/** The RPCs of `littlehorse.LittleHorse` in LittleHorse 0.10.1, and those Pony adds from later releases. */
 const RPCS = [
   "GetPrincipal",
   // LittleHorse 1.x: WfRuns on a cron schedule
@@ -33,6 +33,13 @@ const RPCS = [
   "SearchScheduledWfRun",
   "GetScheduledWfRun",
   "DeleteScheduledWfRun",
+  // LittleHorse 1.x: WorkflowEventDefs and WorkflowEvents read back
+  "GetWorkflowEventDef",
+  "DeleteWorkflowEventDef",
+  "SearchWorkflowEventDef",
+  "GetWorkflowEvent",
+  "ListWorkflowEvents",
+  "SearchWorkflowEvent",
   "PutTaskDef",
   "GetTaskDef",
   "GetTaskWorkerGroup",
@@ -156,9 +163,9 @@ async function nodeNames(wfRunId: Msg): Promise<string[]> {
 }
 
 describe("B-WIRE-1 the littlehorse.LittleHorse service", () => {
-  it("B-WIRE-1 the service offers exactly the 63 RPCs of LittleHorse 0.10.1, plus GetPrincipal and the scheduled-WfRun RPCs of 1.x", () => {
-    expect(RPCS).toHaveLength(68);
-    expect(new Set(RPCS).size).toBe(68);
+  it("B-WIRE-1 the service offers exactly the 63 RPCs of LittleHorse 0.10.1, plus GetPrincipal and the scheduled-WfRun and WorkflowEvent RPCs of 1.x", () => {
+    expect(RPCS).toHaveLength(74);
+    expect(new Set(RPCS).size).toBe(74);
     const service = (c.raw.constructor as grpc.ServiceClientConstructor).service;
     const paths = Object.values(service).map((m) => m.path);
     expect(paths.sort()).toEqual(RPCS.map((r) => `/littlehorse.LittleHorse/${r}`).sort());
@@ -185,7 +192,7 @@ describe("B-WIRE-1 the littlehorse.LittleHorse service", () => {
 
   it("B-WIRE-1 every unary RPC has a handler on the server (empty request never hits a missing method)", async () => {
     const results = await callEveryRpcEmpty();
-    expect(results).toHaveLength(67);
+    expect(results).toHaveLength(73);
     for (const { rpc, code, message } of results) {
       expect(code, `${rpc}: ${message}`).not.toBe("DEADLINE_EXCEEDED");
       // every RPC of the reference is built: none answers UNIMPLEMENTED
@@ -246,6 +253,38 @@ describe("B-WIRE-1 the littlehorse.LittleHorse service", () => {
       ["who", "STR"],
       ["times", "INT"],
     ]);
+  });
+
+  it("B-WIRE-1 hand-encoded 1.2 WorkflowEventDef and WorkflowEvent requests are understood, and answered with 1.2's numbers", async () => {
+    for (const name of ["wire-we-b", "wire-we-a"]) await c.call("PutWorkflowEventDef", { name, type: "STR" });
+    // SearchWorkflowEventDefRequest: 2 limit, 3 prefix → WorkflowEventDefIdList: 1 results (WorkflowEventDefId: 1 name)
+    const found = await rawCall(
+      ts.address,
+      "SearchWorkflowEventDef",
+      encode([
+        [2, 10],
+        [3, "wire-we-"],
+      ]),
+    );
+    expect(found).toEqual(
+      encode([
+        [1, [[1, "wire-we-a"]]],
+        [1, [[1, "wire-we-b"]]],
+      ]),
+    );
+    // SearchWorkflowEventRequest: 5 workflow_event_def_id → WorkflowEventIdList, empty: nothing thrown yet
+    expect(await rawCall(ts.address, "SearchWorkflowEvent", encode([[5, [[1, "wire-we-a"]]]]))).toEqual(
+      Buffer.alloc(0),
+    );
+    // DeleteWorkflowEventDefRequest: 1 id
+    await rawCall(ts.address, "DeleteWorkflowEventDef", encode([[1, [[1, "wire-we-b"]]]]));
+    expect((await c.fail("GetWorkflowEventDef", { name: "wire-we-b" })).code).toBe("NOT_FOUND");
+    // ListWorkflowEventsRequest: 1 wf_run_id
+    const list = await statusOf(
+      rawCall(ts.address, "ListWorkflowEvents", encode([[1, [[1, "wire-no-run"]]]])),
+    );
+    expect(list.code).toBe("NOT_FOUND");
+    expect(list.message).toMatch(/wire-no-run/);
   });
 
   it("B-WIRE-1 a 0.10.1 VariableDef of type JSON_OBJ (0, so field 1 is absent on the wire) is a JSON_OBJ", async () => {

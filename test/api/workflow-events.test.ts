@@ -6,7 +6,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/server";
 import { grpcStatus, type Msg, type TestClient } from "../support/client";
-import { entry, exit, lit, str, thread, varDef, varRef, wfSpec, type NodeDef } from "../support/specs";
+import {
+  entry,
+  exit,
+  lit,
+  str,
+  thread,
+  throwNode,
+  varDef,
+  varRef,
+  wfSpec,
+  workflowEventId as evId,
+  type NodeDef,
+} from "../support/specs";
 import { waitFor } from "../support/wait";
 
 let ts: TestServer;
@@ -14,19 +26,9 @@ let c: TestClient;
 
 const tsMs = (t: Msg | undefined | null): number => Number(t!.seconds) * 1000 + Math.floor(t!.nanos / 1e6);
 
-const throwNode = (name: string, defName: string, content?: Msg): NodeDef => ({
-  name,
-  node: { throw_event: { event_def_id: { name: defName }, ...(content ? { content } : {}) } },
-});
 const waitNode = (name: string, defName: string): NodeDef => ({
   name,
   node: { external_event: { external_event_def_id: { name: defName } } },
-});
-
-const evId = (wfRunId: string, defName: string, number: number): Msg => ({
-  wf_run_id: { id: wfRunId },
-  workflow_event_def_id: { name: defName },
-  number,
 });
 
 const awaitEvent = (req: Msg, deadlineMs = 10_000, client = c) =>

@@ -43,6 +43,17 @@ export const taskNode = (name: string, taskDefName: string, vars: Msg[] = [], ex
   node: { task: { task_def_id: { name: taskDefName }, variables: vars, ...extra } },
 });
 export const nop = (name: string, edges?: Msg[]): NodeDef => ({ name, node: { nop: {} }, edges });
+export const throwNode = (name: string, defName: string, content?: Msg): NodeDef => ({
+  name,
+  node: { throw_event: { event_def_id: { name: defName }, ...(content ? { content } : {}) } },
+});
+
+/** A WorkflowEventId of a (root) WfRun. */
+export const workflowEventId = (wfRunId: string, defName: string, number: number): Msg => ({
+  wf_run_id: { id: wfRunId },
+  workflow_event_def_id: { name: defName },
+  number,
+});
 
 export function varDef(name: string, type: string, extra: Msg = {}): Msg {
   const { default_value, ...rest } = extra;

@@ -5,7 +5,7 @@
 import { create } from "@bufbuild/protobuf";
 import { LHStatus, LittleHorse, TaskDefIdSchema, VariableType } from "@pony/proto";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
-import type { ScheduledWfRun, TaskDef, WfRun } from "@pony/proto";
+import type { ScheduledWfRun, TaskDef, WfRun, WorkflowEventDef } from "@pony/proto";
 import { LHApiError, type LHClient } from "../src/index";
 import { oneTaskWfSpec, startServer, uniqueName, type SdkTestServer } from "./support";
 
@@ -21,14 +21,25 @@ afterAll(async () => {
 });
 
 describe("issue 5 typed client", () => {
-  it("has a method for each of the service's 68 RPCs (LittleHorse 0.10.1's 63, GetPrincipal, and 1.x's four for scheduled WfRuns)", () => {
-    expect(LittleHorse.methods).toHaveLength(68);
+  it("has a method for each of the service's 74 RPCs (LittleHorse 0.10.1's 63, GetPrincipal, and 1.x's four for scheduled WfRuns and six WorkflowEvent reads)", () => {
+    expect(LittleHorse.methods).toHaveLength(74);
     for (const m of LittleHorse.methods) {
       expect(typeof (client as unknown as Record<string, unknown>)[m.localName], m.name).toBe("function");
     }
     expectTypeOf(client.putTaskDef).returns.resolves.toEqualTypeOf<TaskDef>();
     expectTypeOf(client.runWf).returns.resolves.toEqualTypeOf<WfRun>();
     expectTypeOf(client.scheduleWf).returns.resolves.toEqualTypeOf<ScheduledWfRun>();
+    expectTypeOf(client.getWorkflowEventDef).returns.resolves.toEqualTypeOf<WorkflowEventDef>();
+  });
+
+  it("reads a WorkflowEventDef back (GetWorkflowEventDef, SearchWorkflowEventDef, LittleHorse 1.x)", async () => {
+    const name = uniqueName("done");
+    const put = await client.putWorkflowEventDef({ name, type: VariableType.STR });
+    const got = await client.getWorkflowEventDef({ name });
+    expect(got.$typeName).toBe("littlehorse.WorkflowEventDef");
+    expect(got).toEqual(put);
+    const found = await client.searchWorkflowEventDef({ prefix: name });
+    expect(found.results.map((id) => id.name)).toEqual([name]);
   });
 
   it("takes partial init objects or messages and resolves with the response message", async () => {

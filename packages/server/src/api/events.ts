@@ -1,6 +1,6 @@
 /**
- * Event RPCs (B-EVT-1, B-EVT-2, B-EVT-6): PutExternalEvent, GetExternalEvent, ListExternalEvents and
- * AwaitWorkflowEvent.
+ * Event RPCs (B-EVT-1, B-EVT-2, B-EVT-6): PutExternalEvent, GetExternalEvent, ListExternalEvents,
+ * AwaitWorkflowEvent, GetWorkflowEvent and ListWorkflowEvents.
  */
 import { randomUUID } from "node:crypto";
 import { clone, create, equals } from "@bufbuild/protobuf";
@@ -14,8 +14,10 @@ import {
   type ExternalEvent,
   type ExternalEventId,
   type ListExternalEventsRequest,
+  type ListWorkflowEventsRequest,
   type PutExternalEventRequest,
   type WorkflowEvent,
+  type WorkflowEventId,
 } from "@pony/proto";
 import {
   InvalidArgumentError,
@@ -31,7 +33,7 @@ import type { Runtime } from "../runtime/runtime";
 import { requireWfRunId, wfRunKey } from "../runtime/ids";
 import type { CallContext } from "./context";
 import { tenantKey } from "../runtime/tenant-keys";
-import { EXTERNAL_EVENTS, listPage } from "./list-pages";
+import { EXTERNAL_EVENTS, WORKFLOW_EVENTS, listPage } from "./list-pages";
 import type { WorkflowEventPosition } from "../store/store";
 
 /** An AwaitWorkflowEvent without a deadline still ends after this long. */
@@ -221,13 +223,22 @@ export function eventHandlers(rt: Runtime) {
     },
 
     async listExternalEvents(req: ListExternalEventsRequest, ctx: CallContext) {
+      return await listPage(EXTERNAL_EVENTS, req, rt.store, ctx.tenant);
+    },
+
+    async getWorkflowEvent(req: WorkflowEventId, ctx: CallContext) {
       const key = wfRunKey(requireWfRunId(req.wfRunId));
-      return await listPage(
-        EXTERNAL_EVENTS,
-        req,
-        (page) => rt.store.listExternalEvents(ctx.tenant, key, page),
-        { store: rt.store, tenant: ctx.tenant, key },
-      );
+      const defName = req.workflowEventDefId?.name;
+      if (!defName) throw new InvalidArgumentError("workflow_event_def_id is required");
+      if (req.number < 0) throw new InvalidArgumentError(`number must be 0 or more, got ${req.number}`);
+      const event = await rt.store.getWorkflowEvent(ctx.tenant, key, defName, req.number);
+      if (!event) throw new NotFoundError(`WorkflowEvent ${key}/${defName}/${req.number} not found`);
+      return event;
+    },
+
+    /** The WfRun's WorkflowEvents of every def by creation time (to the ms), then def name and number. */
+    async listWorkflowEvents(req: ListWorkflowEventsRequest, ctx: CallContext) {
+      return await listPage(WORKFLOW_EVENTS, req, rt.store, ctx.tenant);
     },
 
     /**

@@ -10,17 +10,17 @@ import {
   ACLAction,
   ACLResource,
   ExternalEventDefIdListSchema,
-  ExternalEventDefIdSchema,
   TaskDefIdListSchema,
-  TaskDefIdSchema,
   UserTaskDefIdListSchema,
   UserTaskDefIdSchema,
   WfSpecIdListSchema,
   WfSpecIdSchema,
+  WorkflowEventDefIdListSchema,
   type DeleteExternalEventDefRequest,
   type DeleteTaskDefRequest,
   type DeleteUserTaskDefRequest,
   type DeleteWfSpecRequest,
+  type DeleteWorkflowEventDefRequest,
   type ExternalEventDefId,
   type GetLatestUserTaskDefRequest,
   type GetLatestWfSpecRequest,
@@ -33,9 +33,11 @@ import {
   type SearchTaskDefRequest,
   type SearchUserTaskDefRequest,
   type SearchWfSpecRequest,
+  type SearchWorkflowEventDefRequest,
   type TaskDefId,
   type UserTaskDefId,
   type WfSpecId,
+  type WorkflowEventDefId,
 } from "@pony/proto";
 import {
   InvalidArgumentError,
@@ -58,6 +60,9 @@ function requireName(name: string | undefined, what: string): string {
   if (!name) throw new InvalidArgumentError(`${what} is required`);
   return name;
 }
+
+/** The kinds of metadata with one version per name: read, deleted and searched by name alone. */
+type UnversionedKind = "task_def" | "external_event_def" | "workflow_event_def";
 
 /** The ACLResource that covers each kind of metadata (B-SEC-2). */
 const RESOURCE_OF: Record<MetadataKind, ACLResource> = {
@@ -105,6 +110,23 @@ export function metadataHandlers(rt: Runtime) {
 
   const writeRow = (tx: BatchTx, r: MetadataRow) => writeMetadataRow(rt, tx, r);
 
+  function getByName<K extends UnversionedKind>(ctx: CallContext, kind: K, name: string | undefined) {
+    const def = rt.metadata.get(ctx.tenant, kind, requireName(name, "name"));
+    if (!def) throw new NotFoundError(`${kindLabel(kind)} '${name}' not found`);
+    return def;
+  }
+
+  /** One page of the names the caller may read, in name order, starting with `prefix` when it is set. */
+  function searchByPrefix(
+    ctx: CallContext,
+    kind: UnversionedKind,
+    req: { prefix?: string; bookmark?: Uint8Array; limit?: number },
+  ) {
+    const all = readable(ctx, kind).filter((e) => !req.prefix || e.row.name.startsWith(req.prefix));
+    const page = pageOf(all, (e) => e.row.name, req.bookmark, req.limit);
+    return { results: page.items.map((e) => ({ name: e.row.name })), bookmark: page.bookmark };
+  }
+
   function deleteRow(
     tenant: string,
     kind: MetadataKind,
@@ -148,20 +170,13 @@ export function metadataHandlers(rt: Runtime) {
       });
     },
     async getTaskDef(req: TaskDefId, ctx: CallContext) {
-      const def = rt.metadata.get(ctx.tenant, "task_def", requireName(req.name, "name"));
-      if (!def) throw new NotFoundError(`TaskDef '${req.name}' not found`);
-      return def;
+      return getByName(ctx, "task_def", req.name);
     },
     async deleteTaskDef(req: DeleteTaskDefRequest, ctx: CallContext) {
       return deleteRow(ctx.tenant, "task_def", requireName(req.id?.name, "id.name"), 0, 0, false);
     },
     async searchTaskDef(req: SearchTaskDefRequest, ctx: CallContext) {
-      const all = readable(ctx, "task_def").filter((e) => !req.prefix || e.row.name.startsWith(req.prefix));
-      const page = pageOf(all, (e) => e.row.name, req.bookmark, req.limit);
-      return create(TaskDefIdListSchema, {
-        results: page.items.map((e) => create(TaskDefIdSchema, { name: e.row.name })),
-        bookmark: page.bookmark,
-      });
+      return create(TaskDefIdListSchema, searchByPrefix(ctx, "task_def", req));
     },
 
     async putExternalEventDef(req: PutExternalEventDefRequest, ctx: CallContext) {
@@ -175,22 +190,13 @@ export function metadataHandlers(rt: Runtime) {
       });
     },
     async getExternalEventDef(req: ExternalEventDefId, ctx: CallContext) {
-      const def = rt.metadata.get(ctx.tenant, "external_event_def", requireName(req.name, "name"));
-      if (!def) throw new NotFoundError(`ExternalEventDef '${req.name}' not found`);
-      return def;
+      return getByName(ctx, "external_event_def", req.name);
     },
     async deleteExternalEventDef(req: DeleteExternalEventDefRequest, ctx: CallContext) {
       return deleteRow(ctx.tenant, "external_event_def", requireName(req.id?.name, "id.name"), 0, 0, false);
     },
     async searchExternalEventDef(req: SearchExternalEventDefRequest, ctx: CallContext) {
-      const all = readable(ctx, "external_event_def").filter(
-        (e) => !req.prefix || e.row.name.startsWith(req.prefix),
-      );
-      const page = pageOf(all, (e) => e.row.name, req.bookmark, req.limit);
-      return create(ExternalEventDefIdListSchema, {
-        results: page.items.map((e) => create(ExternalEventDefIdSchema, { name: e.row.name })),
-        bookmark: page.bookmark,
-      });
+      return create(ExternalEventDefIdListSchema, searchByPrefix(ctx, "external_event_def", req));
     },
 
     async putWorkflowEventDef(req: PutWorkflowEventDefRequest, ctx: CallContext) {
@@ -202,6 +208,15 @@ export function metadataHandlers(rt: Runtime) {
           return def;
         },
       });
+    },
+    async getWorkflowEventDef(req: WorkflowEventDefId, ctx: CallContext) {
+      return getByName(ctx, "workflow_event_def", req.name);
+    },
+    async deleteWorkflowEventDef(req: DeleteWorkflowEventDefRequest, ctx: CallContext) {
+      return deleteRow(ctx.tenant, "workflow_event_def", requireName(req.id?.name, "id.name"), 0, 0, false);
+    },
+    async searchWorkflowEventDef(req: SearchWorkflowEventDefRequest, ctx: CallContext) {
+      return create(WorkflowEventDefIdListSchema, searchByPrefix(ctx, "workflow_event_def", req));
     },
 
     async putUserTaskDef(req: PutUserTaskDefRequest, ctx: CallContext) {

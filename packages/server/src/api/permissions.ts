@@ -96,7 +96,11 @@ export const RPC_PERMISSIONS: Record<keyof typeof LittleHorse.method, Permission
   getExternalEventDef: acl(ACL_EXTERNAL_EVENT, READ, name),
   deleteExternalEventDef: acl(ACL_EXTERNAL_EVENT, WRITE_METADATA, idName),
   searchExternalEventDef: search(ACL_EXTERNAL_EVENT),
+  // WorkflowEventDefs are covered by ACL_WORKFLOW (our ACLResource has no ACL_WORKFLOW_EVENT)
   putWorkflowEventDef: acl(ACL_WORKFLOW, WRITE_METADATA, name),
+  getWorkflowEventDef: acl(ACL_WORKFLOW, READ, name),
+  deleteWorkflowEventDef: acl(ACL_WORKFLOW, WRITE_METADATA, idName),
+  searchWorkflowEventDef: search(ACL_WORKFLOW),
   putWfSpec: acl(ACL_WORKFLOW, WRITE_METADATA, name),
   getWfSpec: acl(ACL_WORKFLOW, READ, name),
   getLatestWfSpec: acl(ACL_WORKFLOW, READ, name),
@@ -125,6 +129,10 @@ export const RPC_PERMISSIONS: Record<keyof typeof LittleHorse.method, Permission
   listExternalEvents: acl(ACL_WORKFLOW, READ, runOf("wfRunId")),
   listUserTaskRuns: acl(ACL_WORKFLOW, READ, runOf("wfRunId")),
   awaitWorkflowEvent: acl(ACL_WORKFLOW, READ, runOf("wfRunId")),
+  getWorkflowEvent: acl(ACL_WORKFLOW, READ, runOf("wfRunId")),
+  listWorkflowEvents: acl(ACL_WORKFLOW, READ, runOf("wfRunId")),
+  // a WorkflowEventDef's events of every WfRun: by the WorkflowEventDef's name, as it was put
+  searchWorkflowEvent: acl(ACL_WORKFLOW, READ, nested("workflowEventDefId")),
   searchWfRun: acl(ACL_WORKFLOW, READ, field("wfSpecName")),
   searchVariable: acl(ACL_WORKFLOW, READ, field("wfSpecName")),
   searchNodeRun: acl(ACL_WORKFLOW, READ),

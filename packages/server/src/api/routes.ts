@@ -41,6 +41,7 @@ export const RPC_ROUTES: Partial<Record<MethodName, RouteOf<never>>> = {
   putExternalEventDef: metadata,
   deleteExternalEventDef: metadata,
   putWorkflowEventDef: metadata,
+  deleteWorkflowEventDef: metadata,
   putWfSpec: metadata,
   deleteWfSpec: metadata,
   migrateWfSpec: metadata,

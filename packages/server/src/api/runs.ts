@@ -56,14 +56,7 @@ export function runHandlers(rt: Runtime) {
     },
 
     async listNodeRuns(req: ListNodeRunsRequest, ctx: CallContext) {
-      const key = wfRunKey(requireWfRunId(req.wfRunId));
-      const thread = req.threadRunNumber;
-      return await listPage(
-        NODE_RUNS,
-        req,
-        (page) => rt.store.listNodeRuns(ctx.tenant, key, { ...page, thread }),
-        { store: rt.store, tenant: ctx.tenant, key },
-      );
+      return await listPage(NODE_RUNS, req, rt.store, ctx.tenant);
     },
 
     async getTaskRun(req: TaskRunId, ctx: CallContext) {
@@ -75,12 +68,7 @@ export function runHandlers(rt: Runtime) {
     },
 
     async listTaskRuns(req: ListTaskRunsRequest, ctx: CallContext) {
-      const key = wfRunKey(requireWfRunId(req.wfRunId));
-      return await listPage(TASK_RUNS, req, (page) => rt.store.listTaskRuns(ctx.tenant, key, page), {
-        store: rt.store,
-        tenant: ctx.tenant,
-        key,
-      });
+      return await listPage(TASK_RUNS, req, rt.store, ctx.tenant);
     },
 
     async getVariable(req: VariableId, ctx: CallContext) {
@@ -95,12 +83,7 @@ export function runHandlers(rt: Runtime) {
     },
 
     async listVariables(req: ListVariablesRequest, ctx: CallContext) {
-      const key = wfRunKey(requireWfRunId(req.wfRunId));
-      return await listPage(VARIABLES, req, (page) => rt.store.listVariables(ctx.tenant, key, page), {
-        store: rt.store,
-        tenant: ctx.tenant,
-        key,
-      });
+      return await listPage(VARIABLES, req, rt.store, ctx.tenant);
     },
   };
 }

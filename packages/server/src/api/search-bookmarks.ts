@@ -14,6 +14,7 @@ export type SearchKind =
   | "SearchNodeRun"
   | "SearchTaskRun"
   | "SearchExternalEvent"
+  | "SearchWorkflowEvent"
   | "SearchTenant"
   | "SearchPrincipal"
   | "SearchScheduledWfRun"
@@ -21,7 +22,8 @@ export type SearchKind =
   | "ListVariables"
   | "ListTaskRuns"
   | "ListUserTaskRuns"
-  | "ListExternalEvents";
+  | "ListExternalEvents"
+  | "ListWorkflowEvents";
 
 type Part = "string" | "number";
 

@@ -1,9 +1,11 @@
 /**
  * Search RPCs over runs and their objects (B-SRCH-1…4): SearchWfRun, SearchVariable, SearchNodeRun,
- * SearchTaskRun and SearchExternalEvent (SearchTenant and SearchPrincipal: tenants.ts, principals.ts). Each returns ids, one page read
- * through an index (store/sqlite-search.ts), in a stable order with the newest objects last:
+ * SearchTaskRun, SearchExternalEvent and SearchWorkflowEvent (SearchTenant and SearchPrincipal: tenants.ts,
+ * principals.ts). Each returns ids, one page read through an index (store/search-reads.ts), in a stable
+ * order with the newest objects last:
  *  - WfRuns by start time, Variables by their WfRun's start time (then thread), NodeRuns by arrival time,
- *    TaskRuns by scheduled time, ExternalEvents by creation time — ties by the object's key;
+ *    TaskRuns by scheduled time, ExternalEvents and WorkflowEvents by creation time — ties by the object's
+ *    key;
  * `limit`: default 100, capped at 1000, 0 or less is INVALID_ARGUMENT. The bookmark resumes right after the
  * last result, also while objects are being written; a bookmark from another RPC is INVALID_ARGUMENT.
  * Time ranges (earliest_start / latest_start) are inclusive at both ends.
@@ -20,11 +22,13 @@ import {
   TaskRunIdListSchema,
   VariableIdListSchema,
   WfRunIdListSchema,
+  WorkflowEventIdListSchema,
   type SearchExternalEventRequest,
   type SearchNodeRunRequest,
   type SearchTaskRunRequest,
   type SearchVariableRequest,
   type SearchWfRunRequest,
+  type SearchWorkflowEventRequest,
   type VariableType,
   type VariableValue,
 } from "@pony/proto";
@@ -92,6 +96,22 @@ export function searchHandlers(rt: Runtime) {
     const key = valueKey(v);
     if (key === undefined) throw new InvalidArgumentError(`${what}: a value to match is required`);
     return key;
+  }
+
+  /** The name of the def a search of events names, which must exist (INVALID_ARGUMENT otherwise). */
+  function existingDef(
+    tenant: string,
+    kind: "external_event_def" | "workflow_event_def",
+    name: string | undefined,
+  ): string {
+    const [field, label] =
+      kind === "external_event_def"
+        ? ["external_event_def_id", "ExternalEventDef"]
+        : ["workflow_event_def_id", "WorkflowEventDef"];
+    if (!name) throw new InvalidArgumentError(`${field} is required`);
+    if (!rt.metadata.get(tenant, kind, name))
+      throw new InvalidArgumentError(`${label} '${name}' does not exist`);
+    return name;
   }
 
   function checkVersion(major: number | undefined, revision: number | undefined): void {
@@ -235,11 +255,7 @@ export function searchHandlers(rt: Runtime) {
     },
 
     async searchExternalEvent(req: SearchExternalEventRequest, ctx: CallContext) {
-      const defName = req.externalEventDefId?.name;
-      if (!defName) throw new InvalidArgumentError("external_event_def_id is required");
-      if (!rt.metadata.get(ctx.tenant, "external_event_def", defName)) {
-        throw new InvalidArgumentError(`ExternalEventDef '${defName}' does not exist`);
-      }
+      const defName = existingDef(ctx.tenant, "external_event_def", req.externalEventDefId?.name);
       const limit = pageSize(req.limit);
       const after = decodeSearchBookmark("SearchExternalEvent", req.bookmark, ["number", "string", "string"]);
       const hits = await rt.store.searchExternalEvents({
@@ -256,6 +272,28 @@ export function searchHandlers(rt: Runtime) {
           wfRunId: h.wfRunId,
           externalEventDefId: { name: defName },
           guid: h.guid,
+        })),
+        bookmark: page.bookmark,
+      });
+    },
+
+    async searchWorkflowEvent(req: SearchWorkflowEventRequest, ctx: CallContext) {
+      const defName = existingDef(ctx.tenant, "workflow_event_def", req.workflowEventDefId?.name);
+      const limit = pageSize(req.limit);
+      const after = decodeSearchBookmark("SearchWorkflowEvent", req.bookmark, ["number", "string", "number"]);
+      const hits = await rt.store.searchWorkflowEvents({
+        tenant: ctx.tenant,
+        defName,
+        ...timeRange(req.earliestStart, req.latestStart),
+        after: after && { createdMs: num(after[0]), wfRunKey: str(after[1]), number: num(after[2]) },
+        limit: limit + 1,
+      });
+      const page = pageFrom("SearchWorkflowEvent", hits, limit, (h) => [h.createdMs, h.wfRunKey, h.number]);
+      return create(WorkflowEventIdListSchema, {
+        results: page.items.map((h) => ({
+          wfRunId: h.wfRunId,
+          workflowEventDefId: { name: defName },
+          number: h.number,
         })),
         bookmark: page.bookmark,
       });

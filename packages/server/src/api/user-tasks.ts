@@ -94,12 +94,7 @@ export function userTaskHandlers(rt: Runtime) {
     },
 
     async listUserTaskRuns(req: ListUserTaskRunRequest, ctx: CallContext) {
-      const key = wfRunKey(requireWfRunId(req.wfRunId));
-      return await listPage(USER_TASK_RUNS, req, (page) => rt.store.listUserTaskRuns(ctx.tenant, key, page), {
-        store: rt.store,
-        tenant: ctx.tenant,
-        key,
-      });
+      return await listPage(USER_TASK_RUNS, req, rt.store, ctx.tenant);
     },
 
     assignUserTaskRun(req: AssignUserTaskRunRequest, ctx: CallContext) {

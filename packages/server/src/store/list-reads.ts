@@ -3,7 +3,8 @@
  * after a position with a row-value comparison on the index columns (a keyset seek: the cost of a page does
  * not depend on how many objects come before it) and stopping after `limit` rows. The indexes are the
  * primary keys (NodeRuns, Variables) and those of migration 7. Objects come back as the protobuf bytes stored
- * (the List RPCs pass them through: api/encoded.ts); WorkflowEvents, read by the server itself, decoded.
+ * (the List RPCs pass them through: api/encoded.ts); WorkflowEvents read by the server itself (to answer
+ * AwaitWorkflowEvent), decoded.
  */
 import { fromBinary } from "@bufbuild/protobuf";
 import { WorkflowEventSchema, type WorkflowEvent } from "@pony/proto";
@@ -45,6 +46,10 @@ const PAGES = {
     FROM {{external_events:external_events_by_run}}
     WHERE tenant = ? AND wf_run_key = ? AND (created_ms, created_sub, def_name, guid) > (?, ?, ?, ?)
     ORDER BY created_ms, created_sub, def_name, guid LIMIT ?`,
+  workflowEvents: `SELECT created_ms AS k0, def_name AS k1, number AS k2, bytes AS b
+    FROM {{workflow_events:workflow_events_by_run}}
+    WHERE tenant = ? AND wf_run_key = ? AND (created_ms, def_name, number) > (?, ?, ?)
+    ORDER BY created_ms, def_name, number LIMIT ?`,
 } as const;
 /** how many key columns each page has */
 const KEYS: Record<keyof typeof PAGES, number> = {
@@ -54,13 +59,12 @@ const KEYS: Record<keyof typeof PAGES, number> = {
   taskRuns: 2,
   userTaskRuns: 2,
   externalEvents: 4,
+  workflowEvents: 3,
 };
 
-/** WorkflowEvents are read by the server itself, a few at a time, and decoded: plain rows. */
+/** WorkflowEvents the server reads itself, a few at a time, and decodes: plain rows (ms, def, number, bytes). */
 const WORKFLOW_EVENTS = {
-  workflowEvents: `SELECT created_ms AS ms, def_name, number, bytes FROM {{workflow_events:workflow_events_by_run}}
-    WHERE tenant = ? AND wf_run_key = ? AND (created_ms, def_name, number) > (?, ?, ?)
-    ORDER BY created_ms, def_name, number LIMIT ?`,
+  workflowEvents: PAGES.workflowEvents,
   // one WorkflowEventDef's events are numbered in the order they were thrown: the primary key is their order
   workflowEventsOfDef: `SELECT created_ms AS ms, def_name, number, bytes FROM workflow_events
     WHERE tenant = ? AND wf_run_key = ? AND def_name = ? AND number > ?
@@ -189,6 +193,19 @@ export class ListReads {
     );
   }
 
+  /** ListWorkflowEvents: every def's events by creation time, as stored bytes */
+  encodedWorkflowEvents(
+    tenant: string,
+    key: string,
+    page: ListPage<WorkflowEventPosition>,
+  ): Promise<Positioned<Uint8Array, WorkflowEventPosition>[]> {
+    return this.page(this.sql.workflowEvents, workflowEventsAfter(tenant, key, page), (k) => ({
+      ms: k[0] as number,
+      defName: k[1] as string,
+      number: k[2] as number,
+    }));
+  }
+
   async workflowEvents(
     tenant: string,
     key: string,
@@ -196,14 +213,7 @@ export class ListReads {
   ): Promise<Positioned<WorkflowEvent, WorkflowEventPosition>[]> {
     const a = page.after;
     const rows = (await (page.defName === undefined
-      ? this.db.rows(this.events.workflowEvents, [
-          tenant,
-          key,
-          a?.ms ?? FIRST_MS,
-          a?.defName ?? "",
-          a?.number ?? -1,
-          page.limit,
-        ])
+      ? this.db.rows(this.events.workflowEvents, workflowEventsAfter(tenant, key, page))
       : this.db.rows(this.events.workflowEventsOfDef, [
           tenant,
           key,
@@ -216,4 +226,10 @@ export class ListReads {
       position: { ms, defName, number },
     }));
   }
+}
+
+/** the parameters of a page of every def's WorkflowEvents, from right after `page.after` */
+function workflowEventsAfter(tenant: string, key: string, page: ListPage<WorkflowEventPosition>): unknown[] {
+  const a = page.after;
+  return [tenant, key, a?.ms ?? FIRST_MS, a?.defName ?? "", a?.number ?? -1, page.limit];
 }

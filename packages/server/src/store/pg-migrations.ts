@@ -232,4 +232,11 @@ export const PG_MIGRATIONS: { version: number; sql: string }[] = [
       CREATE INDEX scheduled_wf_runs_by_wf_spec ON scheduled_wf_runs (tenant, wf_spec_name, id);
     `,
   },
+  {
+    version: 15,
+    // see the SQLite migration 15: SearchWorkflowEvent's index
+    sql: `
+      CREATE INDEX workflow_events_by_def ON workflow_events (tenant, def_name, created_ms, wf_run_key, number);
+    `,
+  },
 ];

@@ -2,7 +2,8 @@
  * The one-page reads of the Search RPCs (B-SRCH-1…4), in both stores. Every read names its index (SQLite
  * is told it with INDEXED BY and fails the query rather than scan a table), seeks to the bookmark with a
  * row-value comparison on the index's sort columns, and stops after `limit` rows. The indexes and the
- * variable_index table (written with each searchable variable: row-writes.ts) come from migration 4.
+ * variable_index table (written with each searchable variable: row-writes.ts) come from migration 4 (the
+ * WorkflowEvents' from migration 15).
  */
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { WfRunIdSchema, WfRunSchema, type WfRunId } from "@pony/proto";
@@ -18,6 +19,8 @@ import type {
   VariableQuery,
   WfRunHit,
   WfRunQuery,
+  WorkflowEventHit,
+  WorkflowEventQuery,
 } from "./search-types";
 
 import type { SqlReader } from "./sql-reader";
@@ -291,6 +294,25 @@ export class SearchReads {
       wfRunKey: r.wf_run_key as string,
       wfRunId: await this.wfRunId(q.tenant, r.wf_run_key as string),
       guid: r.guid as string,
+    }));
+  }
+
+  async workflowEvents(q: WorkflowEventQuery): Promise<WorkflowEventHit[]> {
+    const rows = await this.page({
+      select: "created_ms, wf_run_key, number",
+      from: this.db.from("workflow_events", "workflow_events_by_def"),
+      where: ["tenant = ?", "def_name = ?"],
+      params: [q.tenant, q.defName],
+      order: ["created_ms", "wf_run_key", "number"],
+      range: q,
+      after: q.after ? [q.after.createdMs, q.after.wfRunKey, q.after.number] : undefined,
+      limit: q.limit,
+    });
+    return this.hits(rows, async (r) => ({
+      createdMs: r.created_ms as number,
+      wfRunKey: r.wf_run_key as string,
+      wfRunId: await this.wfRunId(q.tenant, r.wf_run_key as string),
+      number: r.number as number,
     }));
   }
 }

@@ -8,6 +8,7 @@
  *  - NodeRuns: arrival time, WfRun key, thread number, position;
  *  - TaskRuns: scheduled time, WfRun key, task guid;
  *  - ExternalEvents: creation time, WfRun key, guid;
+ *  - WorkflowEvents: creation time, WfRun key, number;
  *  - tenants: id.
  * The sort key of an object never changes once written, so a page that starts after the last key of the
  * previous one has no duplicates and no gaps, whatever is written in between.
@@ -125,10 +126,25 @@ export interface ExternalEventHit {
   guid: string;
 }
 
+export interface WorkflowEventQuery extends TimeRange {
+  tenant: string;
+  defName: string;
+  after?: { createdMs: number; wfRunKey: string; number: number };
+  limit: number;
+}
+
+export interface WorkflowEventHit {
+  createdMs: number;
+  wfRunKey: string;
+  wfRunId: WfRunId;
+  number: number;
+}
+
 export interface SearchStore {
   searchWfRuns(q: WfRunQuery): Promise<WfRunHit[]>;
   searchVariables(q: VariableQuery): Promise<VariableHit[]>;
   searchNodeRuns(q: NodeRunQuery): Promise<NodeRunHit[]>;
   searchTaskRuns(q: TaskRunQuery): Promise<TaskRunHit[]>;
   searchExternalEvents(q: ExternalEventQuery): Promise<ExternalEventHit[]>;
+  searchWorkflowEvents(q: WorkflowEventQuery): Promise<WorkflowEventHit[]>;
 }

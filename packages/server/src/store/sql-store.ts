@@ -16,6 +16,7 @@ import {
   UserTaskRunSchema,
   VariableSchema,
   WfRunSchema,
+  WorkflowEventSchema,
   type ExternalEvent,
   type NodeRun,
   type Principal,
@@ -24,6 +25,7 @@ import {
   type UserTaskRun,
   type Variable,
   type WfRun,
+  type WorkflowEvent,
 } from "@pony/proto";
 import type { TimerCommand } from "@pony/engine";
 import { ListReads } from "./list-reads";
@@ -42,6 +44,8 @@ import type {
   VariableQuery,
   WfRunHit,
   WfRunQuery,
+  WorkflowEventHit,
+  WorkflowEventQuery,
 } from "./search-types";
 import type { SqlReader, WriteResult, WriteStatement } from "./sql-reader";
 import type {
@@ -89,6 +93,7 @@ const SQL = {
   allVariables: `SELECT bytes FROM variables WHERE tenant = ? AND wf_run_key = ? ORDER BY thread, name`,
   getExternalEvent: `SELECT bytes FROM external_events WHERE tenant = ? AND wf_run_key = ? AND def_name = ? AND guid = ?`,
   listUnclaimedEvents: `SELECT bytes FROM external_events WHERE tenant = ? AND wf_run_key = ? AND claimed = 0 ORDER BY created_ms, guid`,
+  getWorkflowEvent: `SELECT bytes FROM workflow_events WHERE tenant = ? AND wf_run_key = ? AND def_name = ? AND number = ?`,
   countWorkflowEvents: `SELECT def_name, COUNT(*) AS n FROM workflow_events WHERE tenant = ? AND wf_run_key = ? GROUP BY def_name`,
   getUserTaskRun: `SELECT bytes FROM user_task_runs WHERE tenant = ? AND wf_run_key = ? AND guid = ?`,
   // TASK_SCHEDULED, TASK_RUNNING, TASK_PENDING: every status a TaskRun has before it ends
@@ -338,6 +343,16 @@ export abstract class SqlStore implements Store {
     return b ? fromBinary(ExternalEventSchema, b) : undefined;
   }
 
+  async getWorkflowEvent(
+    tenant: string,
+    wfRunKey: string,
+    defName: string,
+    number: number,
+  ): Promise<WorkflowEvent | undefined> {
+    const b = await this.bytes(this.sql.getWorkflowEvent, [tenant, wfRunKey, defName, number]);
+    return b ? fromBinary(WorkflowEventSchema, b) : undefined;
+  }
+
   async getUserTaskRun(tenant: string, wfRunKey: string, guid: string): Promise<UserTaskRun | undefined> {
     const b = await this.bytes(this.sql.getUserTaskRun, [tenant, wfRunKey, guid]);
     return b ? fromBinary(UserTaskRunSchema, b) : undefined;
@@ -359,6 +374,10 @@ export abstract class SqlStore implements Store {
 
   listExternalEvents(tenant: string, wfRunKey: string, page: ListPage<EventPosition>) {
     return this.lists.externalEvents(tenant, wfRunKey, page);
+  }
+
+  listEncodedWorkflowEvents(tenant: string, wfRunKey: string, page: ListPage<WorkflowEventPosition>) {
+    return this.lists.encodedWorkflowEvents(tenant, wfRunKey, page);
   }
 
   listWorkflowEvents(
@@ -598,6 +617,10 @@ export abstract class SqlStore implements Store {
 
   searchExternalEvents(q: ExternalEventQuery): Promise<ExternalEventHit[]> {
     return this.search.externalEvents(q);
+  }
+
+  searchWorkflowEvents(q: WorkflowEventQuery): Promise<WorkflowEventHit[]> {
+    return this.search.workflowEvents(q);
   }
 
   metricsWindows(q: MetricsQuery): Promise<MetricsWindowRow[]> {

@@ -265,4 +265,12 @@ export const SQLITE_MIGRATIONS: { version: number; sql: string }[] = [
       CREATE INDEX scheduled_wf_runs_by_wf_spec ON scheduled_wf_runs (tenant, wf_spec_name, id);
     `,
   },
+  {
+    version: 15,
+    // SearchWorkflowEvent: a WorkflowEventDef's events of every WfRun in (creation time, WfRun key, number)
+    // order, so a page is one index range and a bookmark seeks into it
+    sql: `
+      CREATE INDEX workflow_events_by_def ON workflow_events (tenant, def_name, created_ms, wf_run_key, number);
+    `,
+  },
 ];

@@ -341,9 +341,21 @@ export interface Store extends SearchStore, MetricsStore, ClusterStore {
     wfRunKey: string,
     page: ListPage<EventPosition>,
   ): Promise<Positioned<Uint8Array, EventPosition>[]>;
+  getWorkflowEvent(
+    tenant: string,
+    wfRunKey: string,
+    defName: string,
+    number: number,
+  ): Promise<WorkflowEvent | undefined>;
+  /** one page of the WfRun's WorkflowEvents of every def by creation time, as stored protobuf bytes */
+  listEncodedWorkflowEvents(
+    tenant: string,
+    wfRunKey: string,
+    page: ListPage<WorkflowEventPosition>,
+  ): Promise<Positioned<Uint8Array, WorkflowEventPosition>[]>;
   /**
-   * one page of the WfRun's WorkflowEvents by creation time; with `defName`, of that WorkflowEventDef only,
-   * in the order they were thrown (then `after` counts only its `number`)
+   * one page of the WfRun's WorkflowEvents by creation time, decoded; with `defName`, of that
+   * WorkflowEventDef only, in the order they were thrown (then `after` counts only its `number`)
    */
   listWorkflowEvents(
     tenant: string,

@@ -18,6 +18,7 @@ import {
   UserTaskRunSchema,
   UserTaskRunStatus,
   VariableSchema,
+  WorkflowEventSchema,
   type ScheduledWfRun,
 } from "@pony/proto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -29,6 +30,7 @@ import type {
   TaskRunQuery,
   VariableQuery,
   WfRunQuery,
+  WorkflowEventQuery,
 } from "../../src/store/search-types";
 import {
   FencedError,
@@ -127,6 +129,33 @@ async function allPages<T, P>(
     if (page.length < limit) return out;
     after = positionOf(page[page.length - 1]!);
     if (pages > 1000) throw new Error("paging does not end");
+  }
+}
+
+/** Whether a time is within a search's time range (inclusive at both ends). */
+const inRange = (ms: number, q: { earliestMs?: number; latestMs?: number }) =>
+  (q.earliestMs === undefined || ms >= q.earliestMs) && (q.latestMs === undefined || ms <= q.latestMs);
+
+/**
+ * Checks a search case by case against a model of what was written: every page of it (`allPages`) together
+ * holds the model's matches exactly once, in the search's order, as hits; more than a page of them.
+ */
+async function expectEveryMatchOnce<Q, M, H, P>(
+  cases: Q[],
+  model: M[],
+  search: {
+    matches: (m: M, q: Q) => boolean;
+    order: ((m: M) => number | string)[];
+    hit: (m: M) => H;
+    page: (q: Q, after: P | undefined) => Promise<H[]>;
+    position: (h: H) => P;
+  },
+): Promise<void> {
+  for (const q of cases) {
+    const expected = model.filter((m) => search.matches(m, q)).sort(by(...search.order));
+    expect(expected.length, JSON.stringify(q)).toBeGreaterThan(PAGE);
+    const hits = await allPages((after?: P) => search.page(q, after), search.position);
+    expect(hits, JSON.stringify(q)).toEqual(expected.map(search.hit));
   }
 }
 
@@ -596,7 +625,7 @@ function conformance(
         expect(await store.getExternalEvent(TENANT, "run-2", "ev", "g1")).toBeDefined();
       });
 
-      it("B-EVT-6: putWorkflowEvent round-trips through listWorkflowEvents (with and without defName) and loadActiveWfRun's counts", async () => {
+      it("B-EVT-6: putWorkflowEvent round-trips through getWorkflowEvent, listWorkflowEvents (with and without defName) and loadActiveWfRun's counts", async () => {
         const events = [
           workflowEvent("run-1", "A", 0, 1_000),
           workflowEvent("run-1", "B", 0, 1_500),
@@ -620,6 +649,13 @@ function conformance(
         const ofA = await store.listWorkflowEvents(TENANT, "run-1", { limit: 100, defName: "A" });
         expect(ofA.map((p) => p.item)).toEqual([events[0], events[2], events[3]]);
         expect(await store.listWorkflowEvents(TENANT, "run-1", { limit: 100, defName: "C" })).toEqual([]);
+        expect(await store.getWorkflowEvent(TENANT, "run-1", "A", 1)).toEqual(events[2]);
+        expect(await store.getWorkflowEvent(TENANT, "run-2", "A", 0)).toEqual(workflowEvent("run-2", "A", 0));
+        expect(await store.getWorkflowEvent(OTHER_TENANT, "run-1", "A", 5)).toEqual(
+          workflowEvent("run-1", "A", 5),
+        );
+        expect(await store.getWorkflowEvent(TENANT, "run-1", "A", 5)).toBeUndefined();
+        expect(await store.getWorkflowEvent(TENANT, "run-1", "B", 1)).toBeUndefined();
         const active = await store.loadActiveWfRun(TENANT, "run-1");
         expect(active?.workflowEventCounts).toEqual(
           new Map([
@@ -1839,39 +1875,30 @@ function conformance(
           [{ nodeType: "task", status: LHStatus.RUNNING, earliestMs: BASE + 4_020 }],
           [{ nodeType: "task", status: LHStatus.RUNNING, latestMs: BASE + 6_000 }],
         ];
-        for (const [q] of cases) {
-          const expected = model
-            .filter(
-              (n) =>
-                n.type === q.nodeType &&
-                (n.status as number) === q.status &&
-                (q.earliestMs === undefined || n.arrivalMs >= q.earliestMs) &&
-                (q.latestMs === undefined || n.arrivalMs <= q.latestMs),
-            )
-            .sort(
-              by(
-                (n) => n.arrivalMs,
-                (n) => n.key,
-                (n) => n.thread,
-                (n) => n.position,
-              ),
-            );
-          expect(expected.length, JSON.stringify(q)).toBeGreaterThan(PAGE);
-          const hits = await allPages(
-            (after?: NodeRunQuery["after"]) =>
-              store.searchNodeRuns({ tenant: TENANT, ...q, after, limit: PAGE }),
-            (h) => ({ arrivalMs: h.arrivalMs, wfRunKey: h.wfRunKey, thread: h.thread, position: h.position }),
-          );
-          expect(hits, JSON.stringify(q)).toEqual(
-            expected.map((n) => ({
+        await expectEveryMatchOnce(
+          cases.map(([q]) => q),
+          model,
+          {
+            matches: (n, q) =>
+              n.type === q.nodeType && (n.status as number) === q.status && inRange(n.arrivalMs, q),
+            order: [(n) => n.arrivalMs, (n) => n.key, (n) => n.thread, (n) => n.position],
+            hit: (n) => ({
               arrivalMs: n.arrivalMs,
               wfRunKey: n.key,
               wfRunId: wfRunIdOf(n.key),
               thread: n.thread,
               position: n.position,
-            })),
-          );
-        }
+            }),
+            page: (q, after: NodeRunQuery["after"]) =>
+              store.searchNodeRuns({ tenant: TENANT, ...q, after, limit: PAGE }),
+            position: (h) => ({
+              arrivalMs: h.arrivalMs,
+              wfRunKey: h.wfRunKey,
+              thread: h.thread,
+              position: h.position,
+            }),
+          },
+        );
         expect(
           await store.searchNodeRuns({
             tenant: TENANT,
@@ -1917,37 +1944,22 @@ function conformance(
           { status: TaskStatus.TASK_SCHEDULED, earliestMs: BASE + 1_000, latestMs: BASE + 14_000 },
           { latestMs: BASE + 9_000 },
         ];
-        for (const q of cases) {
-          const expected = model
-            .filter(
-              (t) =>
-                t.def === "work" &&
-                (q.status === undefined || (t.status as number) === q.status) &&
-                (q.earliestMs === undefined || t.scheduledMs >= q.earliestMs) &&
-                (q.latestMs === undefined || t.scheduledMs <= q.latestMs),
-            )
-            .sort(
-              by(
-                (t) => t.scheduledMs,
-                (t) => t.key,
-                (t) => t.guid,
-              ),
-            );
-          expect(expected.length, JSON.stringify(q)).toBeGreaterThan(PAGE);
-          const hits = await allPages(
-            (after?: TaskRunQuery["after"]) =>
-              store.searchTaskRuns({ tenant: TENANT, taskDefName: "work", ...q, after, limit: PAGE }),
-            (h) => ({ scheduledMs: h.scheduledMs, wfRunKey: h.wfRunKey, taskGuid: h.taskGuid }),
-          );
-          expect(hits, JSON.stringify(q)).toEqual(
-            expected.map((t) => ({
-              scheduledMs: t.scheduledMs,
-              wfRunKey: t.key,
-              wfRunId: wfRunIdOf(t.key),
-              taskGuid: t.guid,
-            })),
-          );
-        }
+        await expectEveryMatchOnce(cases, model, {
+          matches: (t, q) =>
+            t.def === "work" &&
+            (q.status === undefined || (t.status as number) === q.status) &&
+            inRange(t.scheduledMs, q),
+          order: [(t) => t.scheduledMs, (t) => t.key, (t) => t.guid],
+          hit: (t) => ({
+            scheduledMs: t.scheduledMs,
+            wfRunKey: t.key,
+            wfRunId: wfRunIdOf(t.key),
+            taskGuid: t.guid,
+          }),
+          page: (q, after: TaskRunQuery["after"]) =>
+            store.searchTaskRuns({ tenant: TENANT, taskDefName: "work", ...q, after, limit: PAGE }),
+          position: (h) => ({ scheduledMs: h.scheduledMs, wfRunKey: h.wfRunKey, taskGuid: h.taskGuid }),
+        });
       });
 
       it("B-SRCH-4: searchExternalEvents pages through every match once, in (creation time, key, guid) order, with and without claimed and time", async () => {
@@ -1988,37 +2000,67 @@ function conformance(
           { earliestMs: BASE + 2_000, latestMs: BASE + 12_000 },
           { claimed: false, earliestMs: BASE + 1_000, latestMs: BASE + 14_000 },
         ];
-        for (const q of cases) {
-          const expected = model
-            .filter(
-              (e) =>
-                e.def === "ev" &&
-                (q.claimed === undefined || e.claimed === q.claimed) &&
-                (q.earliestMs === undefined || e.createdMs >= q.earliestMs) &&
-                (q.latestMs === undefined || e.createdMs <= q.latestMs),
-            )
-            .sort(
-              by(
-                (e) => e.createdMs,
-                (e) => e.key,
-                (e) => e.guid,
-              ),
-            );
-          expect(expected.length, JSON.stringify(q)).toBeGreaterThan(PAGE);
-          const hits = await allPages(
-            (after?: ExternalEventQuery["after"]) =>
-              store.searchExternalEvents({ tenant: TENANT, defName: "ev", ...q, after, limit: PAGE }),
-            (h) => ({ createdMs: h.createdMs, wfRunKey: h.wfRunKey, guid: h.guid }),
-          );
-          expect(hits, JSON.stringify(q)).toEqual(
-            expected.map((e) => ({
-              createdMs: e.createdMs,
-              wfRunKey: e.key,
-              wfRunId: wfRunIdOf(e.key),
-              guid: e.guid,
-            })),
-          );
+        await expectEveryMatchOnce(cases, model, {
+          matches: (e, q) =>
+            e.def === "ev" && (q.claimed === undefined || e.claimed === q.claimed) && inRange(e.createdMs, q),
+          order: [(e) => e.createdMs, (e) => e.key, (e) => e.guid],
+          hit: (e) => ({ createdMs: e.createdMs, wfRunKey: e.key, wfRunId: wfRunIdOf(e.key), guid: e.guid }),
+          page: (q, after: ExternalEventQuery["after"]) =>
+            store.searchExternalEvents({ tenant: TENANT, defName: "ev", ...q, after, limit: PAGE }),
+          position: (h) => ({ createdMs: h.createdMs, wfRunKey: h.wfRunKey, guid: h.guid }),
+        });
+      });
+
+      it("B-SRCH-4: searchWorkflowEvents pages through every match of one def once, in (creation time, key, number) order, with and without time", async () => {
+        interface E {
+          key: string;
+          def: string;
+          number: number;
+          createdMs: number;
         }
+        const model: E[] = [];
+        // a child WfRun's id is read from its stored WfRun
+        const ops: WriteOp[] = [putWfRun(wfRun("k2_child"))];
+        const thrown = new Map<string, number>();
+        for (let i = 0; i < 80; i++) {
+          // several WfRuns (one a child), two defs, several events of one millisecond
+          const key = i % 7 === 6 ? "k2_child" : `k${(i * 5) % 7}`;
+          const def = i % 4 === 3 ? "other" : "we";
+          const number = thrown.get(`${key}/${def}`) ?? 0;
+          thrown.set(`${key}/${def}`, number + 1);
+          const e: E = { key, def, number, createdMs: BASE + Math.floor(i / 5) * 1_000 };
+          model.push(e);
+          const built = workflowEvent(key, def, number, e.createdMs);
+          ops.push(putWorkflowEvent(built));
+          if (i < 10) ops.push(putWorkflowEvent(built, OTHER_TENANT));
+        }
+        await store.commit(ops);
+        const cases: Omit<WorkflowEventQuery, "tenant" | "defName" | "limit" | "after">[] = [
+          {},
+          { earliestMs: BASE + 2_000 },
+          { latestMs: BASE + 9_000 },
+          { earliestMs: BASE + 3_000, latestMs: BASE + 12_000 },
+        ];
+        await expectEveryMatchOnce(cases, model, {
+          matches: (e, q) => e.def === "we" && inRange(e.createdMs, q),
+          order: [(e) => e.createdMs, (e) => e.key, (e) => e.number],
+          hit: (e) => ({
+            createdMs: e.createdMs,
+            wfRunKey: e.key,
+            wfRunId: wfRunIdOf(e.key),
+            number: e.number,
+          }),
+          page: (q, after: WorkflowEventQuery["after"]) =>
+            store.searchWorkflowEvents({ tenant: TENANT, defName: "we", ...q, after, limit: PAGE }),
+          position: (h) => ({ createdMs: h.createdMs, wfRunKey: h.wfRunKey, number: h.number }),
+        });
+        // the other def's events, and none of a def nobody threw
+        const other = await store.searchWorkflowEvents({ tenant: TENANT, defName: "other", limit: 100 });
+        expect(other).toHaveLength(model.filter((e) => e.def === "other").length);
+        expect(await store.searchWorkflowEvents({ tenant: TENANT, defName: "none", limit: 100 })).toEqual([]);
+        expect(
+          await store.searchWorkflowEvents({ tenant: OTHER_TENANT, defName: "we", limit: 100 }),
+        ).toHaveLength(model.slice(0, 10).filter((e) => e.def === "we").length);
       });
 
       it("B-UT-6: searchUserTaskRuns pages through every match once, in (scheduled time, key, guid) order, by each criterion and time", async () => {
@@ -2246,7 +2288,7 @@ function conformance(
         expect(decode(ExternalEventSchema, all)).toEqual(expected);
       });
 
-      it("B-SRCH-1: listWorkflowEvents pages by (creation time, def name, number); of one def by number", async () => {
+      it("B-SRCH-1: listWorkflowEvents and listEncodedWorkflowEvents page by (creation time, def name, number); of one def by number", async () => {
         const events = (key: string) => [
           ...Array.from({ length: 14 }, (_, n) =>
             workflowEvent(key, "b", n, BASE + Math.floor(n / 2) * 1_000),
@@ -2275,6 +2317,14 @@ function conformance(
         );
         expect(all.map((p) => p.position)).toEqual(expected.map(position));
         expect(all.map((p) => p.item)).toEqual(expected);
+        // the same pages as stored bytes (ListWorkflowEvents)
+        const encoded = await allPages(
+          (after?: WorkflowEventPosition) =>
+            store.listEncodedWorkflowEvents(TENANT, "run-1", { after, limit: PAGE }),
+          (p) => p.position,
+        );
+        expect(encoded.map((p) => p.position)).toEqual(expected.map(position));
+        expect(decode(WorkflowEventSchema, encoded)).toEqual(expected);
         for (const [defName, count] of [
           ["a", 13],
           ["b", 14],
