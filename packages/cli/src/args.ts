@@ -2,7 +2,7 @@
 import type { DescEnum, MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { WfRunIdSchema } from "@pony/proto";
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
 
 export type WfRunIdInit = MessageInitShape<typeof WfRunIdSchema>;
 
@@ -56,6 +56,19 @@ export function bookmark(value: string): Uint8Array {
     throw new InvalidArgumentError("expected the base64 bookmark printed by the previous page.");
   }
   return new Uint8Array(Buffer.from(value, "base64"));
+}
+
+/** The options of a command that prints one page of a Search or List RPC. */
+export interface Paging {
+  limit?: number;
+  bookmark?: Uint8Array;
+}
+
+/** Adds `--limit` and `--bookmark` (Paging) to a command. */
+export function paged(cmd: Command): Command {
+  return cmd
+    .option("--limit <n>", "at most this many results (the server's default is 100)", positiveInt32)
+    .option("--bookmark <bookmark>", "the next page: the bookmark printed by the previous one", bookmark);
 }
 
 /** The names of an enum, as the CLI accepts them. */

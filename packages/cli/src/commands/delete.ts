@@ -49,6 +49,14 @@ export function registerDeleteCommand(program: Command, ctx: CliContext): void {
     });
 
   del
+    .command("workflowEventDef")
+    .description("a WorkflowEventDef (DeleteWorkflowEventDef)")
+    .argument("<name>", "the WorkflowEventDef's name")
+    .action(async (name: string) => {
+      await ctx.show("deleteWorkflowEventDef", { id: { name } });
+    });
+
+  del
     .command("userTaskDef")
     .description("one version of a UserTaskDef (DeleteUserTaskDef)")
     .argument("<name>", "the UserTaskDef's name")

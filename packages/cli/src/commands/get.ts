@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { int32, parseWfRunId, seconds } from "../args";
 import { watchWfRun } from "./watch";
-import type { CliContext } from "../context";
+import { CliUsageError, type CliContext } from "../context";
 
 const WF_RUN_ID_HELP = "the WfRun's id (a child WfRun: <parent>_<child>)";
 
@@ -82,6 +82,14 @@ export function registerGetCommand(program: Command, ctx: CliContext): void {
     });
 
   get
+    .command("workflowEventDef")
+    .description("a WorkflowEventDef (GetWorkflowEventDef)")
+    .argument("<name>", "the WorkflowEventDef's name")
+    .action(async (name: string) => {
+      await ctx.show("getWorkflowEventDef", { name });
+    });
+
+  get
     .command("userTaskDef")
     .description("a UserTaskDef: the latest version (GetLatestUserTaskDef) or one version (GetUserTaskDef)")
     .argument("<name>", "the UserTaskDef's name")
@@ -103,6 +111,18 @@ export function registerGetCommand(program: Command, ctx: CliContext): void {
         externalEventDefId: { name: externalEventDefName },
         guid,
       });
+    });
+
+  get
+    .command("workflowEvent")
+    .description(
+      "a WorkflowEvent a WfRun threw (GetWorkflowEvent); the id also as one argument <wfRunId>/<defName>/<number>",
+    )
+    .argument("<wfRunId>", WF_RUN_ID_HELP)
+    .argument("[workflowEventDefName]", "the WorkflowEventDef's name")
+    .argument("[number]", "the event's number (from 0, per WorkflowEventDef in the WfRun)", int32)
+    .action(async (wfRunId: string, defName: string | undefined, number: number | undefined) => {
+      await ctx.show("getWorkflowEvent", workflowEventId(wfRunId, defName, number));
     });
 
   get
@@ -145,4 +165,30 @@ export function registerGetCommand(program: Command, ctx: CliContext): void {
     .action(async (id: string) => {
       await ctx.show("getPrincipal", { id });
     });
+}
+
+/**
+ * A WorkflowEventId from its three arguments, or from one argument in the form lhctl also takes:
+ * `<wfRunId>/<workflowEventDefName>/<number>`.
+ */
+function workflowEventId(first: string, defName: string | undefined, number: number | undefined) {
+  const id = (wfRunId: string, name: string, n: number) => ({
+    wfRunId: parseWfRunId(wfRunId),
+    workflowEventDefId: { name },
+    number: n,
+  });
+  const parts = first.split("/");
+  if (defName !== undefined && number !== undefined && parts.length === 1) return id(first, defName, number);
+  if (defName === undefined && parts.length === 3 && parts[0] && parts[1]) {
+    try {
+      return id(parts[0], parts[1], int32(parts[2]!));
+    } catch (e) {
+      throw new CliUsageError(
+        `command-argument value '${parts[2]}' is invalid for argument 'number'. ${(e as Error).message}`,
+      );
+    }
+  }
+  throw new CliUsageError(
+    "give the WorkflowEvent's id as <wfRunId> <workflowEventDefName> <number>, or as one argument <wfRunId>/<workflowEventDefName>/<number>",
+  );
 }

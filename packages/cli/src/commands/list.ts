@@ -1,6 +1,6 @@
 /** `pony list <kind> <wfRunId>`: every object of a kind that belongs to one WfRun. */
 import type { Command } from "commander";
-import { bookmark, int32, parseWfRunId, positiveInt32 } from "../args";
+import { int32, paged, parseWfRunId, type Paging } from "../args";
 import type { CliContext } from "../context";
 
 const WF_RUN_ID_HELP = "the WfRun's id (a child WfRun: <parent>_<child>)";
@@ -8,23 +8,20 @@ const WF_RUN_ID_HELP = "the WfRun's id (a child WfRun: <parent>_<child>)";
 export function registerListCommand(program: Command, ctx: CliContext): void {
   const list = program.command("list").description("print every object of a kind in one WfRun");
 
-  list
-    .command("nodeRun")
-    .description("the NodeRuns of a WfRun (ListNodeRuns)")
-    .argument("<wfRunId>", WF_RUN_ID_HELP)
-    .option("--threadRunNumber <number>", "only this ThreadRun's NodeRuns", int32)
-    .option("--limit <n>", "at most this many (then a bookmark is printed)", positiveInt32)
-    .option("--bookmark <bookmark>", "continue after the page that printed this bookmark", bookmark)
-    .action(
-      async (wfRunId: string, opts: { threadRunNumber?: number; limit?: number; bookmark?: Uint8Array }) => {
-        await ctx.show("listNodeRuns", {
-          wfRunId: parseWfRunId(wfRunId),
-          threadRunNumber: opts.threadRunNumber,
-          limit: opts.limit,
-          bookmark: opts.bookmark,
-        });
-      },
-    );
+  paged(
+    list
+      .command("nodeRun")
+      .description("the NodeRuns of a WfRun (ListNodeRuns)")
+      .argument("<wfRunId>", WF_RUN_ID_HELP)
+      .option("--threadRunNumber <number>", "only this ThreadRun's NodeRuns", int32),
+  ).action(async (wfRunId: string, opts: Paging & { threadRunNumber?: number }) => {
+    await ctx.show("listNodeRuns", {
+      wfRunId: parseWfRunId(wfRunId),
+      threadRunNumber: opts.threadRunNumber,
+      limit: opts.limit,
+      bookmark: opts.bookmark,
+    });
+  });
 
   list
     .command("taskRun")
@@ -49,6 +46,19 @@ export function registerListCommand(program: Command, ctx: CliContext): void {
     .action(async (wfRunId: string) => {
       await ctx.show("listExternalEvents", { wfRunId: parseWfRunId(wfRunId) });
     });
+
+  paged(
+    list
+      .command("workflowEvent")
+      .description("the WorkflowEvents a WfRun threw (ListWorkflowEvents)")
+      .argument("<wfRunId>", WF_RUN_ID_HELP),
+  ).action(async (wfRunId: string, opts: Paging) => {
+    await ctx.show("listWorkflowEvents", {
+      wfRunId: parseWfRunId(wfRunId),
+      limit: opts.limit,
+      bookmark: opts.bookmark,
+    });
+  });
 
   list
     .command("userTaskRun")

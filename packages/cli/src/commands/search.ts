@@ -9,21 +9,10 @@ import {
   TaskStatusSchema,
   UserTaskRunStatusSchema,
 } from "@pony/proto";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { bookmark, boolean, enumNames, enumValue, int32, positiveInt32, time } from "../args";
+import { timestampFromMs, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { boolean, enumNames, enumValue, int32, paged, time, type Paging } from "../args";
 import { CliUsageError, type CliContext } from "../context";
 import { parseTypeName, parseValue, ValueError } from "../values";
-
-interface Paging {
-  limit?: number;
-  bookmark?: Uint8Array;
-}
-
-function paged(cmd: Command): Command {
-  return cmd
-    .option("--limit <n>", "at most this many results (the server's default is 100)", positiveInt32)
-    .option("--bookmark <bookmark>", "the next page: the bookmark printed by the previous one", bookmark);
-}
 
 /** The one criterion given among several exclusive options (a oneof of the request). */
 function oneOf<K extends string, C extends string>(
@@ -86,14 +75,22 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
     });
   });
 
-  paged(
-    search
-      .command("taskDef")
-      .description("TaskDefs (SearchTaskDef)")
-      .option("--prefix <prefix>", "names starting with this"),
-  ).action(async (opts: Paging & { prefix?: string }) => {
-    await ctx.show("searchTaskDef", { prefix: opts.prefix, limit: opts.limit, bookmark: opts.bookmark });
-  });
+  /** a kind of metadata with one version per name, searched by a prefix of its name */
+  const byPrefix = (kind: string, typeName: "TaskDef" | "ExternalEventDef" | "WorkflowEventDef") =>
+    paged(
+      search
+        .command(kind)
+        .description(`${typeName}s (Search${typeName})`)
+        .option("--prefix <prefix>", "names starting with this"),
+    ).action(async (opts: Paging & { prefix?: string }) => {
+      await ctx.show(`search${typeName}`, {
+        prefix: opts.prefix,
+        limit: opts.limit,
+        bookmark: opts.bookmark,
+      });
+    });
+
+  byPrefix("taskDef", "TaskDef");
 
   paged(
     search
@@ -115,18 +112,8 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
     });
   });
 
-  paged(
-    search
-      .command("externalEventDef")
-      .description("ExternalEventDefs (SearchExternalEventDef)")
-      .option("--prefix <prefix>", "names starting with this"),
-  ).action(async (opts: Paging & { prefix?: string }) => {
-    await ctx.show("searchExternalEventDef", {
-      prefix: opts.prefix,
-      limit: opts.limit,
-      bookmark: opts.bookmark,
-    });
-  });
+  byPrefix("externalEventDef", "ExternalEventDef");
+  byPrefix("workflowEventDef", "WorkflowEventDef");
 
   paged(
     search
@@ -279,6 +266,35 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
     });
   });
 
+  paged(
+    search
+      .command("workflowEvent")
+      .description("WorkflowEvents of a WorkflowEventDef, every WfRun, oldest first (SearchWorkflowEvent)")
+      .argument("<workflowEventDefName>", "the WorkflowEventDef's name")
+      .option("--earliestMinutesAgo <n>", "thrown at most this many minutes ago", int32)
+      .option("--latestMinutesAgo <n>", "thrown at least this many minutes ago", int32)
+      .option("--earliest <time>", "thrown at or after this time (ISO 8601; UTC without an offset)", time)
+      .option("--latest <time>", "thrown at or before this time", time),
+  ).action(
+    async (
+      defName: string,
+      opts: Paging & {
+        earliestMinutesAgo?: number;
+        latestMinutesAgo?: number;
+        earliest?: Timestamp;
+        latest?: Timestamp;
+      },
+    ) => {
+      await ctx.show("searchWorkflowEvent", {
+        workflowEventDefId: { name: defName },
+        earliestStart: timeBound(opts.earliest, opts.earliestMinutesAgo, "earliest"),
+        latestStart: timeBound(opts.latest, opts.latestMinutesAgo, "latest"),
+        limit: opts.limit,
+        bookmark: opts.bookmark,
+      });
+    },
+  );
+
   paged(search.command("tenant").description("Tenants (SearchTenant)")).action(async (opts: Paging) => {
     await ctx.show("searchTenant", { limit: opts.limit, bookmark: opts.bookmark });
   });
@@ -323,4 +339,15 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
       });
     },
   );
+}
+
+/** A time bound given as a time (`--earliest`) or as minutes before now (`--earliestMinutesAgo`, lhctl's). */
+function timeBound(
+  at: Timestamp | undefined,
+  minutesAgo: number | undefined,
+  name: string,
+): Timestamp | undefined {
+  if (at !== undefined && minutesAgo !== undefined)
+    throw new CliUsageError(`give at most one of --${name}, --${name}MinutesAgo`);
+  return minutesAgo === undefined ? at : timestampFromMs(Date.now() - minutesAgo * 60_000);
 }

@@ -1,6 +1,6 @@
 /**
  * The table view of each answer (`-o table`, the default on a terminal): lists as one row per object
- * (NodeRuns, TaskRuns with their attempts, Variables, metrics windows), id lists (the Search RPCs) as columns
+ * (NodeRuns, TaskRuns with their attempts, Variables, events, metrics windows), id lists (the Search RPCs) as columns
  * of their fields, anything else as field / value rows of its protobuf JSON. The WfRun's own view is
  * wf-run-view.ts.
  */
@@ -20,6 +20,7 @@ import {
   type VariableValue,
   type WfRunId,
   type WfSpecMetrics,
+  type WorkflowEvent,
 } from "@pony/proto";
 import { duration, localTime, table, type Styler } from "./style";
 
@@ -139,6 +140,18 @@ function externalEvents(list: ExternalEvent[]): string {
   );
 }
 
+function workflowEvents(list: WorkflowEvent[]): string {
+  return table(
+    ["WORKFLOWEVENTDEF", "NUMBER", "CREATED", "CONTENT"],
+    list.map((e) => [
+      e.id?.workflowEventDefId?.name ?? "-",
+      String(e.id?.number ?? 0),
+      at(e.createdAt),
+      valueText(e.content),
+    ]),
+  );
+}
+
 function variables(list: Variable[]): string {
   return table(
     ["THREAD", "NAME", "VALUE"],
@@ -237,6 +250,10 @@ export function renderTable(schema: DescMessage, message: unknown, rc: RenderCon
       return externalEvents((message as { results: ExternalEvent[] }).results) + more(message);
     case "littlehorse.ExternalEvent":
       return externalEvents([message as ExternalEvent]);
+    case "littlehorse.WorkflowEventList":
+      return workflowEvents((message as { results: WorkflowEvent[] }).results) + more(message);
+    case "littlehorse.WorkflowEvent":
+      return workflowEvents([message as WorkflowEvent]);
     case "littlehorse.ListTaskMetricsResponse":
     case "littlehorse.ListWfMetricsResponse":
       return metrics((message as { results: (TaskDefMetrics | WfSpecMetrics)[] }).results);
