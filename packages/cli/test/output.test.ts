@@ -182,7 +182,7 @@ t pony sched`;
     fs.rmSync(dir, { recursive: true, force: true });
     expect(r.stdout.split("\n").slice(0, 5)).toEqual([
       "get",
-      "wfRun wfSpec wfSpecMetrics",
+      "wfRun wfSpec workflowEventDef workflowEvent wfSpecMetrics",
       "table json",
       "--watch",
       "schedule",

@@ -82,7 +82,7 @@ export async function startHttpListener(
       else if (path === "/layout") layouts.handle(r, w);
       else {
         // a page of the dashboard (not one of its files): a person is there, and may open a graph soon
-        if (!/\.[^/]*$/.test(path)) layouts.warm();
+        if (!/\.[^/]*$/.test(path ?? "")) layouts.warm();
         serveDashboard(opts.dashboardDir, r, w);
       }
     },
