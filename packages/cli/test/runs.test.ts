@@ -258,6 +258,12 @@ describe("events, halting, rescue and searches over runs", () => {
     expect(ok(got).claimed).toBe(true);
     expect(ok(listed).results.map((e: any) => e.id.guid)).toEqual(["g1"]);
     expect(ok(searched).results).toContainEqual(expect.objectContaining({ guid: "g1" }));
+    const [recent, old] = await Promise.all([
+      run("search", "externalEvent", "--externalEventDefName", "cli-event", "--earliestMinutesAgo", "10"),
+      run("search", "externalEvent", "--externalEventDefName", "cli-event", "--latestMinutesAgo", "10"),
+    ]);
+    expect(ok(recent).results).toContainEqual(expect.objectContaining({ guid: "g1" }));
+    expect(ok(old).results ?? []).toEqual([]);
     expect(ok(payload).value).toEqual({ jsonObj: '{"paid":true}' });
 
     // the content's type and value are checked before any call
@@ -303,6 +309,34 @@ describe("events, halting, rescue and searches over runs", () => {
     expect(ok(wfRuns).results).toContainEqual({ id: "typed-search" });
     expect(ok(taskRuns).results).toContainEqual(expect.objectContaining({ wfRunId: { id: "typed-search" } }));
     expect(ok(variables).results).toEqual([{ wfRunId: { id: "typed-search" }, name: "str" }]);
+    // a time range, as lhctl gives it (minutes before now) or as times
+    const search = (...range: string[]) =>
+      run("search", "wfRun", "--wfSpecName", "cli-typed", "--limit", "1000", ...range);
+    const [lastHour, beforeLastHour, inDays, tasksLastHour] = await Promise.all([
+      search("--earliestMinutesAgo", "60"),
+      search("--latestMinutesAgo", "60"),
+      search("--earliest", "2000-01-01", "--latest", "2000-01-02"),
+      run("search", "taskRun", "--taskDefName", "cli-describe", "--earliestMinutesAgo", "60"),
+    ]);
+    expect(ok(lastHour).results).toContainEqual({ id: "typed-search" });
+    expect(ok(beforeLastHour).results ?? []).toEqual([]);
+    expect(ok(inDays).results ?? []).toEqual([]);
+    expect(ok(tasksLastHour).results).toContainEqual(
+      expect.objectContaining({ wfRunId: { id: "typed-search" } }),
+    );
+    usageError(
+      await inProcess(
+        "search",
+        "wfRun",
+        "--wfSpecName",
+        "x",
+        "--earliest",
+        "2026-01-01",
+        "--earliestMinutesAgo",
+        "5",
+      ),
+      /give at most one of --earliest, --earliestMinutesAgo/,
+    );
     usageError(
       await inProcess(
         "search",

@@ -31,7 +31,7 @@ function oneOf<K extends string, C extends string>(
 export function registerSearchCommand(program: Command, ctx: CliContext): void {
   const search = program.command("search").description("print the ids of the objects matching filters");
 
-  paged(
+  timeRanged(
     search
       .command("wfRun")
       .description("WfRuns of a WfSpec (SearchWfRun)")
@@ -43,15 +43,18 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
       )
       .option("--majorVersion <n>", "the WfSpec's major version", int32)
       .option("--revision <n>", "the WfSpec's revision (with --majorVersion)", int32),
+    "started",
   ).action(
     async (
-      opts: Paging & { wfSpecName: string; status?: number; majorVersion?: number; revision?: number },
+      opts: Paging &
+        TimeRange & { wfSpecName: string; status?: number; majorVersion?: number; revision?: number },
     ) => {
       await ctx.show("searchWfRun", {
         wfSpecName: opts.wfSpecName,
         status: opts.status,
         wfSpecMajorVersion: opts.majorVersion,
         wfSpecRevision: opts.revision,
+        ...timeRangeOf(opts),
         limit: opts.limit,
         bookmark: opts.bookmark,
       });
@@ -130,7 +133,7 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
     });
   });
 
-  paged(
+  timeRanged(
     search
       .command("taskRun")
       .description("TaskRuns of a TaskDef (SearchTaskRun)")
@@ -140,16 +143,18 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
         `one of ${enumNames(TaskStatusSchema).join(", ")}`,
         enumValue(TaskStatusSchema),
       ),
-  ).action(async (opts: Paging & { taskDefName: string; status?: number }) => {
+    "scheduled",
+  ).action(async (opts: Paging & TimeRange & { taskDefName: string; status?: number }) => {
     await ctx.show("searchTaskRun", {
       taskDefName: opts.taskDefName,
       status: opts.status,
+      ...timeRangeOf(opts),
       limit: opts.limit,
       bookmark: opts.bookmark,
     });
   });
 
-  paged(
+  timeRanged(
     search
       .command("nodeRun")
       .description("NodeRuns of a kind and status, every WfRun (SearchNodeRun)")
@@ -162,21 +167,17 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
         "--status <status>",
         `one of ${enumNames(LHStatusSchema).join(", ")}`,
         enumValue(LHStatusSchema),
-      )
-      .option("--earliest <time>", "arrived at or after this time (ISO 8601; UTC without an offset)", time)
-      .option("--latest <time>", "arrived at or before this time", time),
-  ).action(
-    async (opts: Paging & { nodeType: number; status: number; earliest?: Timestamp; latest?: Timestamp }) => {
-      await ctx.show("searchNodeRun", {
-        nodeType: opts.nodeType,
-        status: opts.status,
-        earliestStart: opts.earliest,
-        latestStart: opts.latest,
-        limit: opts.limit,
-        bookmark: opts.bookmark,
-      });
-    },
-  );
+      ),
+    "arrived",
+  ).action(async (opts: Paging & TimeRange & { nodeType: number; status: number }) => {
+    await ctx.show("searchNodeRun", {
+      nodeType: opts.nodeType,
+      status: opts.status,
+      ...timeRangeOf(opts),
+      limit: opts.limit,
+      bookmark: opts.bookmark,
+    });
+  });
 
   paged(
     search
@@ -224,7 +225,7 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
     },
   );
 
-  paged(
+  timeRanged(
     search
       .command("userTaskRun")
       .description("UserTaskRuns (SearchUserTaskRun)")
@@ -236,91 +237,76 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
         enumValue(UserTaskRunStatusSchema),
       )
       .option("--userTaskDefName <name>", "of this UserTaskDef"),
+    "created",
   ).action(
     async (
-      opts: Paging & { userId?: string; userGroup?: string; status?: number; userTaskDefName?: string },
+      opts: Paging &
+        TimeRange & { userId?: string; userGroup?: string; status?: number; userTaskDefName?: string },
     ) => {
       await ctx.show("searchUserTaskRun", {
         userId: opts.userId,
         userGroup: opts.userGroup,
         status: opts.status,
         userTaskDefName: opts.userTaskDefName,
+        ...timeRangeOf(opts),
         limit: opts.limit,
         bookmark: opts.bookmark,
       });
     },
   );
 
-  paged(
+  timeRanged(
     search
       .command("externalEvent")
       .description("ExternalEvents of an ExternalEventDef (SearchExternalEvent)")
       .requiredOption("--externalEventDefName <name>", "the ExternalEventDef's name")
       .option("--claimed <bool>", "only claimed (true) or unclaimed (false) events", boolean),
-  ).action(async (opts: Paging & { externalEventDefName: string; claimed?: boolean }) => {
+    "posted",
+  ).action(async (opts: Paging & TimeRange & { externalEventDefName: string; claimed?: boolean }) => {
     await ctx.show("searchExternalEvent", {
       externalEventDefId: { name: opts.externalEventDefName },
       isClaimed: opts.claimed,
+      ...timeRangeOf(opts),
       limit: opts.limit,
       bookmark: opts.bookmark,
     });
   });
 
-  paged(
+  timeRanged(
     search
       .command("workflowEvent")
       .description("WorkflowEvents of a WorkflowEventDef, every WfRun, oldest first (SearchWorkflowEvent)")
-      .argument("<workflowEventDefName>", "the WorkflowEventDef's name")
-      .option("--earliestMinutesAgo <n>", "thrown at most this many minutes ago", int32)
-      .option("--latestMinutesAgo <n>", "thrown at least this many minutes ago", int32)
-      .option("--earliest <time>", "thrown at or after this time (ISO 8601; UTC without an offset)", time)
-      .option("--latest <time>", "thrown at or before this time", time),
-  ).action(
-    async (
-      defName: string,
-      opts: Paging & {
-        earliestMinutesAgo?: number;
-        latestMinutesAgo?: number;
-        earliest?: Timestamp;
-        latest?: Timestamp;
-      },
-    ) => {
-      await ctx.show("searchWorkflowEvent", {
-        workflowEventDefId: { name: defName },
-        earliestStart: timeBound(opts.earliest, opts.earliestMinutesAgo, "earliest"),
-        latestStart: timeBound(opts.latest, opts.latestMinutesAgo, "latest"),
-        limit: opts.limit,
-        bookmark: opts.bookmark,
-      });
-    },
-  );
+      .argument("<workflowEventDefName>", "the WorkflowEventDef's name"),
+    "thrown",
+  ).action(async (defName: string, opts: Paging & TimeRange) => {
+    await ctx.show("searchWorkflowEvent", {
+      workflowEventDefId: { name: defName },
+      ...timeRangeOf(opts),
+      limit: opts.limit,
+      bookmark: opts.bookmark,
+    });
+  });
 
   paged(search.command("tenant").description("Tenants (SearchTenant)")).action(async (opts: Paging) => {
     await ctx.show("searchTenant", { limit: opts.limit, bookmark: opts.bookmark });
   });
 
-  paged(
+  timeRanged(
     search
       .command("principal")
       .description("Principals, by id (SearchPrincipal)")
       .option("--admin", "only admins (ALL_ACTIONS over ACL_ALL_RESOURCES in the global ACLs)")
       .option("--not-admin", "only principals that are not admins")
-      .option("--tenant <id>", "only principals that can work in this tenant (its ACLs, or global ones)")
-      .option(
-        "--earliest <time>",
-        "created at or after this time (2026-12-06, 2026-12-06T06:30:00Z; UTC)",
-        time,
-      )
-      .option("--latest <time>", "created at or before this time", time),
+      .option("--tenant <id>", "only principals that can work in this tenant (its ACLs, or global ones)"),
+    "created",
   ).action(
     async (
-      opts: Paging & {
-        admin?: boolean;
-        notAdmin?: boolean;
-        tenant?: string;
-        earliest?: Timestamp;
-        latest?: Timestamp;
-      },
+      opts: Paging &
+        TimeRange & {
+          admin?: boolean;
+          notAdmin?: boolean;
+          tenant?: string;
+        },
     ) => {
       const given = (["admin", "notAdmin", "tenant"] as const).filter((k) => opts[k] !== undefined);
       if (given.length > 1) throw new CliUsageError("give at most one of --admin, --not-admin, --tenant");
@@ -332,13 +318,44 @@ export function registerSearchCommand(program: Command, ctx: CliContext): void {
             : undefined;
       await ctx.show("searchPrincipal", {
         principalCriteria: criteria,
-        earliestStart: opts.earliest,
-        latestStart: opts.latest,
+        ...timeRangeOf(opts),
         limit: opts.limit,
         bookmark: opts.bookmark,
       });
     },
   );
+}
+
+/** A search's time range: times, or minutes before now (lhctl's `--earliestMinutesAgo`). */
+interface TimeRange {
+  earliest?: Timestamp;
+  latest?: Timestamp;
+  earliestMinutesAgo?: number;
+  latestMinutesAgo?: number;
+}
+
+/**
+ * A paged search with a time range: `--earliest` / `--latest` (a time) or lhctl's `--earliestMinutesAgo` /
+ * `--latestMinutesAgo`; `what` says what the time is of ("started").
+ */
+function timeRanged(cmd: Command, what: string): Command {
+  return paged(cmd)
+    .option(
+      "--earliest <time>",
+      `${what} at or after this time (2026-12-06, 2026-12-06T06:30:00Z; UTC without an offset)`,
+      time,
+    )
+    .option("--latest <time>", `${what} at or before this time`, time)
+    .option("--earliestMinutesAgo <n>", `${what} at most this many minutes ago`, int32)
+    .option("--latestMinutesAgo <n>", `${what} at least this many minutes ago`, int32);
+}
+
+/** The request's `earliest_start` and `latest_start`. */
+function timeRangeOf(o: TimeRange): { earliestStart?: Timestamp; latestStart?: Timestamp } {
+  return {
+    earliestStart: timeBound(o.earliest, o.earliestMinutesAgo, "earliest"),
+    latestStart: timeBound(o.latest, o.latestMinutesAgo, "latest"),
+  };
 }
 
 /** A time bound given as a time (`--earliest`) or as minutes before now (`--earliestMinutesAgo`, lhctl's). */
