@@ -11,9 +11,9 @@
  * page `--samples` times, each time in a fresh browser context (no cache, no earlier answers): the time is
  * from navigation start to the page's first data in the DOM (a selector per page, below), noted by the page
  * itself (a MutationObserver), not by polling from here. The layout time
- * is what the page measures itself (`pony:layout`: elkjs in the page's worker, or the server's kept layout
- * from POST /layout, whichever comes first); the first layout of the 200-node WfSpec, before the server has
- * kept it, is reported apart.
+ * is what the page measures itself (`pony:layout`: the server's layout from POST /layout, kept or made on
+ * its warm thread, or elkjs in the page's worker when the server is slow, whichever comes first); the first
+ * layout of the 200-node WfSpec, before the server has kept it, is reported apart.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -328,9 +328,9 @@ async function loadOnce(base: string, c: PageCase): Promise<{ ms: number; layout
 }
 
 /**
- * The layout of the 200-node WfSpec: the first one in a fresh page (it includes starting elkjs's worker,
- * which parses its 1.5 MB of code), then again and again in the same page (to the metrics page and back:
- * the graph is laid out anew each time), which is what a person browsing WfSpecs waits for.
+ * The layout of the 200-node WfSpec: the first one in a fresh page, then again and again in the same page
+ * (to the metrics page and back: the graph is laid out anew each time), which is what a person browsing
+ * WfSpecs waits for.
  */
 async function measureLayout(base: string): Promise<{ coldMs: number; warmMs: number[] }> {
   const context = await browser!.newContext({ baseURL: base, viewport: { width: 1400, height: 1000 } });
@@ -404,7 +404,7 @@ async function main(): Promise<void> {
   child?.send({ id: 1, cmd: "stop" });
   const layout = {
     nodes: bigNodes,
-    /** the first time any page lays it out: nothing kept at the server (POST /layout), elkjs cold */
+    /** the first time any page lays it out: nothing kept at the server (POST /layout) yet */
     first_ever_ms: firstEverMs === undefined ? undefined : round(firstEverMs, 0),
     first_in_fresh_page_ms: round(coldMs, 0),
     fresh_pages_p50_ms: round(percentile(layoutMs, 50), 0),
@@ -433,8 +433,8 @@ async function main(): Promise<void> {
     })),
   );
   console.log(
-    `layout of the ${bigNodes}-node WfSpec (elkjs, in its worker): p50 ${layout.p50_ms} ms, max ${layout.max_ms} ms ` +
-      `(target < ${LAYOUT_TARGET_MS} ms); the first in a fresh page, starting the worker: ` +
+    `layout of the ${bigNodes}-node WfSpec (elkjs): p50 ${layout.p50_ms} ms, max ${layout.max_ms} ms ` +
+      `(target < ${LAYOUT_TARGET_MS} ms); the first in a fresh page: ` +
       `${layout.first_in_fresh_page_ms} ms (p50 over fresh pages ${layout.fresh_pages_p50_ms} ms); ` +
       `the first ever, with no layout kept at the server: ${layout.first_ever_ms} ms`,
   );

@@ -158,6 +158,23 @@ describe("WfSpec page", () => {
     await page.context().close();
   });
 
+  it("lays the graph out in the page itself when the server cannot (its /layout answers 503)", async () => {
+    const page = await env.browser.open("about:blank");
+    const asked: string[] = [];
+    await page.route("**/layout*", (route) => {
+      asked.push(route.request().url());
+      return route.fulfill({ status: 503, contentType: "application/json", body: '{"error":"busy"}' });
+    });
+    await page.goto(`/wfSpec/${ORDER_WF}`);
+    const graph = page.locator('[data-testid=wf-graph][data-layout="elk"]');
+    await graph.waitFor();
+    const spec = await env.client.getLatestWfSpec({ name: ORDER_WF });
+    const nodeCount = Object.keys(spec.threadSpecs[spec.entrypointThreadName]!.nodes).length;
+    await expect.poll(() => graph.locator(".wf-node").count()).toBe(nodeCount);
+    await graph.getByText("count < 3").first().waitFor();
+    expect(asked.length).toBeGreaterThan(0);
+  });
+
   it("an unknown WfSpec shows the not-found page", async () => {
     const page = await env.browser.open("/wfSpec/no-such-spec");
     await text(page, "Not found");

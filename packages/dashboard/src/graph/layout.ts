@@ -32,6 +32,13 @@ export interface PlacedEdge {
   labelAt?: Point;
 }
 
+/**
+ * How long the page waits for the server's layout before it lays the graph out itself too. Both at once
+ * share the machine's cores when the browser runs next to the server; the server's warm thread usually
+ * answers first (a kept layout in milliseconds, a new 200-node one in about 0.1-0.3 s).
+ */
+const LOCAL_AFTER_MS = 400;
+
 /** a label's size as elkjs must know it to keep labels apart (12 px text) */
 const labelSize = (text: string) => ({ width: Math.min(260, 8 + text.length * 6.6), height: 16 });
 
@@ -89,22 +96,13 @@ export function quickLayout(thread: ThreadSpec): ThreadLayout {
   return { nodes, edges, kind: "quick" };
 }
 
-// elkjs runs in a Web Worker: its code (1.5 MB) is parsed and its layouts computed off the page's thread
-const elk = new ELK({ workerFactory: elkWorker });
-
-// a first, tiny layout as soon as this module loads (a page with a graph loads it while it asks for its
-// data): the worker parses elkjs and warms its code meanwhile, so the page's own layout does not wait for it
-void elk
-  .layout({
-    id: "warm-up",
-    layoutOptions: { "elk.algorithm": "layered", "elk.edgeRouting": "ORTHOGONAL" },
-    children: ["a", "b", "c"].map((id) => ({ id, width: NODE_WIDTH, height: NODE_HEIGHT })),
-    edges: [
-      { id: "ab", sources: ["a"], targets: ["b"], labels: [{ id: "l", text: "x", width: 10, height: 10 }] },
-      { id: "bc", sources: ["b"], targets: ["c"] },
-    ],
-  })
-  .catch(() => undefined);
+/**
+ * elkjs in a Web Worker of this page, started the first time the page lays a graph out itself: its code
+ * (1.5 MB) is parsed and its layouts computed off the page's thread. Not before, as the server usually
+ * answers first, and parsing elkjs would take the CPU the server's layout needs when both share a machine.
+ */
+let pageElk: InstanceType<typeof ELK> | undefined;
+const localElk = () => (pageElk ??= new ELK({ workerFactory: elkWorker }));
 
 /** POSTs the graph to the server's /layout (packages/server/src/http/graph-layouts.ts). */
 const postLayout = (body: string) =>
@@ -126,8 +124,9 @@ async function serverLayout(body: string): Promise<ElkNode> {
 }
 
 /**
- * Lays the thread out with elkjs, here in this page's worker and at the server at once, and takes the
- * layout that comes first (the same graph, so the same layout); the server keeps its own for the next page.
+ * Lays the thread out with elkjs at the server, and in this page's worker too when the server fails or is
+ * slow (LOCAL_AFTER_MS); the layout that comes first is drawn (the same graph, so the same layout). The
+ * server keeps its own for the next page.
  * The time it took is a performance measure `pony:layout` (read by bench/dashboard.ts).
  */
 export async function layoutThread(thread: ThreadSpec): Promise<ThreadLayout> {
@@ -156,7 +155,21 @@ export async function layoutThread(thread: ThreadSpec): Promise<ThreadLayout> {
     })),
   };
   const body = JSON.stringify(input);
-  const graph = await Promise.any([serverLayout(body), elk.layout(input)]);
+  const server = serverLayout(body);
+  let answered = false;
+  void server.then(
+    () => (answered = true),
+    () => undefined,
+  );
+  // this page's own layout starts if the server fails, or has not answered in LOCAL_AFTER_MS
+  const local = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, LOCAL_AFTER_MS);
+    server.catch(() => (clearTimeout(timer), resolve()));
+  }).then(() => {
+    if (answered) throw new Error("the server answered first");
+    return localElk().layout(input);
+  });
+  const graph = await Promise.any([server, local]);
   const routed = new Map((graph.edges ?? []).map((e) => [e.id, e]));
   for (const e of edges) {
     const r = routed.get(e.id);
