@@ -129,6 +129,17 @@ describe("MigrateWfSpec", () => {
       expect(node.wf_spec_id).toEqual(from); // created under the old version
       expect(await variablesOf(c, { id })).toEqual({ who: id, flag: "unset" });
     }
+    // SearchWfRun finds them under the new version, no longer under the old one
+    const searchAt = async (v: Msg) =>
+      ((
+        await c.call("SearchWfRun", {
+          wf_spec_name: "mig-basic",
+          wf_spec_major_version: v.major_version,
+          wf_spec_revision: v.revision,
+        })
+      ).results ?? []) as Msg[];
+    expect(await searchAt(from)).toEqual([]);
+    expect((await searchAt(to)).map((r) => r.id).sort()).toEqual(["basic-1", "basic-2"]);
     // the run continues under the new version: its edges set the new variable
     await c.call("PutExternalEvent", {
       wf_run_id: { id: "basic-1" },

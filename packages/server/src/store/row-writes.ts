@@ -70,7 +70,8 @@ export const TABLES = {
       ["bytes", "bytea"],
     ],
     ["tenant", "wf_run_key"],
-    ["status", "end_ms", "bytes"],
+    // a migrated WfRun (MigrateWfSpec) is searched under its new version
+    ["wf_spec_major", "wf_spec_revision", "status", "end_ms", "bytes"],
   ),
   nodeRuns: T(
     "node_runs",
