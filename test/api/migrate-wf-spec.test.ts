@@ -129,17 +129,6 @@ describe("MigrateWfSpec", () => {
       expect(node.wf_spec_id).toEqual(from); // created under the old version
       expect(await variablesOf(c, { id })).toEqual({ who: id, flag: "unset" });
     }
-    // SearchWfRun finds them under the new version, no longer under the old one
-    const searchAt = async (v: Msg) =>
-      ((
-        await c.call("SearchWfRun", {
-          wf_spec_name: "mig-basic",
-          wf_spec_major_version: v.major_version,
-          wf_spec_revision: v.revision,
-        })
-      ).results ?? []) as Msg[];
-    expect(await searchAt(from)).toEqual([]);
-    expect((await searchAt(to)).map((r) => r.id).sort()).toEqual(["basic-1", "basic-2"]);
     // the run continues under the new version: its edges set the new variable
     await c.call("PutExternalEvent", {
       wf_run_id: { id: "basic-1" },
@@ -164,6 +153,46 @@ describe("MigrateWfSpec", () => {
       "2-wait-go2-v1",
       "3-exit-EXIT",
     ]);
+  });
+
+  it("a migrated WfRun, and its searchable variables, are searched under the new version, no longer the old", async () => {
+    const name = "mig-search";
+    const searchableWho = (spec: Msg) => {
+      const thread = (spec.thread_specs as Record<string, Msg>).entrypoint!;
+      thread.variable_defs = (thread.variable_defs as Msg[]).map((d) =>
+        (d.var_def as Msg).name === "who" ? varDef("who", "STR", { searchable: true }) : d,
+      );
+      return spec;
+    };
+    const from = (await c.call("PutWfSpec", searchableWho(v0(name)))).id as Msg;
+    const to = (await c.call("PutWfSpec", searchableWho(v1(name)))).id as Msg;
+    pinned.set(name, from);
+    await runAt(name, "search-1");
+    await runAt(name, "search-2");
+    await c.call("MigrateWfSpec", {
+      old_wf_spec: from,
+      migration: migration(to, { "1-wait-go": "1-wait-go-v1", "2-wait-go2": "2-wait-go2-v1" }),
+    });
+    const version = (v: Msg) => ({ wf_spec_major_version: v.major_version, wf_spec_revision: v.revision });
+    const runsAt = async (v: Msg) =>
+      (((await c.call("SearchWfRun", { wf_spec_name: name, ...version(v) })).results ?? []) as Msg[]).map(
+        (r) => r.id,
+      );
+    expect(await runsAt(from)).toEqual([]);
+    expect((await runsAt(to)).sort()).toEqual(["search-1", "search-2"]);
+    const whoAt = async (v: Msg) =>
+      (
+        ((
+          await c.call("SearchVariable", {
+            wf_spec_name: name,
+            var_name: "who",
+            value: str("search-1"),
+            ...version(v),
+          })
+        ).results ?? []) as Msg[]
+      ).map((r) => r.wf_run_id.id);
+    expect(await whoAt(from)).toEqual([]);
+    expect(await whoAt(to)).toEqual(["search-1"]);
   });
 
   it("a WfRun at a node the migration does not map is left unchanged and named; a fuller migration moves it later, the others not twice", async () => {

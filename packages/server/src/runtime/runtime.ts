@@ -453,6 +453,9 @@ export class Runtime {
         if (typeof plan === "string") return plan;
         const ctx = this.engineContext(tenant);
         applyMigration(state, ctx, to, plan);
+        // its variables are written again, so that their search index entries name the new version
+        for (const k of state.variables.keys())
+          if (!k.startsWith(INHERITED_PREFIX)) state.changes.variables.add(k);
         this.flush(tx, state, ctx);
         return "migrated";
       },

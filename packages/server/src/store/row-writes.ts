@@ -129,7 +129,8 @@ export const TABLES = {
       ["start_ms", "bigint"],
     ],
     ["tenant", "wf_run_key", "thread", "field"],
-    ["value_key"],
+    // a migrated WfRun's variables are written again: searched under its new version
+    ["value_key", "wf_spec_major", "wf_spec_revision"],
   ),
   externalEvents: T(
     "external_events",
