@@ -158,8 +158,9 @@ describe("workflowEvent", () => {
     );
 
     const search = await run("-o", "table", "search", "workflowEvent", "cli-we-done", "--limit", "1");
-    expect(search.stdout).toMatch(/^WF RUN ID +WORKFLOW EVENT DEF ID\s/);
-    expect(search.stdout).toMatch(/\ncli-we-1 +cli-we-done/);
+    expect(search.stdout).toMatch(/^WF RUN ID +WORKFLOW EVENT DEF ID +NUMBER\n/);
+    // the first event's number is 0, printed as such
+    expect(search.stdout).toMatch(/\ncli-we-1 +cli-we-done +0\n/);
     expect(search.stdout).toMatch(/\nmore: --bookmark \S+\n$/);
   });
 

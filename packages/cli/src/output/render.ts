@@ -263,9 +263,10 @@ export function renderTable(schema: DescMessage, message: unknown, rc: RenderCon
   }
   const json = toJson(schema, message as never);
   if (!isObject(json)) return `${JSON.stringify(json)}\n`;
-  const results = json.results;
-  if (schema.typeName.endsWith("List") && (Array.isArray(results) || results === undefined)) {
-    const rows = (results ?? []).filter(isObject);
+  if (schema.typeName.endsWith("List") && (Array.isArray(json.results) || json.results === undefined)) {
+    // an id's fields at their default (thread 0, number 0) are columns like any other
+    const ids = toJson(schema, message as never, { alwaysEmitImplicit: true }) as JsonObject;
+    const rows = ((ids.results as JsonValue[] | undefined) ?? []).filter(isObject);
     return (rows.length === 0 ? "(none)\n" : idColumns(rows, rc)) + more(message);
   }
   const rows = Object.entries(json).map(([k, v]) => [k, cell(k, v, rc)]);
