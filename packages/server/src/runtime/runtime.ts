@@ -476,6 +476,10 @@ export class Runtime {
     const state = await this.storedState(tenant, key);
     if (!state || !sameVersion(state.wfRun.wfSpecId, from)) return "skipped";
     const plan = planMigration(state, to, migration);
+    // Its rows are read one after another while its owner may move it: one committed meanwhile shows in the
+    // rows read later (its NodeRuns on the new nodes) but not in the WfRun read first. Read again after
+    // them, the WfRun shows it.
+    if (!sameVersion((await this.store.getWfRun(tenant, key))?.wfSpecId, from)) return "skipped";
     return typeof plan === "string" ? plan : "movable";
   }
 
