@@ -12,7 +12,17 @@ import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { WfSpecSchema } from "@pony/proto";
 import type { Msg, TestClient } from "../support/client";
 import { startTestServer, type TestServer } from "../support/server";
-import { entry, exit, str, taskNode, thread, varDef, wfSpec, type NodeDef } from "../support/specs";
+import {
+  entrypointMigration as migration,
+  entry,
+  exit,
+  str,
+  taskNode,
+  thread,
+  varDef,
+  wfSpec,
+  type NodeDef,
+} from "../support/specs";
 import { variablesOf } from "../support/values";
 import { waitFor } from "../support/wait";
 import { startRawWorker } from "../support/worker";
@@ -51,17 +61,6 @@ const v1 = (name: string, extraVars: Msg[] = []) =>
       [varDef("who", "STR"), varDef("flag", "STR", { default_value: str("unset") }), ...extraVars],
     ),
   );
-
-const migration = (to: Msg, nodes: Record<string, string>) => ({
-  new_major_version: to.major_version,
-  new_revision: to.revision,
-  thread_spec_migrations: {
-    entrypoint: {
-      new_thread_spec_name: "entrypoint",
-      node_migrations: Object.fromEntries(Object.entries(nodes).map(([k, v]) => [k, { new_node_name: v }])),
-    },
-  },
-});
 
 let ts: TestServer;
 let c: TestClient;

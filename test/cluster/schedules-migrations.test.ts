@@ -8,7 +8,7 @@ import { ManualClock } from "@pony/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Msg } from "../support/client";
 import { startTestServer, type TestServer } from "../support/server";
-import { entry, exit, str, thread, varDef, wfSpec } from "../support/specs";
+import { entry, entrypointMigration, exit, str, thread, varDef, wfSpec } from "../support/specs";
 import { waitFor } from "../support/wait";
 
 const clock = new ManualClock();
@@ -101,16 +101,7 @@ describe("a cluster of two servers", () => {
       await ca.call("RunWf", { wf_spec_name: "cl-mig", id, major_version: 0, revision: 0 });
     await ca.call("MigrateWfSpec", {
       old_wf_spec: from,
-      migration: {
-        new_major_version: to.major_version,
-        new_revision: to.revision,
-        thread_spec_migrations: {
-          entrypoint: {
-            new_thread_spec_name: "entrypoint",
-            node_migrations: { "1-wait": { new_node_name: "1-wait-v1" } },
-          },
-        },
-      },
+      migration: entrypointMigration(to, { "1-wait": "1-wait-v1" }),
     });
     // the other server moves its own when it sees the migration
     for (const id of ids) {
@@ -141,11 +132,7 @@ describe("a cluster of two servers", () => {
     const refused = await ca
       .call("MigrateWfSpec", {
         old_wf_spec: from,
-        migration: {
-          new_major_version: to.major_version,
-          new_revision: to.revision,
-          thread_spec_migrations: { entrypoint: { new_thread_spec_name: "entrypoint", node_migrations: {} } },
-        },
+        migration: entrypointMigration(to, {}),
       })
       .then(
         () => undefined,

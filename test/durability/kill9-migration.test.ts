@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startChildServer, type ChildServer } from "../support/process-server";
 import type { Msg, TestClient } from "../support/client";
-import { entry, exit, str, thread, wfSpec } from "../support/specs";
+import { entry, entrypointMigration, exit, str, thread, wfSpec } from "../support/specs";
 import { waitFor } from "../support/wait";
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "pony-kill9-migration-"));
@@ -56,16 +56,7 @@ describe("MigrateWfSpec and SIGKILL", () => {
     const answer = caller
       .call("MigrateWfSpec", {
         old_wf_spec: from,
-        migration: {
-          new_major_version: to.major_version,
-          new_revision: to.revision,
-          thread_spec_migrations: {
-            entrypoint: {
-              new_thread_spec_name: "entrypoint",
-              node_migrations: { "1-wait": { new_node_name: "1-wait-v1" } },
-            },
-          },
-        },
+        migration: entrypointMigration(to, { "1-wait": "1-wait-v1" }),
       })
       .then(
         () => "answered",

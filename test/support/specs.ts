@@ -74,3 +74,20 @@ export function oneTaskWf(name: string, taskDefName: string): Msg {
     ),
   );
 }
+
+/**
+ * A MigrateWfSpec `migration` to version `to` of a WfSpec with one thread, `entrypoint`: each node named
+ * in `nodes` moves to the node it maps to.
+ */
+export function entrypointMigration(to: Msg, nodes: Record<string, string>): Msg {
+  return {
+    new_major_version: to.major_version,
+    new_revision: to.revision,
+    thread_spec_migrations: {
+      entrypoint: {
+        new_thread_spec_name: "entrypoint",
+        node_migrations: Object.fromEntries(Object.entries(nodes).map(([k, v]) => [k, { new_node_name: v }])),
+      },
+    },
+  };
+}

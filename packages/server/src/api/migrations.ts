@@ -105,7 +105,9 @@ export function migrationHandlers(rt: Runtime) {
         },
       });
 
-      const outcome = await migrateLiveWfRuns(rt, ctx.tenant, stored, to, migration, undefined, true);
+      const outcome = await migrateLiveWfRuns(rt, ctx.tenant, stored, to, migration, {
+        checkElsewhere: true,
+      });
       if (outcome.refused.length > 0) {
         const named = outcome.refused
           .slice(0, NAMED_REFUSALS)

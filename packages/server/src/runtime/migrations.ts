@@ -9,6 +9,7 @@
  * answer names every WfRun that cannot move, wherever it lives.
  */
 import { LHStatus, type WfSpec, type WfSpecId, type WfSpecVersionMigration } from "@pony/proto";
+import { planMigration, type MigrationPlan, type WfRunState } from "@pony/engine";
 import type { Logger } from "pino";
 import type { Runtime } from "./runtime";
 
@@ -31,6 +32,20 @@ export const sameVersion = (a: WfSpecId | undefined, b: WfSpecId | undefined) =>
   a?.name === b?.name && a?.majorVersion === b?.majorVersion && a?.revision === b?.revision;
 
 /**
+ * How a WfRun moves from `from` to `to`: its plan, "skipped" (gone, or not on `from`: moved before), or why
+ * it cannot move.
+ */
+export function migrationPlanOf(
+  state: WfRunState | undefined,
+  from: WfSpecId,
+  to: WfSpec,
+  migration: WfSpecVersionMigration,
+): MigrationPlan | string {
+  if (!state || !sameVersion(state.wfRun.wfSpecId, from)) return "skipped";
+  return planMigration(state, to, migration);
+}
+
+/**
  * Migrates the RUNNING and HALTED WfRuns of `from` to `to` in the partitions this server owns (only those in
  * `parts`, when given). With `checkElsewhere`, the WfRuns of other servers' partitions are checked on their
  * stored state, and those that cannot move are refused in the outcome too.
@@ -41,9 +56,9 @@ export async function migrateLiveWfRuns(
   from: WfSpec,
   to: WfSpec,
   migration: WfSpecVersionMigration,
-  parts?: ReadonlySet<number>,
-  checkElsewhere = false,
+  opts: { parts?: ReadonlySet<number>; checkElsewhere?: boolean } = {},
 ): Promise<MigrationOutcome> {
+  const { parts, checkElsewhere = false } = opts;
   const outcome: MigrationOutcome = { migrated: 0, refused: [], elsewhere: 0 };
   for (const status of [LHStatus.RUNNING, LHStatus.HALTED]) {
     let after: { startMs: number; wfRunKey: string } | undefined;
@@ -97,7 +112,7 @@ export async function resumeMigrations(rt: Runtime, log: Logger, parts?: Readonl
       true,
     );
     if (!to) continue;
-    const outcome = await migrateLiveWfRuns(rt, tenant, from, to, migration, parts);
+    const outcome = await migrateLiveWfRuns(rt, tenant, from, to, migration, { parts });
     if (outcome.migrated > 0 || outcome.refused.length > 0) {
       log.info(
         {

@@ -42,7 +42,6 @@ import {
   inheritedVariableKey,
   CONTINUE_TIMER_KEY,
   applyMigration,
-  planMigration,
 } from "@pony/engine";
 import { Admission, DEFAULT_LIMITS, type AdmissionLimits } from "./admission";
 import type { Logger } from "pino";
@@ -55,7 +54,7 @@ import { METADATA_PARTITION, NotOwnerError, Partitions } from "./partitions";
 import { TaskQueues, type Poller } from "./task-queues";
 import { TimerWheel } from "./timers";
 import { Scheduler } from "./scheduler";
-import { resumeMigrations, sameVersion } from "./migrations";
+import { migrationPlanOf, resumeMigrations, sameVersion } from "./migrations";
 import { UnavailableError } from "../grpc/status";
 import { wfRunKey } from "./ids";
 import { KEY_SEPARATOR, tenantKey } from "./tenant-keys";
@@ -447,10 +446,11 @@ export class Runtime {
     return this.submit({
       wfRun: { tenant, key },
       apply: (tx) => {
-        const state = this.cached(tenant, key);
-        if (!state || !sameVersion(state.wfRun.wfSpecId, from)) return "skipped";
-        const plan = planMigration(state, to, migration);
+        const cached = this.cached(tenant, key);
+        const plan = migrationPlanOf(cached, from, to, migration);
         if (typeof plan === "string") return plan;
+        // a plan is only made for a WfRun that is there
+        const state = cached!;
         const ctx = this.engineContext(tenant);
         applyMigration(state, ctx, to, plan);
         // its variables are written again, so that their search index entries name the new version
@@ -473,9 +473,8 @@ export class Runtime {
     to: WfSpec,
     migration: WfSpecVersionMigration,
   ): Promise<string> {
-    const state = await this.storedState(tenant, key);
-    if (!state || !sameVersion(state.wfRun.wfSpecId, from)) return "skipped";
-    const plan = planMigration(state, to, migration);
+    const plan = migrationPlanOf(await this.storedState(tenant, key), from, to, migration);
+    if (plan === "skipped") return plan;
     // Its rows are read one after another while its owner may move it: one committed meanwhile shows in the
     // rows read later (its NodeRuns on the new nodes) but not in the WfRun read first. Read again after
     // them, the WfRun shows it.
