@@ -547,3 +547,44 @@ describe("DeleteWfRun", () => {
     ]);
   });
 });
+
+describe("WfRuns read back from the store", () => {
+  it("B-RUN-2 after a restart, RunWfs and StopWfRuns sent together find which ids are taken from stored rows alone", async () => {
+    const ids = Array.from({ length: 12 }, (_x, i) => `rw-stored-${i}`);
+    for (const id of ids)
+      await c.call("RunWf", { wf_spec_name: WAITING_SPEC, id, variables: { input: str(id) } });
+    // a restart on the same data dir drops every in-memory copy: each command's WfRun is read from the store
+    await ts.stop();
+    ts = await startTestServer({ dataDir: ts.dataDir });
+    c = ts.client();
+    const [again, fresh, stopped] = await Promise.all([
+      Promise.allSettled(
+        ids.map((id) =>
+          c.call("RunWf", { wf_spec_name: EMPTY_SPEC, id, variables: { input: str("again") } }),
+        ),
+      ),
+      Promise.all(ids.map((id) => c.call("RunWf", { wf_spec_name: EMPTY_SPEC, id: `${id}-new` }))),
+      Promise.all(ids.slice(0, 6).map((id) => c.call("StopWfRun", { wf_run_id: { id } }))),
+    ]);
+    expect(again.map((r) => (r.status === "rejected" ? (r.reason as { code: number }).code : "OK"))).toEqual(
+      ids.map(() => grpcStatus.ALREADY_EXISTS),
+    );
+    expect(fresh.map((r) => r.status)).toEqual(ids.map(() => "COMPLETED"));
+    expect(stopped).toHaveLength(6);
+    // a WfRun stopped while it is cached, for comparison: a reloaded one must end the same way
+    await c.call("RunWf", {
+      wf_spec_name: WAITING_SPEC,
+      id: "rw-stored-cached",
+      variables: { input: str("x") },
+    });
+    await c.call("StopWfRun", { wf_run_id: { id: "rw-stored-cached" } });
+    const halted = (await c.call("GetWfRun", { id: "rw-stored-cached" })).status;
+    expect(halted).toMatch(/^HALT/);
+    for (const [i, id] of ids.entries()) {
+      const got = await c.call("GetWfRun", { id });
+      expect(got.wf_spec_id.name).toBe(WAITING_SPEC);
+      expect(got.status).toBe(i < 6 ? halted : "RUNNING");
+      expect((await variables({ id })).input).toBe(id);
+    }
+  });
+});

@@ -40,16 +40,22 @@ export interface BatchTx {
   onAbort(fn: () => void): void;
 }
 
+/** a WfRun by tenant and key */
+export interface WfRunRef {
+  tenant: string;
+  key: string;
+}
+
 export interface Job<T> {
   /** a job that touches one WfRun names it, so that the WfRun is loaded before `apply` runs */
-  wfRun?: { tenant: string; key: string };
+  wfRun?: WfRunRef;
   /**
    * the job creates the WfRun under an id the server just made up, so there is nothing to load: its batch
    * need not wait for the batches being written to read it (runtime preload)
    */
   newWfRun?: boolean;
   /** other WfRuns the job reads (a new child WfRun's parent) */
-  alsoLoad?: { tenant: string; key: string }[];
+  alsoLoad?: WfRunRef[];
   apply(tx: BatchTx): T;
 }
 
@@ -68,8 +74,8 @@ export interface ProcessorHooks {
   fence(parts: Iterable<number>): Fence;
   /** a batch was refused: this server no longer holds these partitions */
   fenced(parts: number[]): void;
-  /** load a WfRun into the cache before a job that names it (no-op if cached or absent) */
-  preload(tenant: string, key: string): Promise<void>;
+  /** load WfRuns into the cache before the jobs that name them (those cached or absent are skipped) */
+  preload(runs: readonly WfRunRef[]): Promise<void>;
   /** forget the cached copy of a WfRun (after a failed job) */
   evict(tenant: string, key: string): void;
   /** the store's state and the caches may have diverged: drop every cache */
@@ -204,26 +210,24 @@ export class Processor {
 
   private async applyBatch(batch: Pending[]): Promise<AppliedBatch> {
     const parts = new Set<number>();
+    const loading: { p: Pending; runs: WfRunRef[] }[] = [];
     for (const p of batch) {
       const part = this.hooks.partitionOf(p.job);
       if (!this.hooks.owns(part)) {
-        p.reject(new NotOwnerError(part));
-        p.job = { apply: () => undefined };
-        p.reject = () => undefined;
-        p.resolve = () => undefined;
+        refuse(p, new NotOwnerError(part));
         continue;
       }
       parts.add(part);
-      if (p.job.wfRun) {
-        try {
-          if (!p.job.newWfRun) await this.hooks.preload(p.job.wfRun.tenant, p.job.wfRun.key);
-          for (const other of p.job.alsoLoad ?? []) await this.hooks.preload(other.tenant, other.key);
-        } catch (e) {
-          p.reject(e);
-          p.job = { apply: () => undefined };
-          p.reject = () => undefined;
-          p.resolve = () => undefined;
-        }
+      const runs = [...(p.job.wfRun && !p.job.newWfRun ? [p.job.wfRun] : []), ...(p.job.alsoLoad ?? [])];
+      if (runs.length > 0) loading.push({ p, runs });
+    }
+    if (loading.length > 0) {
+      try {
+        // one read for the whole batch's WfRuns
+        await this.hooks.preload(loading.flatMap((l) => l.runs));
+      } catch {
+        // then each job's own, to fail only the jobs whose WfRuns cannot be loaded
+        for (const { p, runs } of loading) await this.hooks.preload(runs).catch((e: unknown) => refuse(p, e));
       }
     }
     const ops: WriteOp[] = [];
@@ -306,6 +310,14 @@ export class Processor {
     await this.store.resetAfterFailure();
     this.recovering = undefined;
   }
+}
+
+/** Rejects a job before it is applied; it stays in its batch as a job that does nothing. */
+function refuse(p: Pending, e: unknown): void {
+  p.reject(e);
+  p.job = { apply: () => undefined };
+  p.reject = () => undefined;
+  p.resolve = () => undefined;
 }
 
 interface Outcome {

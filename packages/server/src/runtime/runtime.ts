@@ -49,7 +49,7 @@ import type { QueuedTask, Store, WriteOp } from "../store/store";
 import { changesMetadata } from "../store/row-writes";
 import { MetadataCache } from "./metadata-cache";
 import { SecurityDirectory } from "../security/directory";
-import { Processor, type BatchTx, type Job } from "./processor";
+import { Processor, type BatchTx, type Job, type WfRunRef } from "./processor";
 import { METADATA_PARTITION, NotOwnerError, Partitions } from "./partitions";
 import { TaskQueues, type Poller } from "./task-queues";
 import { TimerWheel } from "./timers";
@@ -177,7 +177,7 @@ export class Runtime {
       owns: (part) => this.partitions.owns(part),
       fence: (parts) => this.partitions.fence(parts),
       fenced: (parts) => this.lostPartitions(parts),
-      preload: (tenant, key) => this.preload(tenant, key),
+      preload: (runs) => this.preload(runs),
       evict: (tenant, key) => this.cache.delete(cacheKey(tenant, key)),
       resetCaches: () => this.resetCaches(),
       committing: (ops) => {
@@ -896,28 +896,51 @@ export class Runtime {
 
   // ---- cache ------------------------------------------------------------------------------------------
 
-  private async preload(tenant: string, key: string): Promise<void> {
-    const existing = this.cache.get(cacheKey(tenant, key));
-    if (existing) {
-      // a child WfRun works with its parent's variables: keep the parent loaded too
-      const parent = existing.wfRun.id?.parentWfRunId;
-      if (parent && !this.cache.has(cacheKey(tenant, wfRunKey(parent))))
-        await this.preload(tenant, wfRunKey(parent));
-      return;
+  /**
+   * Loads into the cache the WfRuns a batch's jobs name that are not cached, with one read of their rows
+   * per tenant (getWfRuns), and the parents of those that are child WfRuns (a child works with its parent's
+   * variables).
+   */
+  private async preload(runs: readonly WfRunRef[]): Promise<void> {
+    const missing = (list: readonly WfRunRef[]) => {
+      const byTenant = new Map<string, Set<string>>();
+      for (const { tenant, key } of list) {
+        if (this.cache.has(cacheKey(tenant, key))) continue;
+        let keys = byTenant.get(tenant);
+        if (!keys) byTenant.set(tenant, (keys = new Set()));
+        keys.add(key);
+      }
+      return byTenant;
+    };
+    const parents: WfRunRef[] = [];
+    const parentOf = (tenant: string, state: WfRunState) => {
+      const parent = state.wfRun.id?.parentWfRunId;
+      if (parent) parents.push({ tenant, key: wfRunKey(parent) });
+    };
+    for (const { tenant, key } of runs) {
+      const cached = this.cache.get(cacheKey(tenant, key));
+      if (cached) parentOf(tenant, cached);
     }
-    // A batch still being written may hold this WfRun's latest rows: read only after it is committed.
-    await this.store.flushed();
-    if (this.cache.has(cacheKey(tenant, key))) return;
-    const state = await this.storedState(tenant, key);
-    if (!state) return;
-    this.cache.set(cacheKey(tenant, key), state);
-    const parent = state.wfRun.id?.parentWfRunId;
-    if (parent) await this.preload(tenant, wfRunKey(parent));
+    if (missing(runs).size > 0) {
+      // A batch still being written may hold these WfRuns' latest rows: read only after it is committed.
+      await this.store.flushed();
+      for (const [tenant, keys] of missing(runs)) {
+        const rows = await this.store.getWfRuns(tenant, [...keys]);
+        for (const [key, wfRun] of rows) {
+          if (this.cache.has(cacheKey(tenant, key))) continue;
+          const state = await this.storedState(tenant, key, wfRun);
+          if (!state) continue;
+          this.cache.set(cacheKey(tenant, key), state);
+          parentOf(tenant, state);
+        }
+      }
+    }
+    if (missing(parents).size > 0) await this.preload(parents);
   }
 
   /** A WfRun's state as stored; undefined when it is not there or its WfSpec is missing. */
-  private async storedState(tenant: string, key: string): Promise<WfRunState | undefined> {
-    const rows = await this.store.loadActiveWfRun(tenant, key);
+  private async storedState(tenant: string, key: string, wfRun?: WfRun): Promise<WfRunState | undefined> {
+    const rows = await this.store.loadActiveWfRun(tenant, key, wfRun);
     if (!rows) return undefined;
     const id = rows.wfRun.wfSpecId;
     const wfSpec = id

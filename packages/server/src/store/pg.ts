@@ -52,9 +52,14 @@ class PgReader implements SqlReader {
     return p;
   }
 
-  async rows(sql: string, params: readonly unknown[]): Promise<unknown[][]> {
+  async rows(sql: string, params: readonly unknown[], planEachRun = false): Promise<unknown[][]> {
     const { name, text } = this.query(sql);
-    const r = await this.pool.query({ name, text, values: params as unknown[], rowMode: "array" });
+    const r = await this.pool.query({
+      ...(planEachRun ? {} : { name }),
+      text,
+      values: params as unknown[],
+      rowMode: "array",
+    });
     return r.rows as unknown[][];
   }
 
@@ -100,6 +105,14 @@ class PgReader implements SqlReader {
       `json_agg(json_build_array(${order}, length(b)) ORDER BY ${order})::text, ` +
       `string_agg(b, ''::bytea ORDER BY ${order})`
     );
+  }
+
+  inTextList(column: string): string {
+    return `${column} = ANY(?::text[])`;
+  }
+
+  textList(values: readonly string[]): unknown {
+    return values;
   }
 }
 

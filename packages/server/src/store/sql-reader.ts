@@ -5,8 +5,13 @@
  * pool, `?` numbered as `$1, $2, …`).
  */
 export interface SqlReader {
-  /** rows as arrays of column values, in the SELECT's order */
-  rows(sql: string, params: readonly unknown[]): Promise<unknown[][]>;
+  /**
+   * rows as arrays of column values, in the SELECT's order. `planEachRun`: plan the query for its
+   * parameters at each run (PostgreSQL: an unnamed statement), for a read whose best plan depends on a
+   * list parameter's length and the table's current size; a named statement may keep a plan made when the
+   * table was empty (a scan of the whole table).
+   */
+  rows(sql: string, params: readonly unknown[], planEachRun?: boolean): Promise<unknown[][]>;
   /** rows as objects by column name */
   objects<T>(sql: string, params: readonly unknown[]): Promise<T[]>;
   /**
@@ -35,6 +40,13 @@ export interface SqlReader {
    * then costs one row to read.
    */
   pageAggregate(keys: readonly string[]): string;
+  /**
+   * A condition that `column` is one of a list of texts passed as ONE parameter (textList): SQLite reads a
+   * JSON array (json_each), PostgreSQL a text[] (= ANY). One statement, whatever the list's length.
+   */
+  inTextList(column: string): string;
+  /** the parameter of an inTextList condition */
+  textList(values: readonly string[]): unknown;
 }
 
 /** One statement of SqlReader.write: SQL with `?` placeholders, and its parameters. */

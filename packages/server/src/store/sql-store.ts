@@ -84,6 +84,7 @@ const SQL = {
   searchScheduledWfRuns: `SELECT id, major, revision FROM {{scheduled_wf_runs:scheduled_wf_runs_by_wf_spec}}
          WHERE tenant = ? AND wf_spec_name = ? AND id > ? ORDER BY id LIMIT ?`,
   getWfRun: `SELECT bytes FROM wf_runs WHERE tenant = ? AND wf_run_key = ?`,
+  getWfRuns: `SELECT wf_run_key, bytes FROM wf_runs WHERE tenant = ? AND {{in:wf_run_key}}`,
   wfSpecNameOf: `SELECT wf_spec_name FROM wf_runs WHERE tenant = ? AND wf_run_key = ?`,
   taskDefNameOf: `SELECT task_def_name FROM task_runs WHERE tenant = ? AND wf_run_key = ? AND task_guid = ?`,
   userTaskDefNameOf: `SELECT def_name FROM user_task_runs WHERE tenant = ? AND wf_run_key = ? AND guid = ?`,
@@ -141,6 +142,7 @@ export abstract class SqlStore implements Store {
     const expand = (sql: string) =>
       sql
         .replace(/\{\{now\}\}/g, db.nowMs)
+        .replace(/\{\{in:(\w+)\}\}/g, (_m, column: string) => db.inTextList(column))
         .replace(/\{\{(\w+):(\w+)\}\}/g, (_m, table: string, index: string) => db.from(table, index));
     for (const [k, v] of Object.entries(SQL)) this.sql[k as keyof typeof SQL] = expand(v);
     this.queueOfPart = expand(QUEUE_OF_PART);
@@ -262,8 +264,21 @@ export abstract class SqlStore implements Store {
     return b ? fromBinary(WfRunSchema, b) : undefined;
   }
 
-  async loadActiveWfRun(tenant: string, wfRunKey: string): Promise<ActiveWfRunRows | undefined> {
-    const wfRun = await this.getWfRun(tenant, wfRunKey);
+  async getWfRuns(tenant: string, wfRunKeys: readonly string[]): Promise<Map<string, WfRun>> {
+    const rows = (await this.reader.rows(
+      this.sql.getWfRuns,
+      [tenant, this.reader.textList(wfRunKeys)],
+      true,
+    )) as [string, Uint8Array][];
+    return new Map(rows.map(([key, b]) => [key, fromBinary(WfRunSchema, b)]));
+  }
+
+  async loadActiveWfRun(
+    tenant: string,
+    wfRunKey: string,
+    read?: WfRun,
+  ): Promise<ActiveWfRunRows | undefined> {
+    const wfRun = read ?? (await this.getWfRun(tenant, wfRunKey));
     if (!wfRun) return undefined;
     // every variable of the WfRun: the engine needs them all (their number is bounded by the WfSpec's
     // declarations times the WfRun's threads)

@@ -109,6 +109,14 @@ class SqliteReader implements SqlReader {
     // are; the CAST gives them back as a BLOB.
     return `json_group_array(json_array(${keys.join(", ")}, length(b))), CAST(group_concat(b, '') AS BLOB)`;
   }
+
+  inTextList(column: string): string {
+    return `${column} IN (SELECT value FROM json_each(?))`;
+  }
+
+  textList(values: readonly string[]): unknown {
+    return JSON.stringify(values);
+  }
 }
 
 /**

@@ -298,6 +298,8 @@ export interface Store extends SearchStore, MetricsStore, ClusterStore {
   ): Promise<StoredTaskWorkerGroup | undefined>;
 
   getWfRun(tenant: string, wfRunKey: string): Promise<WfRun | undefined>;
+  /** the WfRuns of these keys that are stored, by key: one read for many (a batch's jobs) */
+  getWfRuns(tenant: string, wfRunKeys: readonly string[]): Promise<Map<string, WfRun>>;
   /**
    * The name of the definition an object belongs to, read from its row's columns without decoding it (the
    * request pipeline authorizes by it): a WfRun's WfSpec, a TaskRun's TaskDef, a UserTaskRun's UserTaskDef.
@@ -305,7 +307,8 @@ export interface Store extends SearchStore, MetricsStore, ClusterStore {
   wfSpecNameOf(tenant: string, wfRunKey: string): Promise<string | undefined>;
   taskDefNameOf(tenant: string, wfRunKey: string, taskGuid: string): Promise<string | undefined>;
   userTaskDefNameOf(tenant: string, wfRunKey: string, guid: string): Promise<string | undefined>;
-  loadActiveWfRun(tenant: string, wfRunKey: string): Promise<ActiveWfRunRows | undefined>;
+  /** what a WfRun's commands need loaded; `wfRun`: its row, when it was just read (getWfRuns) */
+  loadActiveWfRun(tenant: string, wfRunKey: string, wfRun?: WfRun): Promise<ActiveWfRunRows | undefined>;
   getNodeRun(
     tenant: string,
     wfRunKey: string,

@@ -228,6 +228,19 @@ function conformance(
         expect(completed.map((h) => h.wfRunKey)).toEqual(["run-1"]);
       });
 
+      it("store: getWfRuns reads many WfRuns at once, by tenant, and leaves out keys not stored", async () => {
+        const keys = Array.from({ length: 40 }, (_, i) => `many-${i}`);
+        await store.commit(keys.map((k, i) => putWfRun(wfRun(k, { startMs: 1_000 + i }))));
+        await store.commit([putWfRun(wfRun("other-tenant-run"), "other")]);
+        const asked = [...keys.filter((_, i) => i % 3 !== 0), "missing-1", "other-tenant-run", "many-1"];
+        const found = await store.getWfRuns(TENANT, asked);
+        expect([...found.keys()].sort()).toEqual(keys.filter((_, i) => i % 3 !== 0).sort());
+        expect(found.get("many-5")?.id?.id).toBe("many-5");
+        expect(found.get("many-5")?.startTime?.seconds).toBe(1n);
+        expect((await store.getWfRuns("other", ["other-tenant-run", "many-1"])).size).toBe(1);
+        expect((await store.getWfRuns(TENANT, [])).size).toBe(0);
+      });
+
       it("B-RUN-13: an empty batch resolves, also while other batches are in flight", async () => {
         await expect(store.commit([])).resolves.toBeUndefined();
         const pending = [store.commit([putTimer(timer("a", 1))]), store.commit([])];
