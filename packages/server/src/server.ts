@@ -166,6 +166,7 @@ export class PonyServer {
           settings.internalHost,
           settings.internalPort,
           settings.clusterSecret,
+          settings.leaseSeconds * 1000,
           logger,
         )
       : undefined;

@@ -51,6 +51,17 @@ const PATH = "/pony.cluster.Cluster/Forward";
 const DRAIN_MS = 5000;
 const SECRET_HEADER = "x-pony-cluster-secret";
 
+/**
+ * HTTP/2 keepalive on the forwarding streams, both ways: a peer that goes silent without closing its
+ * connection (paused, cut off by the network) is found within two lease times, and the commands on the
+ * stream fail UNAVAILABLE instead of waiting for it. Without it, a command with no deadline would wait until
+ * the peer came back. (grpc-js servers do not refuse frequent pings: both sides may ping.)
+ */
+function keepalive(leaseMs: number): grpc.ChannelOptions {
+  const ms = Math.max(1000, Math.round(leaseMs));
+  return { "grpc.keepalive_time_ms": ms, "grpc.keepalive_timeout_ms": ms };
+}
+
 const identity = (b: Buffer) => b;
 const SERVICE: grpc.ServiceDefinition = {
   forward: {
@@ -279,6 +290,7 @@ export class ClusterRouter implements Router {
       const client = new grpc.Client(address, grpc.credentials.createInsecure(), {
         "grpc.max_receive_message_length": 64 * 1024 * 1024,
         "grpc.max_send_message_length": 64 * 1024 * 1024,
+        ...keepalive(this.settings.leaseMs),
       });
       this.links.set(address, (link = new PeerLink(client, this.settings.secret)));
     }
@@ -308,11 +320,13 @@ export async function startInternalServer(
   host: string,
   port: number,
   secret: string,
+  leaseMs: number,
   log: Logger,
 ): Promise<InternalServer> {
   const server = new grpc.Server({
     "grpc.max_receive_message_length": 64 * 1024 * 1024,
     "grpc.max_send_message_length": 64 * 1024 * 1024,
+    ...keepalive(leaseMs),
   });
   /** each open stream's end once the commands on it are answered */
   const streams = new Set<() => Promise<void>>();
