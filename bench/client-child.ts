@@ -16,6 +16,8 @@ import {
   RunWfRequestSchema,
   type RunWfRequest,
 } from "@pony/proto";
+import pg from "pg";
+import { partitionOf } from "../packages/server/src/store/placement";
 import { LhClient } from "./grpc";
 import { errText, monoMs, serveParent, type DoneEvent, type Event } from "./common";
 import {
@@ -43,6 +45,27 @@ function clientFor(address: string, token?: string): LhClient {
   return c;
 }
 
+/**
+ * `--to-owner` (a diagnostic): the address of the server that owns a WfRun id's partition, as the
+ * partitions table says when the load starts (the servers' ids are their addresses)
+ */
+let ownerOf: ((wfRunId: string) => string) | undefined;
+
+async function readOwners(databaseUrl: string): Promise<(wfRunId: string) => string> {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const rows = (await db.query("SELECT part, owner FROM partitions")).rows as {
+      part: number;
+      owner: string;
+    }[];
+    const owners = new Map(rows.map((r) => [Number(r.part), r.owner]));
+    return (id) => owners.get(partitionOf("default", id, owners.size))!;
+  } finally {
+    await db.end();
+  }
+}
+
 /** WfRuns waiting for task completions: id → tasks still to be reported, and who to wake */
 const waiters = new Map<string, { left: number; resolve: () => void }>();
 
@@ -64,8 +87,9 @@ const runPrefix = `b${process.pid}-${Date.now().toString(36)}`;
  * Runs one WfRun to completion. The waiter is registered before RunWf is sent: the worker may report the
  * task before the RunWf answer gets back here. Resolves to the RunWf round-trip time in ms.
  */
-async function runOne(c: LhClient, wfSpecName: string, input: () => string, timeoutMs = 30_000) {
+async function runOne(lane: LhClient, wfSpecName: string, input: () => string, timeoutMs = 30_000) {
   const id = `${runPrefix}-${++seq}`;
+  const c = ownerOf ? clientFor(ownerOf(id)) : lane;
   let timer: NodeJS.Timeout | undefined;
   const completed = new Promise<void>((resolve, reject) => {
     waiters.set(id, { left: TASKS_PER_RUN[wfSpecName] ?? 1, resolve });
@@ -144,7 +168,7 @@ serveParent(
     },
 
     /** starts `inflight` lanes of back-to-back WfRuns (or event round trips); they run until stopLoad */
-    startLoad: (args: {
+    startLoad: async (args: {
       address: string;
       /** the servers of a cluster: the lanes are spread over them */
       addresses?: string[];
@@ -152,8 +176,11 @@ serveParent(
       wfSpecName: string;
       inflight: number;
       kind?: Kind;
+      /** --to-owner: the cluster's database */
+      ownersFrom?: string;
     }) => {
       if (load) throw new Error("a load is already running");
+      ownerOf = args.ownersFrom ? await readOwners(args.ownersFrom) : undefined;
       const addresses = args.addresses ?? [args.address];
       const l: Load = { stopping: false, completed: 0, errors: 0, e2eMs: [], recording: false, lanes: [] };
       load = l;

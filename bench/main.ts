@@ -75,6 +75,7 @@ const { values: opt } = parseArgs({
     "oauth-rounds": { type: "string", default: "3" },
     store: { type: "string", default: "sqlite" },
     servers: { type: "string", default: "3" },
+    "to-owner": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
   strict: true,
@@ -100,7 +101,10 @@ if (opt.help) {
   --oauth-rounds N rounds of that comparison (default 3)
   --store postgres compare one-task throughput on SQLite, then PostgreSQL clusters of 1 … --servers servers
                    (a throwaway PostgreSQL cluster, fsync on), instead of the phases above
-  --servers N      the largest PostgreSQL cluster of that comparison (default 3)`);
+  --servers N      the largest PostgreSQL cluster of that comparison (default 3)
+  --to-owner       (a diagnostic, with --store postgres) the client sends each RunWf straight to the owner of
+                   its partition, read from the database, as no LittleHorse client can: the difference to a
+                   normal run is what forwarding costs`);
   process.exit(0);
 }
 
@@ -349,6 +353,8 @@ async function throughputPhase(
   serverOrServers: Child | Child[],
   withStats: boolean,
   tokens?: { worker: string; client: string },
+  /** --to-owner: the cluster's database, where the client reads the partitions' owners */
+  ownersFrom?: string,
 ) {
   const addresses = Array.isArray(target) ? target : [target];
   const servers = Array.isArray(serverOrServers) ? serverOrServers : [serverOrServers];
@@ -368,6 +374,7 @@ async function throughputPhase(
     token: tokens?.client,
     wfSpecName: ONE_TASK_WF,
     inflight: INFLIGHT,
+    ownersFrom,
   });
   await sleep(WARMUP * 1000);
 
@@ -823,7 +830,16 @@ async function storeComparison(worker: Child, client: Child) {
       results.push({
         config: `PostgreSQL, ${n} server${n === 1 ? "" : "s"}`,
         servers: n,
-        r: await throughputPhase(`pg x${n}`, addresses, worker, client, servers, true),
+        r: await throughputPhase(
+          `pg x${n}`,
+          addresses,
+          worker,
+          client,
+          servers,
+          true,
+          undefined,
+          opt["to-owner"] && n > 1 ? url : undefined,
+        ),
       });
       for (const sv of servers) await sv.stop(15_000);
     }
