@@ -62,6 +62,10 @@ function keepalive(leaseMs: number): grpc.ChannelOptions {
   return { "grpc.keepalive_time_ms": ms, "grpc.keepalive_timeout_ms": ms };
 }
 
+/** abort reasons (abort() without one makes a DOMException, with a stack trace, each time) */
+const STREAM_ENDED = new Error("the forwarding stream ended");
+const PEER_CANCELLED = new Error("the forwarding server cancelled the call");
+
 const identity = (b: Buffer) => b;
 const SERVICE: grpc.ServiceDefinition = {
   forward: {
@@ -353,7 +357,7 @@ export async function startInternalServer(
       const end = () => {
         if (ended) return;
         ended = true;
-        for (const c of running.values()) c.abort();
+        for (const c of running.values()) c.abort(STREAM_ENDED);
         if (!stream.cancelled) stream.end();
         streams.delete(finish);
         settled?.();
@@ -378,7 +382,7 @@ export async function startInternalServer(
           return;
         }
         const { callId } = call;
-        if (call.cancel) return running.get(callId)?.abort();
+        if (call.cancel) return running.get(callId)?.abort(PEER_CANCELLED);
         if (draining) {
           // stopping: this server owns nothing now; the stream ends once nothing runs on it
           answer({ callId, moved: true });

@@ -24,6 +24,13 @@ function serializer(schema: DescMessage) {
 
 type AnyCall = grpc.ServerUnaryCall<object, object> | grpc.ServerDuplexStream<object, object>;
 
+/**
+ * The reason every cancelled call's signal carries. grpc-js reports a unary call "cancelled" when it ends in
+ * any way, and abort() without a reason makes a DOMException, with its stack trace, each time: a
+ * forwarded call (whose router listens to the signal) paid that on every command.
+ */
+const CANCELLED = new Error("the call was cancelled or ended");
+
 function incoming(call: AnyCall, mtls: boolean): IncomingCall {
   let controller: AbortController | undefined;
   const deadline = call.getDeadline();
@@ -41,8 +48,8 @@ function incoming(call: AnyCall, mtls: boolean): IncomingCall {
     get signal() {
       if (!controller) {
         const c = (controller = new AbortController());
-        if (call.cancelled) c.abort();
-        else call.once("cancelled", () => c.abort());
+        if (call.cancelled) c.abort(CANCELLED);
+        else call.once("cancelled", () => c.abort(CANCELLED));
       }
       return controller.signal;
     },
