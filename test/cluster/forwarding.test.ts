@@ -74,6 +74,26 @@ describe("forwarding between two servers", () => {
     expect((await cb.call("GetWfRun", { id: sleeping })).status).toBe("HALTED");
   });
 
+  it("B-RUN-1 a RunWf without an id runs at the server called: the id it is given falls in one of that server's partitions", async () => {
+    for (const [c, rt] of [
+      [ca, a!.server.runtime],
+      [cb, b!.server.runtime],
+    ] as const) {
+      const held = new Set(rt.partitions.held().keys());
+      const runs = await Promise.all(
+        Array.from({ length: 12 }, () => c.call("RunWf", { wf_spec_name: "fw-wf" })),
+      );
+      for (const run of runs) {
+        expect(run.status).toBe("COMPLETED");
+        expect(run.id.id).toMatch(/^[0-9a-f]{32}$/);
+        expect(held.has(rt.partitionOf("default", run.id.id))).toBe(true);
+      }
+      // every one is stored once, and read alike from the other server
+      const other = c === ca ? cb : ca;
+      for (const run of runs) expect(await other.call("GetWfRun", { id: run.id.id })).toEqual(run);
+    }
+  });
+
   it("B-RUN-1 the owner's refusals come back as it gave them: ALREADY_EXISTS, NOT_FOUND, INVALID_ARGUMENT", async () => {
     const id = idOwnedByB("fw-twice");
     await ca.call("RunWf", { wf_spec_name: "fw-wf", id });

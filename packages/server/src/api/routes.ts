@@ -20,8 +20,7 @@ import type {
   StopWfRunRequest,
   WfRunId,
 } from "@pony/proto";
-import { randomUUID } from "node:crypto";
-import { wfRunKey } from "../runtime/ids";
+import { madeUpWfRunId, wfRunKey } from "../runtime/ids";
 import type { RPC_PERMISSIONS } from "./permissions";
 
 type MethodName = keyof typeof RPC_PERMISSIONS;
@@ -58,7 +57,7 @@ export const RPC_ROUTES: Partial<Record<MethodName, RouteOf<never>>> = {
   getTaskWorkerGroup: metadata,
   runWf: (req: RunWfRequest) => {
     // the id is chosen here when the client leaves it out, so the run is placed once, where it is created
-    if (req.id === undefined || req.id === "") req.id = randomUUID().replaceAll("-", "");
+    if (req.id === undefined || req.id === "") req.id = madeUpWfRunId();
     const parent = req.parentWfRunId?.id ? wfRunKey(req.parentWfRunId) : undefined;
     return { wfRunKey: parent ? `${parent}_${req.id}` : req.id };
   },

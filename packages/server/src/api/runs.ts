@@ -2,7 +2,6 @@
  * WfRun RPCs: RunWf, the Get/List RPCs over one WfRun's objects, and DeleteWfRun (B-RUN-1…13).
  * Reads go to the store, which holds everything committed (an RPC is only answered after its commit).
  */
-import { randomUUID } from "node:crypto";
 import {
   type DeleteWfRunRequest,
   type ListNodeRunsRequest,
@@ -16,7 +15,14 @@ import {
 } from "@pony/proto";
 import { InvalidArgumentError, NotFoundError } from "@pony/engine";
 import type { Runtime } from "../runtime/runtime";
-import { checkWfRunIdText, newWfRunId, requireWfRunId, wfRunKey } from "../runtime/ids";
+import {
+  checkWfRunIdText,
+  idMadeHere,
+  madeUpWfRunId,
+  newWfRunId,
+  requireWfRunId,
+  wfRunKey,
+} from "../runtime/ids";
 import type { CallContext } from "./context";
 import { NODE_RUNS, TASK_RUNS, VARIABLES, listPage } from "./list-pages";
 import { checkParent, wfSpecToRun } from "./wf-run-start";
@@ -26,11 +32,11 @@ export function runHandlers(rt: Runtime) {
     async runWf(req: RunWfRequest, ctx: CallContext) {
       const wfSpec = wfSpecToRun(rt, ctx.tenant, req);
       const parent = await checkParent(rt, ctx, wfSpec, req.parentWfRunId);
-      if (req.id !== undefined && req.id !== "") {
+      if (req.id !== undefined && req.id !== "" && !idMadeHere(req)) {
         checkWfRunIdText(req.id);
         return rt.runWf(ctx.tenant, newWfRunId(req.id, parent), wfSpec, req);
       }
-      const idText = randomUUID().replaceAll("-", "");
+      const idText = req.id || madeUpWfRunId();
       return rt.runWf(ctx.tenant, newWfRunId(idText, parent), wfSpec, req, true);
     },
 

@@ -27,6 +27,7 @@ import {
   LittleHorse,
   type ForwardedAnswer,
   type ForwardedCall,
+  type RunWfRequest,
 } from "@pony/proto";
 import type { Logger } from "pino";
 import type { CallContext } from "../api/context";
@@ -40,6 +41,7 @@ import {
   UnavailableError,
   grpcStatusOf,
 } from "../grpc/status";
+import { madeUpWfRunId, markIdMadeHere } from "../runtime/ids";
 import { METADATA_PARTITION, NotOwnerError } from "../runtime/partitions";
 import type { Runtime } from "../runtime/runtime";
 import { MAX_DELAY_MS } from "../runtime/timers";
@@ -234,6 +236,7 @@ export class ClusterRouter implements Router {
   ) {}
 
   async run(method: string, req: object, ctx: CallContext, local: () => Promise<object>): Promise<object> {
+    if (method === "runWf") this.placeNewWfRun(req as RunWfRequest, ctx.tenant);
     const route = routeOf(method, req);
     if (!route) return local();
     const part = route === "metadata" ? METADATA_PARTITION : this.rt.partitionOf(ctx.tenant, route.wfRunKey);
@@ -264,6 +267,25 @@ export class ClusterRouter implements Router {
         );
       }
       await sleep(Math.min(25 * 2 ** Math.min(attempt, 4), 250));
+    }
+  }
+
+  /**
+   * A RunWf that names no id (and no parent) gets one that falls in a partition this server owns, so it
+   * runs here, with nothing to forward; the client learns the id from the answer. A server that owns no
+   * partition leaves the id to routeOf (a random one, forwarded to its owner).
+   */
+  private placeNewWfRun(req: RunWfRequest, tenant: string): void {
+    if ((req.id !== undefined && req.id !== "") || req.parentWfRunId?.id) return;
+    if (this.rt.partitions.held().size === 0) return;
+    // with N servers sharing the partitions evenly, one try in N lands here
+    for (let i = 0; i < 64; i++) {
+      const id = madeUpWfRunId();
+      if (this.rt.partitions.owns(this.rt.partitionOf(tenant, id))) {
+        req.id = id;
+        markIdMadeHere(req);
+        return;
+      }
     }
   }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { WfRunIdSchema, type WfRunId } from "@pony/proto";
 import { InvalidArgumentError } from "@pony/engine";
@@ -25,4 +26,20 @@ export function requireWfRunId(id: WfRunId | undefined, what = "wf_run_id"): WfR
 
 export function newWfRunId(id: string, parent?: WfRunId): WfRunId {
   return create(WfRunIdSchema, { id, parentWfRunId: parent });
+}
+
+/** An id for a RunWf that names none, of LittleHorse's form: 32 hexadecimal digits. */
+export function madeUpWfRunId(): string {
+  return randomUUID().replaceAll("-", "");
+}
+
+/** RunWf requests whose id this server made up: no stored WfRun can have it, so none is looked for */
+const idsMadeHere = new WeakSet<object>();
+
+export function markIdMadeHere(req: object): void {
+  idsMadeHere.add(req);
+}
+
+export function idMadeHere(req: object): boolean {
+  return idsMadeHere.has(req);
 }
