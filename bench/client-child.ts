@@ -69,10 +69,21 @@ async function readOwners(databaseUrl: string): Promise<(wfRunId: string) => str
 /** WfRuns waiting for task completions: id → tasks still to be reported, and who to wake */
 const waiters = new Map<string, { left: number; resolve: () => void }>();
 
+/**
+ * `--server-ids`: RunWfs name no id, and the server makes one up. A WfRun's id is then known only from the
+ * RunWf answer, and the worker may report its task before that: reports of ids not (yet) waited for are
+ * counted here, and taken when the answer comes.
+ */
+let serverIds = false;
+const early = new Map<string, number>();
+
 function onDone(e: DoneEvent): void {
   for (const id of e.ids) {
     const w = waiters.get(id);
-    if (!w) continue; // not ours (a warm-up run abandoned after a timeout)
+    if (!w) {
+      if (serverIds) early.set(id, (early.get(id) ?? 0) + 1);
+      continue; // else not ours (a warm-up run abandoned after a timeout)
+    }
     if (--w.left <= 0) {
       waiters.delete(id);
       w.resolve();
@@ -88,30 +99,43 @@ const runPrefix = `b${process.pid}-${Date.now().toString(36)}`;
  * task before the RunWf answer gets back here. Resolves to the RunWf round-trip time in ms.
  */
 async function runOne(lane: LhClient, wfSpecName: string, input: () => string, timeoutMs = 30_000) {
-  const id = `${runPrefix}-${++seq}`;
-  const c = ownerOf ? clientFor(ownerOf(id)) : lane;
+  const given = serverIds ? undefined : `${runPrefix}-${++seq}`;
+  const c = ownerOf && given ? clientFor(ownerOf(given)) : lane;
+  const tasks = TASKS_PER_RUN[wfSpecName] ?? 1;
   let timer: NodeJS.Timeout | undefined;
+  let wait: (id: string, left: number) => void = () => undefined;
   const completed = new Promise<void>((resolve, reject) => {
-    waiters.set(id, { left: TASKS_PER_RUN[wfSpecName] ?? 1, resolve });
-    timer = setTimeout(() => {
-      waiters.delete(id);
-      reject(new Error(`WfRun ${id} did not complete within ${timeoutMs} ms`));
-    }, timeoutMs);
+    wait = (id, left) => {
+      if (left <= 0) return resolve();
+      waiters.set(id, { left, resolve });
+      timer = setTimeout(() => {
+        waiters.delete(id);
+        reject(new Error(`WfRun ${id} did not complete within ${timeoutMs} ms`));
+      }, timeoutMs);
+    };
   });
   completed.catch(() => undefined); // handled below; avoids an unhandled rejection while RunWf is pending
+  if (given) wait(given, tasks);
+  let id = given;
   try {
     const t0 = monoMs();
     const req: RunWfRequest = create(RunWfRequestSchema, {
       wfSpecName,
-      id,
+      id: given,
       variables: runVariables(wfSpecName, input()),
     });
-    await c.unary(LittleHorse.method.runWf, req);
+    const run = await c.unary(LittleHorse.method.runWf, req);
     const rpcMs = monoMs() - t0;
+    if (!given) {
+      id = run.id?.id ?? "";
+      const reported = early.get(id) ?? 0;
+      early.delete(id);
+      wait(id, tasks - reported);
+    }
     await completed;
     return { rpcMs, e2eMs: monoMs() - t0 };
   } catch (e) {
-    waiters.delete(id);
+    if (id) waiters.delete(id);
     throw e;
   } finally {
     clearTimeout(timer);
@@ -178,8 +202,11 @@ serveParent(
       kind?: Kind;
       /** --to-owner: the cluster's database */
       ownersFrom?: string;
+      /** --server-ids: RunWfs name no id */
+      serverIds?: boolean;
     }) => {
       if (load) throw new Error("a load is already running");
+      serverIds = args.serverIds ?? false;
       ownerOf = args.ownersFrom ? await readOwners(args.ownersFrom) : undefined;
       const addresses = args.addresses ?? [args.address];
       const l: Load = { stopping: false, completed: 0, errors: 0, e2eMs: [], recording: false, lanes: [] };

@@ -76,6 +76,7 @@ const { values: opt } = parseArgs({
     store: { type: "string", default: "sqlite" },
     servers: { type: "string", default: "3" },
     "to-owner": { type: "boolean", default: false },
+    "server-ids": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
   strict: true,
@@ -375,6 +376,7 @@ async function throughputPhase(
     wfSpecName: ONE_TASK_WF,
     inflight: INFLIGHT,
     ownersFrom,
+    serverIds: opt["server-ids"],
   });
   await sleep(WARMUP * 1000);
 
