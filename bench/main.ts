@@ -45,7 +45,7 @@ import {
 } from "./common";
 import { create } from "@bufbuild/protobuf";
 import { TestIssuer } from "../test/support/oauth";
-import { startThrowawayPostgres } from "../test/support/postgres";
+import { startThrowawayPostgres, stopLeftoverClusters } from "../test/support/postgres";
 import { freePort } from "../test/support/process-server";
 import { ACLAction, ACLResource, LittleHorse, PutPrincipalRequestSchema } from "@pony/proto";
 import { LhClient } from "./grpc";
@@ -279,6 +279,8 @@ function cleanupSync(): void {
   }
   live.clear();
   fs.rmSync(dataDir, { recursive: true, force: true });
+  // a run that aborts (a child died) leaves no throwaway PostgreSQL of --store postgres behind
+  stopLeftoverClusters(process.pid);
 }
 process.on("exit", cleanupSync);
 for (const [signal, code] of [
