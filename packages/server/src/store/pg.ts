@@ -35,6 +35,8 @@ const FENCE = `SELECT part FROM partitions
   WHERE owner = $1 AND (part, epoch) IN (SELECT * FROM unnest($2::integer[], $3::bigint[])) FOR KEY SHARE`;
 /** tries of a batch the database aborted (deadlock_detected 40P01, serialization_failure 40001) */
 const MAX_ATTEMPTS = 5;
+/** batch shapes prepared at most (beyond that, a shape is parsed at each commit) */
+const MAX_BATCH_SHAPES = 256;
 const BUMP_METADATA_VERSION = `UPDATE cluster_settings SET value = value + 1 WHERE name = 'metadata_version'`;
 
 class PgReader implements SqlReader {
@@ -126,6 +128,8 @@ export class PgStore extends SqlStore {
   private last: Promise<void> = Promise.resolve();
   private failed: Error | undefined;
   private writer: pg.Client | undefined;
+  /** batch statement text → its prepared statement's name */
+  private readonly batchShapes = new Map<string, string>();
   private listener: pg.Client | undefined;
   private readonly listeners = new Set<(topic: ClusterTopic) => void>();
   private closed = false;
@@ -153,10 +157,15 @@ export class PgStore extends SqlStore {
     return store;
   }
 
+  /** The batch writer's connection. */
   private async connect(): Promise<pg.Client> {
     const c = new pg.Client({ connectionString: this.url, types });
     c.on("error", () => undefined);
     await c.connect();
+    // Batches find rows by key only. Their statements are prepared (batchStatementName), and a generic plan
+    // made while a table was nearly empty (a new cluster) would scan it whole until the next ANALYZE; this
+    // keeps every plan on the keys' indexes. A database without the setting plans as it would anyway.
+    await c.query("SET enable_seqscan = off").catch(() => undefined);
     return c;
   }
 
@@ -214,6 +223,21 @@ export class PgStore extends SqlStore {
     return batch;
   }
 
+  /**
+   * A batch's one statement is prepared once per shape (the tables it writes, fenced or not: a few dozen
+   * shapes at most) and run by name after that: PostgreSQL then parses and plans it once, not at each
+   * commit. Planning it each time was a large part of the database's CPU on a cluster, where each server
+   * commits smaller batches: three servers' PostgreSQL used 0.43 ms of CPU per WfRun instead of 0.60.
+   */
+  private batchStatementName(text: string): string | undefined {
+    let name = this.batchShapes.get(text);
+    if (name === undefined && this.batchShapes.size < MAX_BATCH_SHAPES) {
+      name = `pony_batch_${this.batchShapes.size}`;
+      this.batchShapes.set(text, name);
+    }
+    return name;
+  }
+
   private refuse(e: unknown): Promise<never> {
     this.failed ??= commitFailure(e);
     return Promise.reject(this.failed);
@@ -243,7 +267,8 @@ export class PgStore extends SqlStore {
       if (!c) return this.refuse(new Error("the store is closed"));
       try {
         if (independent) {
-          await c.query(oneStatement(statements, fenceQuery, parts.length, metadata ? [notify] : []));
+          const one = oneStatement(statements, fenceQuery, parts.length, metadata ? [notify] : []);
+          await c.query({ ...one, name: this.batchStatementName(one.text) });
           return;
         }
         await c.query("BEGIN");
