@@ -16,8 +16,8 @@ import {
   RunWfRequestSchema,
   type RunWfRequest,
 } from "@pony/proto";
-import pg from "pg";
 import { partitionOf } from "../packages/server/src/store/placement";
+import { partitionOwners } from "../test/support/cluster";
 import { LhClient } from "./grpc";
 import { errText, monoMs, serveParent, type DoneEvent, type Event } from "./common";
 import {
@@ -52,18 +52,8 @@ function clientFor(address: string, token?: string): LhClient {
 let ownerOf: ((wfRunId: string) => string) | undefined;
 
 async function readOwners(databaseUrl: string): Promise<(wfRunId: string) => string> {
-  const db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
-  try {
-    const rows = (await db.query("SELECT part, owner FROM partitions")).rows as {
-      part: number;
-      owner: string;
-    }[];
-    const owners = new Map(rows.map((r) => [Number(r.part), r.owner]));
-    return (id) => owners.get(partitionOf("default", id, owners.size))!;
-  } finally {
-    await db.end();
-  }
+  const owners = await partitionOwners(databaseUrl);
+  return (id) => owners.get(partitionOf("default", id, owners.size))!;
 }
 
 /** WfRuns waiting for task completions: id → tasks still to be reported, and who to wake */

@@ -4,11 +4,10 @@
  * instead of waiting for it to come back; the partition moves to the server left once the lease runs out,
  * and the command sent again runs there, once, as the paused server sees when it wakes.
  */
-import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { partitionOf } from "../../packages/server/src/store/placement";
 import { statusOf } from "../support/client";
-import { startCluster, type TestCluster } from "../support/cluster";
+import { partitionOwners, startCluster, type TestCluster } from "../support/cluster";
 import { entry, exit, thread, wfSpec } from "../support/specs";
 import { waitFor } from "../support/wait";
 
@@ -23,22 +22,12 @@ afterAll(async () => {
 
 /** the partitions each server owns now, by server id */
 async function owners(databaseUrl: string): Promise<Map<string, Set<number>>> {
-  const c = new pg.Client({ connectionString: databaseUrl });
-  await c.connect();
-  try {
-    const rows = (await c.query(`SELECT part, owner FROM partitions`)).rows as {
-      part: number;
-      owner: string;
-    }[];
-    const out = new Map<string, Set<number>>();
-    for (const r of rows) {
-      if (!out.has(r.owner)) out.set(r.owner, new Set());
-      out.get(r.owner)!.add(Number(r.part));
-    }
-    return out;
-  } finally {
-    await c.end();
+  const out = new Map<string, Set<number>>();
+  for (const [part, owner] of await partitionOwners(databaseUrl)) {
+    if (!out.has(owner)) out.set(owner, new Set());
+    out.get(owner)!.add(part);
   }
+  return out;
 }
 
 let n = 0;

@@ -2,6 +2,7 @@
  * A cluster of Pony servers on one throwaway PostgreSQL, each a child process (so a test can kill -9 one
  * and start it again on the same ports).
  */
+import pg from "pg";
 import { startChildServer, freePort, type ChildServer } from "./process-server";
 import { startThrowawayPostgres, type ThrowawayPostgres } from "./postgres";
 
@@ -71,4 +72,19 @@ export async function startCluster(
       await pg.stop();
     },
   };
+}
+
+/** Each partition's owner (a server id: its address) as the cluster's `partitions` table says now. */
+export async function partitionOwners(databaseUrl: string): Promise<Map<number, string>> {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    const rows = (await db.query("SELECT part, owner FROM partitions")).rows as {
+      part: number;
+      owner: string;
+    }[];
+    return new Map(rows.map((r) => [Number(r.part), r.owner]));
+  } finally {
+    await db.end();
+  }
 }
