@@ -6,7 +6,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TestClient } from "../support/client";
+import type { Msg, TestClient } from "../support/client";
 import { startTestServer, type TestServer } from "../support/server";
 import { entry, exit, int, lit, thread, wfSpec } from "../support/specs";
 import { waitFor } from "../support/wait";
@@ -110,6 +110,46 @@ describe("forwarding between two servers", () => {
     ).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining("nope") });
   });
 
+  it("B-RUN-1 commands forwarded at the same moment (sent together on the stream) each get their own answer", async () => {
+    const taken = idOwnedByB("fw-taken");
+    await ca.call("RunWf", { wf_spec_name: "fw-wf", id: taken });
+    const fresh = Array.from({ length: 40 }, () => idOwnedByB("fw-many"));
+    const missing = Array.from({ length: 10 }, () => idOwnedByB("fw-none"));
+    const outcome = (p: Promise<Msg>) =>
+      p.then(
+        (run) => `ran ${(run.id as Msg).id} ${run.status}`,
+        (e: { code: number; details: string }) => `failed ${e.code} ${e.details}`,
+      );
+    // interleaved, all sent before any answer comes back
+    const calls: Promise<string>[] = [];
+    for (let i = 0; i < fresh.length; i++) {
+      calls.push(outcome(ca.call("RunWf", { wf_spec_name: "fw-wf", id: fresh[i]! })));
+      if (i % 4 === 0) calls.push(outcome(ca.call("RunWf", { wf_spec_name: "fw-wf", id: taken })));
+      if (i % 4 === 1)
+        calls.push(
+          ca.call("StopWfRun", { wf_run_id: { id: missing[(i - 1) / 4]! } }).then(
+            () => "stopped",
+            (e: { code: number; details: string }) => `failed ${e.code} ${e.details}`,
+          ),
+        );
+    }
+    const got = await Promise.all(calls);
+    let k = 0;
+    for (let i = 0; i < fresh.length; i++) {
+      expect(got[k++]).toBe(`ran ${fresh[i]} COMPLETED`);
+      if (i % 4 === 0) expect(got[k++]).toMatch(new RegExp(`^failed ${grpc.status.ALREADY_EXISTS} `));
+      if (i % 4 === 1) {
+        const answer = got[k++]!;
+        expect(answer).toMatch(new RegExp(`^failed ${grpc.status.NOT_FOUND} `));
+        expect(answer).toContain(missing[(i - 1) / 4]);
+      }
+    }
+    expect(k).toBe(got.length);
+    // each ran once, at the owner, and reads the same from both servers
+    for (const id of fresh)
+      expect(await cb.call("GetWfRun", { id })).toEqual(await ca.call("GetWfRun", { id }));
+  });
+
   it("a forwarded command whose deadline passes while the owner holds it ends DEADLINE_EXCEEDED; the link goes on", async () => {
     const store = b!.server.runtime.store;
     const commit = store.commit.bind(store);
@@ -141,7 +181,7 @@ describe("forwarding between two servers", () => {
         const md = new grpc.Metadata();
         if (secret !== undefined) md.set("x-pony-cluster-secret", secret);
         const stream = client.makeBidiStreamRequest(
-          "/pony.cluster.Cluster/Forward",
+          "/pony.cluster.Cluster/ForwardBatched",
           (b: Buffer) => b,
           (b: Buffer) => b,
           md,

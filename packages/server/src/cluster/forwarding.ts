@@ -3,13 +3,15 @@
  *
  * The router (a Router of the request pipeline) runs a command here when this server owns its partition,
  * else forwards it to the owner. Each server keeps one long-lived bidirectional stream to each peer,
- * `/pony.cluster.Cluster/Forward`, opened with the cluster secret; a forwarded command is one ForwardedCall
- * message on it (proto/pony/cluster/forwarding.proto: the RPC's own protobuf bytes, the caller's tenant and
+ * `/pony.cluster.Cluster/ForwardBatched`, opened with the cluster secret; a forwarded command is one
+ * ForwardedCall (proto/pony/cluster/forwarding.proto: the RPC's own protobuf bytes, the caller's tenant and
  * principal, authenticated and authorized by the server the client called, the metadata version that server
  * has seen, the deadline) and its outcome one ForwardedAnswer: the RPC's response bytes, or its error status.
  * A unary gRPC call per command cost each side a new HTTP/2 stream with its headers, which on a small
- * cluster was a large part of a forwarded RunWf's cost; messages on an open stream cost little more than
- * their bytes.
+ * cluster was a large part of a forwarded RunWf's cost. On the stream, the calls a server makes to one peer
+ * in one event-loop turn travel as one message (ForwardedCalls), and so do the answers (ForwardedAnswers):
+ * a commit finishes many commands at once, and each message costs both sides a stream write, an HTTP/2
+ * frame and a read, whatever it holds (Outbox).
  *
  * A command is retried only when it is known not to have run: the owner says it no longer owns the partition
  * (it moved), or no connection to the owner could be made. While a partition has no owner (its server died,
@@ -23,7 +25,9 @@ import { create, fromBinary, type DescMessage, type MessageInitShape } from "@bu
 import { encodeMessage } from "../protobuf/to-binary";
 import {
   ForwardedAnswerSchema,
+  ForwardedAnswersSchema,
   ForwardedCallSchema,
+  ForwardedCallsSchema,
   LittleHorse,
   type ForwardedAnswer,
   type ForwardedCall,
@@ -48,7 +52,7 @@ import { MAX_DELAY_MS } from "../runtime/timers";
 import { FencedError } from "../store/store";
 import type { LeaseKeeper } from "./lease-keeper";
 
-const PATH = "/pony.cluster.Cluster/Forward";
+const PATH = "/pony.cluster.Cluster/ForwardBatched";
 /** how long a stopping server waits for the forwarded commands running on it before it cuts them */
 const DRAIN_MS = 5000;
 const SECRET_HEADER = "x-pony-cluster-secret";
@@ -87,6 +91,38 @@ const METHODS = new Map<string, { input: DescMessage; output: DescMessage }>(
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Messages for one stream, sent together at the end of the event-loop turn (setImmediate: after the I/O
+ * callbacks of the turn and the promise jobs they started), in the order they were added, as one message.
+ */
+class Outbox<T> {
+  private items: T[] = [];
+  private scheduled = false;
+
+  constructor(private readonly send: (items: T[]) => void) {}
+
+  add(item: T): void {
+    this.items.push(item);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flush);
+  }
+
+  /** Sends what waits now (also when the stream is about to end). */
+  readonly flush = (): void => {
+    this.scheduled = false;
+    if (this.items.length === 0) return;
+    const items = this.items;
+    this.items = [];
+    this.send(items);
+  };
+
+  /** Drops what waits (the stream broke: its senders were told). */
+  clear(): void {
+    this.items = [];
+  }
+}
+
 /** whether the header holds the secret, compared in constant time (so timing does not reveal a prefix) */
 function sameSecret(given: unknown, secret: string): boolean {
   if (typeof given !== "string") return false;
@@ -114,6 +150,10 @@ interface Pending {
 /** The stream to one peer and the commands in flight on it. */
 class PeerLink {
   private stream: grpc.ClientDuplexStream<Buffer, Buffer> | undefined;
+  /** calls for the open stream's next message */
+  private readonly outbox = new Outbox<ForwardedCall>((calls) =>
+    this.stream?.write(encodeMessage(ForwardedCallsSchema, create(ForwardedCallsSchema, { calls }))),
+  );
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
 
@@ -143,10 +183,7 @@ class PeerLink {
       // the caller gave up: the owner is told, and the command ends here as the caller sees it
       const giveUp = (e: Error) => {
         done();
-        if (this.stream === stream)
-          stream.write(
-            encodeMessage(ForwardedCallSchema, create(ForwardedCallSchema, { callId, cancel: true })),
-          );
+        if (this.stream === stream) this.outbox.add(create(ForwardedCallSchema, { callId, cancel: true }));
         reject(e);
       };
       const onAbort = () => giveUp(new CancelledError("the call was cancelled"));
@@ -164,7 +201,7 @@ class PeerLink {
           Math.max(0, deadline - Date.now()),
         );
       }
-      stream.write(encodeMessage(ForwardedCallSchema, create(ForwardedCallSchema, { ...fields, callId })));
+      this.outbox.add(create(ForwardedCallSchema, { ...fields, callId }));
     });
   }
 
@@ -175,21 +212,23 @@ class PeerLink {
     const stream = this.client.makeBidiStreamRequest(PATH, identity, identity, md);
     this.stream = stream;
     stream.on("data", (bytes: Buffer) => {
-      let answer: ForwardedAnswer;
+      let answers: ForwardedAnswer[];
       try {
-        answer = fromBinary(ForwardedAnswerSchema, bytes);
+        answers = fromBinary(ForwardedAnswersSchema, bytes).answers;
       } catch {
         return this.broken(stream, {
           code: grpc.status.INTERNAL,
           details: "a peer sent an unreadable answer",
         });
       }
-      const p = this.pending.get(answer.callId);
-      if (!p) return; // given up on meanwhile
-      if (answer.moved) p.resolve(undefined);
-      else if (answer.code === 0)
-        p.resolve(new EncodedResponse(answer.response)); // OK
-      else p.reject(new ForwardedError(answer.code, answer.details));
+      for (const answer of answers) {
+        const p = this.pending.get(answer.callId);
+        if (!p) continue; // given up on meanwhile
+        if (answer.moved) p.resolve(undefined);
+        else if (answer.code === 0)
+          p.resolve(new EncodedResponse(answer.response)); // OK
+        else p.reject(new ForwardedError(answer.code, answer.details));
+      }
     });
     // the final status comes as 'status' (after 'error' when it is not OK)
     stream.on("error", () => undefined);
@@ -205,6 +244,8 @@ class PeerLink {
   private broken(stream: grpc.ClientDuplexStream<Buffer, Buffer>, s: { code: grpc.status; details: string }) {
     if (this.stream !== stream) return;
     this.stream = undefined;
+    // calls not sent yet are among the pending ones below, which did not run
+    this.outbox.clear();
     stream.cancel();
     const calls = [...this.pending.values()];
     for (const p of calls) {
@@ -372,14 +413,19 @@ export async function startInternalServer(
       let ended = false;
       let settled: (() => void) | undefined;
       let finishing: Promise<void> | undefined;
+      const outbox = new Outbox<ForwardedAnswer>((answers) => {
+        if (!stream.cancelled)
+          stream.write(encodeMessage(ForwardedAnswersSchema, create(ForwardedAnswersSchema, { answers })));
+      });
       const answer = (fields: MessageInitShape<typeof ForwardedAnswerSchema>) => {
-        if (!ended && !stream.cancelled)
-          stream.write(encodeMessage(ForwardedAnswerSchema, create(ForwardedAnswerSchema, fields)));
+        if (!ended) outbox.add(create(ForwardedAnswerSchema, fields));
       };
       const end = () => {
         if (ended) return;
         ended = true;
         for (const c of running.values()) c.abort(STREAM_ENDED);
+        // the answers given so far go out before the stream ends
+        outbox.flush();
         if (!stream.cancelled) stream.end();
         streams.delete(finish);
         settled?.();
@@ -391,18 +437,9 @@ export async function startInternalServer(
         }));
       streams.add(finish);
 
-      stream.on("data", (bytes: Buffer) => {
+      /** Starts one forwarded call (or cancels one). */
+      const take = (call: ForwardedCall) => {
         if (ended) return;
-        let call: ForwardedCall;
-        try {
-          call = fromBinary(ForwardedCallSchema, bytes);
-        } catch {
-          stream.emit("error", {
-            code: grpc.status.INVALID_ARGUMENT,
-            details: "an unreadable forwarded call",
-          });
-          return;
-        }
         const { callId } = call;
         if (call.cancel) return running.get(callId)?.abort(PEER_CANCELLED);
         if (draining) {
@@ -442,6 +479,20 @@ export async function startInternalServer(
             running.delete(callId);
             if (settled && running.size === 0) end();
           });
+      };
+      stream.on("data", (bytes: Buffer) => {
+        if (ended) return;
+        let calls: ForwardedCall[];
+        try {
+          calls = fromBinary(ForwardedCallsSchema, bytes).calls;
+        } catch {
+          stream.emit("error", {
+            code: grpc.status.INVALID_ARGUMENT,
+            details: "an unreadable forwarded call",
+          });
+          return;
+        }
+        for (const call of calls) take(call);
       });
       // the peer closed its side (it is stopping): answer what runs, then end ours
       stream.on("end", () => void finish());

@@ -4,7 +4,8 @@
 
 // Pony's server-to-server protocol (not part of the LittleHorse API): a server hands the commands whose
 // partition another server owns to that owner over one long-lived stream per pair of servers
-// (packages/server/src/cluster/forwarding.ts).
+// (packages/server/src/cluster/forwarding.ts). Each stream message carries every call (or answer) its
+// sender had for that peer in one event-loop turn.
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
@@ -14,7 +15,45 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pony/cluster/forwarding.proto.
  */
 export const file_pony_cluster_forwarding: GenFile = /*@__PURE__*/
-  fileDesc("Ch1wb255L2NsdXN0ZXIvZm9yd2FyZGluZy5wcm90bxIMcG9ueS5jbHVzdGVyIqABCg1Gb3J3YXJkZWRDYWxsEg8KB2NhbGxfaWQYASABKA0SCwoDcnBjGAIgASgJEg4KBnRlbmFudBgDIAEoCRIRCglwcmluY2lwYWwYBCABKAkSGAoQbWV0YWRhdGFfdmVyc2lvbhgFIAEoAxITCgtkZWFkbGluZV9tcxgGIAEoAxIPCgdyZXF1ZXN0GAcgASgMEg4KBmNhbmNlbBgIIAEoCCJiCg9Gb3J3YXJkZWRBbnN3ZXISDwoHY2FsbF9pZBgBIAEoDRIMCgRjb2RlGAIgASgNEg8KB2RldGFpbHMYAyABKAkSEAoIcmVzcG9uc2UYBCABKAwSDQoFbW92ZWQYBSABKAhiBnByb3RvMw");
+  fileDesc("Ch1wb255L2NsdXN0ZXIvZm9yd2FyZGluZy5wcm90bxIMcG9ueS5jbHVzdGVyIjwKDkZvcndhcmRlZENhbGxzEioKBWNhbGxzGAEgAygLMhsucG9ueS5jbHVzdGVyLkZvcndhcmRlZENhbGwiQgoQRm9yd2FyZGVkQW5zd2VycxIuCgdhbnN3ZXJzGAEgAygLMh0ucG9ueS5jbHVzdGVyLkZvcndhcmRlZEFuc3dlciKgAQoNRm9yd2FyZGVkQ2FsbBIPCgdjYWxsX2lkGAEgASgNEgsKA3JwYxgCIAEoCRIOCgZ0ZW5hbnQYAyABKAkSEQoJcHJpbmNpcGFsGAQgASgJEhgKEG1ldGFkYXRhX3ZlcnNpb24YBSABKAMSEwoLZGVhZGxpbmVfbXMYBiABKAMSDwoHcmVxdWVzdBgHIAEoDBIOCgZjYW5jZWwYCCABKAgiYgoPRm9yd2FyZGVkQW5zd2VyEg8KB2NhbGxfaWQYASABKA0SDAoEY29kZRgCIAEoDRIPCgdkZXRhaWxzGAMgASgJEhAKCHJlc3BvbnNlGAQgASgMEg0KBW1vdmVkGAUgASgIYgZwcm90bzM");
+
+/**
+ * The calls one server sends another in one event-loop turn, in the order they were made.
+ *
+ * @generated from message pony.cluster.ForwardedCalls
+ */
+export type ForwardedCalls = Message<"pony.cluster.ForwardedCalls"> & {
+  /**
+   * @generated from field: repeated pony.cluster.ForwardedCall calls = 1;
+   */
+  calls: ForwardedCall[];
+};
+
+/**
+ * Describes the message pony.cluster.ForwardedCalls.
+ * Use `create(ForwardedCallsSchema)` to create a new message.
+ */
+export const ForwardedCallsSchema: GenMessage<ForwardedCalls> = /*@__PURE__*/
+  messageDesc(file_pony_cluster_forwarding, 0);
+
+/**
+ * The answers one server sends another in one event-loop turn.
+ *
+ * @generated from message pony.cluster.ForwardedAnswers
+ */
+export type ForwardedAnswers = Message<"pony.cluster.ForwardedAnswers"> & {
+  /**
+   * @generated from field: repeated pony.cluster.ForwardedAnswer answers = 1;
+   */
+  answers: ForwardedAnswer[];
+};
+
+/**
+ * Describes the message pony.cluster.ForwardedAnswers.
+ * Use `create(ForwardedAnswersSchema)` to create a new message.
+ */
+export const ForwardedAnswersSchema: GenMessage<ForwardedAnswers> = /*@__PURE__*/
+  messageDesc(file_pony_cluster_forwarding, 1);
 
 /**
  * One command, or the cancellation of one, sent to the partition's owner.
@@ -82,7 +121,7 @@ export type ForwardedCall = Message<"pony.cluster.ForwardedCall"> & {
  * Use `create(ForwardedCallSchema)` to create a new message.
  */
 export const ForwardedCallSchema: GenMessage<ForwardedCall> = /*@__PURE__*/
-  messageDesc(file_pony_cluster_forwarding, 0);
+  messageDesc(file_pony_cluster_forwarding, 2);
 
 /**
  * The owner's answer to one ForwardedCall.
@@ -125,5 +164,5 @@ export type ForwardedAnswer = Message<"pony.cluster.ForwardedAnswer"> & {
  * Use `create(ForwardedAnswerSchema)` to create a new message.
  */
 export const ForwardedAnswerSchema: GenMessage<ForwardedAnswer> = /*@__PURE__*/
-  messageDesc(file_pony_cluster_forwarding, 1);
+  messageDesc(file_pony_cluster_forwarding, 3);
 
