@@ -60,7 +60,7 @@ const { values: opt } = parseArgs({
   args: process.argv.slice(2),
   options: {
     seconds: { type: "string", default: "10" },
-    warmup: { type: "string", default: "2" },
+    warmup: { type: "string" },
     inflight: { type: "string", default: "64" },
     "idle-runs": { type: "string", default: "200" },
     chains: { type: "string", default: "20" },
@@ -86,7 +86,7 @@ const { values: opt } = parseArgs({
 if (opt.help) {
   console.log(`Usage: npm run bench -- [options]
   --seconds N      measured throughput window, per server (default 10)
-  --warmup N       throughput warm-up before measuring (default 2)
+  --warmup N       throughput warm-up before measuring (default 2; 15 with --store postgres)
   --inflight N     WfRuns in flight and polls outstanding in the throughput phase (default 64)
   --idle-runs N    sequential one-task WfRuns for the idle dispatch latency (default 200)
   --chains N       sequential ${CHAIN_LENGTH}-task WfRuns for the task hop latency (default 20)
@@ -115,7 +115,13 @@ function positive(name: string, raw: string | undefined): number {
   return n;
 }
 const SECONDS = positive("seconds", opt.seconds);
-const WARMUP = positive("warmup", opt.warmup);
+/**
+ * A server's hot code is compiled by V8's optimizing tier over its first seconds under load, and a server of
+ * a cluster, which gets a share of the load, takes as many times longer. With 2 s, three servers were still
+ * compiling in the measured window (a fifth of their CPU), which is no server's steady state: the store
+ * comparison warms up for 15 s.
+ */
+const WARMUP = opt.warmup !== undefined ? positive("warmup", opt.warmup) : opt.store === "postgres" ? 15 : 2;
 const INFLIGHT = Math.round(positive("inflight", opt.inflight));
 const IDLE_RUNS = Math.round(positive("idle-runs", opt["idle-runs"]));
 const CHAINS = Math.round(positive("chains", opt.chains));
