@@ -46,7 +46,6 @@ import {
 import { create } from "@bufbuild/protobuf";
 import { TestIssuer } from "../test/support/oauth";
 import { startThrowawayPostgres, stopLeftoverClusters } from "../test/support/postgres";
-import { freePort } from "../test/support/process-server";
 import { ACLAction, ACLResource, LittleHorse, PutPrincipalRequestSchema } from "@pony/proto";
 import { LhClient } from "./grpc";
 import { CHAIN_LENGTH, CHAIN_WF, EVENT_WF, FANOUT_WF, FANOUT_WIDTH, ONE_TASK_WF, TASK_DEF } from "./specs";
@@ -828,7 +827,9 @@ async function storeComparison(worker: Child, client: Child) {
         const args = [
           fs.mkdtempSync(path.join(os.tmpdir(), "pony-bench-")),
           ...["--store", "postgres", "--database-url", url, "--advertised-host", "127.0.0.1"],
-          ...["--internal-host", "127.0.0.1", "--internal-port", String(await freePort())],
+          // port 0: the server binds a free port itself and registers it (a port picked here could be taken
+          // by another socket before the server binds it)
+          ...["--internal-host", "127.0.0.1", "--internal-port", "0"],
         ];
         servers.push(new Child(`pg${n}.${i + 1}`, "server-child.ts", args));
         // one at a time: each later one takes its share of the partitions from those before it
