@@ -51,6 +51,7 @@ import type { Runtime } from "../runtime/runtime";
 import { MAX_DELAY_MS } from "../runtime/timers";
 import { FencedError } from "../store/store";
 import type { LeaseKeeper } from "./lease-keeper";
+import { Outbox } from "./outbox";
 
 const PATH = "/pony.cluster.Cluster/ForwardBatched";
 /** how long a stopping server waits for the forwarded commands running on it before it cuts them */
@@ -91,38 +92,6 @@ const METHODS = new Map<string, { input: DescMessage; output: DescMessage }>(
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * Messages for one stream, sent together at the end of the event-loop turn (setImmediate: after the I/O
- * callbacks of the turn and the promise jobs they started), in the order they were added, as one message.
- */
-class Outbox<T> {
-  private items: T[] = [];
-  private scheduled = false;
-
-  constructor(private readonly send: (items: T[]) => void) {}
-
-  add(item: T): void {
-    this.items.push(item);
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(this.flush);
-  }
-
-  /** Sends what waits now (also when the stream is about to end). */
-  readonly flush = (): void => {
-    this.scheduled = false;
-    if (this.items.length === 0) return;
-    const items = this.items;
-    this.items = [];
-    this.send(items);
-  };
-
-  /** Drops what waits (the stream broke: its senders were told). */
-  clear(): void {
-    this.items = [];
-  }
-}
-
 /** whether the header holds the secret, compared in constant time (so timing does not reveal a prefix) */
 function sameSecret(given: unknown, secret: string): boolean {
   if (typeof given !== "string") return false;
@@ -151,8 +120,10 @@ interface Pending {
 class PeerLink {
   private stream: grpc.ClientDuplexStream<Buffer, Buffer> | undefined;
   /** calls for the open stream's next message */
-  private readonly outbox = new Outbox<ForwardedCall>((calls) =>
-    this.stream?.write(encodeMessage(ForwardedCallsSchema, create(ForwardedCallsSchema, { calls }))),
+  private readonly outbox = new Outbox<ForwardedCall>(
+    (calls) =>
+      this.stream?.write(encodeMessage(ForwardedCallsSchema, create(ForwardedCallsSchema, { calls }))),
+    (call) => call.request.byteLength,
   );
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
@@ -183,7 +154,9 @@ class PeerLink {
       // the caller gave up: the owner is told, and the command ends here as the caller sees it
       const giveUp = (e: Error) => {
         done();
-        if (this.stream === stream) this.outbox.add(create(ForwardedCallSchema, { callId, cancel: true }));
+        // a call still waiting to be sent is simply not sent; one sent is cancelled at the owner
+        if (this.stream === stream && !this.outbox.remove((c) => c.callId === callId))
+          this.outbox.add(create(ForwardedCallSchema, { callId, cancel: true }));
         reject(e);
       };
       const onAbort = () => giveUp(new CancelledError("the call was cancelled"));
@@ -237,19 +210,19 @@ class PeerLink {
   }
 
   /**
-   * The stream ended. Its commands still waiting did not run when no connection was made, or when the peer
-   * ended the stream itself (status OK): a peer ends it only once every command it received is answered,
-   * so those it did not answer never reached it. Otherwise (the connection broke) they may have run.
+   * The stream ended. Its commands still waiting did not run when they were not sent yet, when no
+   * connection was made, or when the peer ended the stream itself (status OK): a peer ends it only once
+   * every command it received is answered, so those it did not answer never reached it. Otherwise (the
+   * connection broke) they may have run.
    */
   private broken(stream: grpc.ClientDuplexStream<Buffer, Buffer>, s: { code: grpc.status; details: string }) {
     if (this.stream !== stream) return;
     this.stream = undefined;
-    // calls not sent yet are among the pending ones below, which did not run
-    this.outbox.clear();
+    const unsent = new Set(this.outbox.drop().map((c) => c.callId));
     stream.cancel();
-    const calls = [...this.pending.values()];
-    for (const p of calls) {
-      if (s.code === grpc.status.OK || notConnected(s)) p.resolve(undefined);
+    const calls = [...this.pending];
+    for (const [callId, p] of calls) {
+      if (s.code === grpc.status.OK || notConnected(s) || unsent.has(callId)) p.resolve(undefined);
       else
         p.reject(
           new ForwardedError(
@@ -413,10 +386,14 @@ export async function startInternalServer(
       let ended = false;
       let settled: (() => void) | undefined;
       let finishing: Promise<void> | undefined;
-      const outbox = new Outbox<ForwardedAnswer>((answers) => {
-        if (!stream.cancelled)
-          stream.write(encodeMessage(ForwardedAnswersSchema, create(ForwardedAnswersSchema, { answers })));
-      });
+      const outbox = new Outbox<ForwardedAnswer>(
+        (answers) => {
+          // (a stream that grpc-js ended itself, after an error, takes no more)
+          if (!stream.cancelled && !stream.writableEnded)
+            stream.write(encodeMessage(ForwardedAnswersSchema, create(ForwardedAnswersSchema, { answers })));
+        },
+        (a) => a.response.byteLength + a.details.length,
+      );
       const answer = (fields: MessageInitShape<typeof ForwardedAnswerSchema>) => {
         if (!ended) outbox.add(create(ForwardedAnswerSchema, fields));
       };
