@@ -1,17 +1,14 @@
 /**
- * The messages of a forwarding stream (forwarding.ts) for one event-loop turn, sent as one stream message:
- * each stream message costs both servers a write, an HTTP/2 frame and a read, whatever it holds.
- */
-/**
  * the payload bytes one stream message gathers at most before it is sent: a request may be 16 MB and a
  * stream message 64 MB, so a few large commands of one turn must not make one message too large to send
  */
 export const OUTBOX_BYTES = 4 * 1024 * 1024;
 
 /**
- * Messages for one stream, sent together at the end of the event-loop turn (setImmediate: after the I/O
- * callbacks of the turn and the promise jobs they started), in the order they were added, as one message
- * of at most OUTBOX_BYTES of payload (an item larger than that goes alone, as it would unbatched).
+ * The messages of a forwarding stream (forwarding.ts), sent together at the end of the event-loop turn
+ * (setImmediate: after the I/O callbacks of the turn and the promise jobs they started), in the order they
+ * were added, as one message of at most OUTBOX_BYTES of payload (an item larger than that goes alone, as
+ * it would unbatched).
  */
 export class Outbox<T> {
   private items: T[] = [];
@@ -45,11 +42,8 @@ export class Outbox<T> {
   /** Sends what waits now (also when the stream is about to end). */
   readonly flush = (): void => {
     this.scheduled = false;
-    if (this.items.length === 0) return;
-    const items = this.items;
-    this.items = [];
-    this.bytes = 0;
-    this.send(items);
+    const items = this.drop();
+    if (items.length > 0) this.send(items);
   };
 
   /** Takes what waits, unsent (the stream broke). */
