@@ -2,7 +2,8 @@
  * The PostgreSQL store prepares each shape of batch statement once (pg.ts, batchStatementName). A prepared
  * statement's generic plan is made from the statistics of the moment: on a new cluster, a table nearly empty.
  * These tests check that a batch still finds its rows by key once the table has grown, before any ANALYZE,
- * as the database's own counters show (pg_stat_user_tables: index scans, not whole-table scans).
+ * as the database's own counters show (pg_stat_user_tables: index scans, not whole-table scans), and that
+ * each commit of a shape runs that one plan instead of being planned again (pg_prepared_statements).
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -90,6 +91,22 @@ describe("PostgreSQL store: prepared batch statements", () => {
       expect(kept.rows[0].n).toBe(4_999);
     } finally {
       await db.end();
+      await store.close();
+    }
+  });
+
+  it("a batch shape is planned once: every commit of it runs the same generic plan", async () => {
+    const store = await PgStore.open(await postgres.createDatabase());
+    try {
+      for (let i = 0; i < 12; i++) await store.commit([clearIndexed(`run-${i}`)]);
+      // the prepared statements are the batch writer's own: ask on its connection
+      const writer = (store as unknown as { writer: pg.Client }).writer;
+      const r = await writer.query<{ name: string; generic: number; custom: number }>(
+        `SELECT name, generic_plans::int AS generic, custom_plans::int AS custom
+           FROM pg_prepared_statements WHERE name LIKE 'pony_batch_%'`,
+      );
+      expect(r.rows).toEqual([{ name: "pony_batch_0", generic: 12, custom: 0 }]);
+    } finally {
       await store.close();
     }
   });
