@@ -2533,6 +2533,42 @@ function conformance(
         expect(await timerDues([5])).toEqual({ "default/run-1/a-again": 4 });
       });
 
+      it("store: of batches handed in together, those before a fenced one commit; it and every later one fail, storing nothing", async () => {
+        await store.initPartitions(8);
+        expect(await store.acquirePartition(3, "a", 50)).toBe(1);
+        expect(await store.acquirePartition(5, "a", 60_000)).toBe(1);
+        await sleep(100);
+        expect(await store.acquirePartition(3, "b", 60_000)).toBe(2);
+        const held = { owner: "a", epochs: epochs([5, 1]) };
+        // none awaited before the next is handed in: the later ones queue behind the first
+        const results = await Promise.all([
+          settle(store.commit([putTimer(timer("first", 1, { part: 5 }))], held)),
+          settle(store.commit([putTimer(timer("second", 2, { part: 5 })), putWfRun(wfRun("run-2"))], held)),
+          settle(
+            store.commit([putTimer(timer("lost", 3, { part: 3 })), putWfRun(wfRun("run-3"))], {
+              owner: "a",
+              epochs: epochs([3, 1], [5, 1]),
+            }),
+          ),
+          settle(store.commit([putTimer(timer("after", 4, { part: 5 })), putWfRun(wfRun("run-4"))], held)),
+        ]);
+        expect(results.map((r) => r.ok)).toEqual([true, true, false, false]);
+        const error = !results[2].ok ? results[2].error : undefined;
+        expect(error).toBeInstanceOf(FencedError);
+        expect((error as FencedError).parts).toEqual([3]);
+        expect(await timerDues([3, 5])).toEqual({ "default/run-1/first": 1, "default/run-1/second": 2 });
+        expect(await store.getWfRun(TENANT, "run-2")).toBeDefined();
+        expect(await store.getWfRun(TENANT, "run-3")).toBeUndefined();
+        expect(await store.getWfRun(TENANT, "run-4")).toBeUndefined();
+        await store.resetAfterFailure();
+        await store.commit([putTimer(timer("again", 5, { part: 5 }))], held);
+        expect(await timerDues([5])).toEqual({
+          "default/run-1/first": 1,
+          "default/run-1/second": 2,
+          "default/run-1/again": 5,
+        });
+      });
+
       it("store: an empty batch writes nothing, so it is not fenced: it resolves even with an epoch its committer no longer holds", async () => {
         await store.initPartitions(8);
         expect(await store.acquirePartition(2, "a", 50)).toBe(1);
