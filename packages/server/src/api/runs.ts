@@ -15,14 +15,7 @@ import {
 } from "@pony/proto";
 import { InvalidArgumentError, NotFoundError } from "@pony/engine";
 import type { Runtime } from "../runtime/runtime";
-import {
-  checkWfRunIdText,
-  idMadeHere,
-  madeUpWfRunId,
-  newWfRunId,
-  requireWfRunId,
-  wfRunKey,
-} from "../runtime/ids";
+import { checkWfRunIdText, madeUpWfRunId, newWfRunId, requireWfRunId, wfRunKey } from "../runtime/ids";
 import type { CallContext } from "./context";
 import { NODE_RUNS, TASK_RUNS, VARIABLES, listPage } from "./list-pages";
 import { checkParent, wfSpecToRun } from "./wf-run-start";
@@ -32,12 +25,9 @@ export function runHandlers(rt: Runtime) {
     async runWf(req: RunWfRequest, ctx: CallContext) {
       const wfSpec = wfSpecToRun(rt, ctx.tenant, req);
       const parent = await checkParent(rt, ctx, wfSpec, req.parentWfRunId);
-      if (req.id !== undefined && req.id !== "" && !idMadeHere(req)) {
-        checkWfRunIdText(req.id);
-        return rt.runWf(ctx.tenant, newWfRunId(req.id, parent), wfSpec, req);
-      }
+      if (req.id) checkWfRunIdText(req.id);
       const idText = req.id || madeUpWfRunId();
-      return rt.runWf(ctx.tenant, newWfRunId(idText, parent), wfSpec, req, true);
+      return rt.runWf(ctx.tenant, newWfRunId(idText, parent), wfSpec, req);
     },
 
     async getWfRun(req: WfRunId, ctx: CallContext) {

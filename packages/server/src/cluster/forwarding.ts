@@ -45,7 +45,7 @@ import {
   UnavailableError,
   grpcStatusOf,
 } from "../grpc/status";
-import { madeUpWfRunId, markIdMadeHere } from "../runtime/ids";
+import { madeUpWfRunId } from "../runtime/ids";
 import { METADATA_PARTITION, NotOwnerError } from "../runtime/partitions";
 import type { Runtime } from "../runtime/runtime";
 import { MAX_DELAY_MS } from "../runtime/timers";
@@ -297,7 +297,6 @@ export class ClusterRouter implements Router {
       const id = madeUpWfRunId();
       if (this.rt.partitions.owns(this.rt.partitionOf(tenant, id))) {
         req.id = id;
-        markIdMadeHere(req);
         return;
       }
     }

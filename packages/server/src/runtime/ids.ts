@@ -32,14 +32,3 @@ export function newWfRunId(id: string, parent?: WfRunId): WfRunId {
 export function madeUpWfRunId(): string {
   return randomUUID().replaceAll("-", "");
 }
-
-/** RunWf requests whose id this server made up: no stored WfRun can have it, so none is looked for */
-const idsMadeHere = new WeakSet<object>();
-
-export function markIdMadeHere(req: object): void {
-  idsMadeHere.add(req);
-}
-
-export function idMadeHere(req: object): boolean {
-  return idsMadeHere.has(req);
-}

@@ -23,12 +23,23 @@
  * A job that throws has its own writes discarded; the WfRun it touched is dropped from the cache (reloaded
  * from the store) and later jobs for that WfRun in the same batch move to the next batch.
  *
+ * A RunWf's job does not load its WfRun (newWfRun): the store refuses a batch that creates a WfRun stored
+ * already (WfRunExistsError). That fails no job: once the caches are rebuilt, the jobs of that batch and of
+ * the later ones run again in their order, loading their WfRuns, and the RunWf then finds its id taken.
+ *
  * Each job belongs to a partition (runtime/partitions.ts). A job of a partition this server does not own is
  * refused with NotOwnerError before it is applied, and each batch carries the fence of the partitions its
  * jobs touched: a server that lost a partition cannot commit for it (FencedError), whatever it had applied.
  */
 import { PonyError } from "@pony/engine";
-import { FencedError, type Fence, type Store, type WriteOp } from "../store/store";
+import {
+  FencedError,
+  WfRunExistsError,
+  type Fence,
+  type Store,
+  type WfRunRef,
+  type WriteOp,
+} from "../store/store";
 import { NotOwnerError } from "./partitions";
 import { tenantKey } from "./tenant-keys";
 
@@ -40,18 +51,15 @@ export interface BatchTx {
   onAbort(fn: () => void): void;
 }
 
-/** a WfRun by tenant and key */
-export interface WfRunRef {
-  tenant: string;
-  key: string;
-}
+export type { WfRunRef } from "../store/store";
 
 export interface Job<T> {
   /** a job that touches one WfRun names it, so that the WfRun is loaded before `apply` runs */
   wfRun?: WfRunRef;
   /**
-   * the job creates the WfRun under an id the server just made up, so there is nothing to load: its batch
-   * need not wait for the batches being written to read it (runtime preload)
+   * the job creates the WfRun, so it is not loaded first: its batch need not wait for the batches being
+   * written, nor read the store (runtime preload). The WfRun is written as created: should one of its key be
+   * stored already, the store refuses the batch (WfRunExistsError) and the job runs again with this false.
    */
   newWfRun?: boolean;
   /** other WfRuns the job reads (a new child WfRun's parent) */
@@ -109,6 +117,8 @@ export class Processor {
   private recovering: Promise<void> | undefined;
   /** batches committed, and jobs in them (for the benchmark and the logs) */
   readonly stats = { batches: 0, jobs: 0 };
+  /** jobs of batches refused with WfRunExistsError, to run again once the failure is recovered from */
+  private readonly replay: Pending[] = [];
   /** the share of a batch's time spent encoding its writes, smoothed over recent batches */
   private encodeShare = 0.5;
 
@@ -130,12 +140,17 @@ export class Processor {
 
   /** Whether jobs are queued, being applied, or being committed. */
   get busy(): boolean {
-    return this.draining || this.applying !== undefined || this.unanswered.size > 0;
+    return (
+      this.draining ||
+      this.applying !== undefined ||
+      this.unanswered.size > 0 ||
+      this.recovering !== undefined
+    );
   }
 
   /** Resolves once every job submitted so far is done. */
   async idle(): Promise<void> {
-    while (this.draining) await new Promise((r) => setImmediate(r));
+    while (this.draining || this.recovering) await new Promise((r) => setImmediate(r));
   }
 
   /**
@@ -267,6 +282,12 @@ export class Processor {
           this.hooks.evict(p.job.wfRun.tenant, p.job.wfRun.key);
           poisoned.add(runKey!);
         }
+        if (p.job.newWfRun) {
+          // it did not load its WfRun: it runs again loaded, so that an id already taken is what it answers
+          p.job.newWfRun = false;
+          deferred.push(p);
+          continue;
+        }
         outcomes.push({ p, ok: false, value: e });
       }
     }
@@ -286,7 +307,14 @@ export class Processor {
     } catch (e) {
       this.hooks.committed(applied.ops, false);
       runAll(applied.aborts);
-      for (const o of applied.outcomes) o.p.reject(e);
+      if (e instanceof WfRunExistsError) {
+        // A RunWf's id was taken (its job did not read the store to know): nothing of this batch or the later
+        // ones was stored, so their jobs run again once the caches are rebuilt, this time loading their WfRuns.
+        for (const o of applied.outcomes) {
+          o.p.job.newWfRun = false;
+          this.replay.push(o.p);
+        }
+      } else for (const o of applied.outcomes) o.p.reject(e);
       if (e instanceof FencedError) this.hooks.fenced(e.parts);
       // Later batches were computed on top of this one: the store refuses them, and the caches are
       // rebuilt from what is committed once they have all been answered.
@@ -306,9 +334,18 @@ export class Processor {
 
   private async recover(): Promise<void> {
     await this.store.flushed();
+    // every batch handed to the store has failed: let their answers (or replays) be settled first
+    await Promise.all([...this.unanswered]);
     await this.hooks.resetCaches();
     await this.store.resetAfterFailure();
     this.recovering = undefined;
+    // jobs to run again go first, in their order, before those that came meanwhile
+    const replay = this.replay.splice(0);
+    for (let i = replay.length - 1; i >= 0; i--) this.enqueue(replay[i]!, true);
+    if (this.queued > 0 && !this.draining) {
+      this.draining = true;
+      setImmediate(() => void this.drain());
+    }
   }
 }
 

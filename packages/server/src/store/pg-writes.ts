@@ -161,14 +161,17 @@ export function pgStatements(
 /**
  * Independent statements as ONE statement (one round trip, its own transaction): each a data-modifying
  * WITH query, parameters renumbered, and the final SELECT, which fails with division_by_zero (22012) when
- * the fence (`fence`: a query whose rows must number `fenceCount`, at parameters $1…) does not hold, so
- * nothing of the batch is written. `finalColumns` are added to that SELECT (a pg_notify).
+ * the fence (`fence`: a query whose rows must number `fenceCount`, at parameters $1…) does not hold, or
+ * when `absent` (a query whose rows must be none: WfRuns created that were stored already) finds a row, so
+ * nothing of the batch is written. Every part of one statement sees the tables as they were before it.
+ * `finalColumns` are added to that SELECT (a pg_notify).
  */
 export function oneStatement(
   statements: readonly PgStatement[],
   fence: PgStatement | undefined,
   fenceCount: number,
   finalColumns: string[],
+  absent?: PgStatement,
 ): PgStatement {
   const values: unknown[] = [];
   const withs: string[] = [];
@@ -178,12 +181,15 @@ export function oneStatement(
     return s.text.replace(/\$(\d+)/g, (_m, n: string) => `$${Number(n) + offset}`);
   };
   if (fence) withs.push(`fence AS (${renumber(fence)})`);
+  if (absent) withs.push(`present AS (${renumber(absent)})`);
   statements.forEach((s, i) => withs.push(`w${i} AS (${renumber(s)})`));
-  values.push(fenceCount);
-  const check = fence
-    ? `1 / (CASE WHEN (SELECT count(*) FROM fence) = $${values.length} THEN 1 ELSE 0 END)`
-    : "1";
-  if (!fence) values.pop();
+  const holds: string[] = [];
+  if (fence) {
+    values.push(fenceCount);
+    holds.push(`(SELECT count(*) FROM fence) = $${values.length}`);
+  }
+  if (absent) holds.push("NOT EXISTS (SELECT 1 FROM present)");
+  const check = holds.length > 0 ? `1 / (CASE WHEN ${holds.join(" AND ")} THEN 1 ELSE 0 END)` : "1";
   return {
     text: `WITH ${withs.join(",\n")}\nSELECT ${[check, ...finalColumns].join(", ")}`,
     values,

@@ -7,10 +7,17 @@ import { commitFailure } from "./write-errors";
 import pg from "pg";
 import { PG_MIGRATIONS } from "./pg-migrations";
 import { oneStatement, pgStatements, type PgStatement } from "./pg-writes";
-import { changesMetadata, rowWrites, type RowWrite } from "./row-writes";
+import { changesMetadata, createdWfRuns, rowWrites, type RowWrite } from "./row-writes";
 import { numberedPlaceholders, type SqlReader, type WriteResult, type WriteStatement } from "./sql-reader";
 import { SqlStore } from "./sql-store";
-import { FencedError, type ClusterTopic, type Fence, type WriteOp } from "./store";
+import {
+  FencedError,
+  WfRunExistsError,
+  type ClusterTopic,
+  type Fence,
+  type WfRunRef,
+  type WriteOp,
+} from "./store";
 
 const INT8 = 20;
 /** BIGINT columns hold epoch ms and counters, all within Number's safe range: read them as numbers */
@@ -38,6 +45,17 @@ const MAX_ATTEMPTS = 5;
 /** batch shapes prepared at most (beyond that, a shape is parsed at each commit) */
 const MAX_BATCH_SHAPES = 256;
 const BUMP_METADATA_VERSION = `UPDATE cluster_settings SET value = value + 1 WHERE name = 'metadata_version'`;
+/**
+ * Of the WfRuns a batch creates, those stored already (there must be none). One probe of the key's index per
+ * WfRun (LATERAL … LIMIT 1): a join the planner may choose for `IN (SELECT … unnest …)` in a generic plan
+ * reads the whole index instead, and the table only grows.
+ */
+const STORED_WF_RUNS = `SELECT n.tenant, n.wf_run_key FROM unnest($1::text[], $2::text[]) AS n (tenant, wf_run_key)
+  CROSS JOIN LATERAL (SELECT 1 FROM wf_runs w
+    WHERE w.tenant = n.tenant AND w.wf_run_key = n.wf_run_key LIMIT 1) AS stored`;
+
+const storedWfRuns = (rows: unknown[][]) =>
+  new WfRunExistsError(rows.map(([tenant, key]) => ({ tenant: String(tenant), key: String(key) })));
 
 class PgReader implements SqlReader {
   readonly joinInOrder = "JOIN";
@@ -211,18 +229,20 @@ export class PgStore extends SqlStore {
     let statements: PgStatement[];
     let independent: boolean;
     let metadata: boolean;
+    let created: WfRunRef[];
     try {
       const writes: RowWrite[] = [];
       for (const op of ops) rowWrites(op, writes);
       ({ statements, independent } = pgStatements(writes, fence?.owner ?? ""));
       metadata = changesMetadata(ops);
       if (metadata) statements.push({ text: BUMP_METADATA_VERSION, values: [] });
+      created = createdWfRuns(ops);
     } catch (e) {
       return this.refuse(e);
     }
     // nothing to write: nothing to fence either
     if (statements.length === 0) return this.flushed();
-    const batch = this.last.then(() => this.write(statements, independent, metadata, fence));
+    const batch = this.last.then(() => this.write(statements, independent, metadata, fence, created));
     this.last = batch.catch(() => undefined);
     return batch;
   }
@@ -258,11 +278,16 @@ export class PgStore extends SqlStore {
     independent: boolean,
     metadata: boolean,
     fence: Fence | undefined,
+    created: WfRunRef[],
   ): Promise<void> {
     const parts = fence ? [...fence.epochs.keys()] : [];
     const fenceQuery: PgStatement | undefined =
       fence && parts.length > 0
         ? { text: FENCE, values: [fence.owner, parts, parts.map((p) => fence.epochs.get(p))] }
+        : undefined;
+    const storedQuery: PgStatement | undefined =
+      created.length > 0
+        ? { text: STORED_WF_RUNS, values: [created.map((r) => r.tenant), created.map((r) => r.key)] }
         : undefined;
     const notify = `pg_notify('${CHANNEL}', 'metadata')`;
     for (let attempt = 1; ; attempt++) {
@@ -271,7 +296,13 @@ export class PgStore extends SqlStore {
       if (!c) return this.refuse(new Error("the store is closed"));
       try {
         if (independent) {
-          const one = oneStatement(statements, fenceQuery, parts.length, metadata ? [notify] : []);
+          const one = oneStatement(
+            statements,
+            fenceQuery,
+            parts.length,
+            metadata ? [notify] : [],
+            storedQuery,
+          );
           await c.query({ ...one, name: this.batchStatementName(one.text) });
           return;
         }
@@ -283,6 +314,13 @@ export class PgStore extends SqlStore {
             return this.refuse(await this.fenced(fence!, parts));
           }
         }
+        if (storedQuery) {
+          const stored = await c.query({ ...storedQuery, rowMode: "array" });
+          if (stored.rows.length > 0) {
+            await c.query("ROLLBACK");
+            return this.refuse(storedWfRuns(stored.rows as unknown[][]));
+          }
+        }
         for (const s of statements) await c.query({ text: s.text, values: s.values });
         if (metadata) await c.query(`SELECT ${notify}`);
         await c.query("COMMIT");
@@ -290,11 +328,29 @@ export class PgStore extends SqlStore {
       } catch (e) {
         if (!independent) await c.query("ROLLBACK").catch(() => undefined);
         const code = (e as { code?: string }).code;
-        if (code === "22012" && independent && fence) return this.refuse(await this.fenced(fence, parts));
+        if (code === "22012" && independent)
+          return this.refuse(await this.refusal(fence, parts, storedQuery));
         if ((code === "40P01" || code === "40001") && attempt < MAX_ATTEMPTS) continue;
         return this.refuse(e);
       }
     }
+  }
+
+  /** Why the one statement of a batch was refused: partitions lost, else WfRuns created that were stored. */
+  private async refusal(
+    fence: Fence | undefined,
+    parts: number[],
+    storedQuery: PgStatement | undefined,
+  ): Promise<Error> {
+    if (fence && parts.length > 0) {
+      const fenced = await this.fenced(fence, parts);
+      if (fenced.parts.length > 0) return fenced;
+    }
+    if (storedQuery) {
+      const stored = await this.pool.query({ ...storedQuery, rowMode: "array" });
+      if (stored.rows.length > 0) return storedWfRuns(stored.rows as unknown[][]);
+    }
+    return new Error("the batch's checks failed, and then held: it was not written");
   }
 
   /** The partitions of a refused fence that the committer no longer holds. */

@@ -15,7 +15,8 @@ import {
   WorkflowEventSchema,
 } from "@pony/proto";
 import type { MetricsDelta } from "./metrics-types";
-import type { WriteOp } from "./store";
+import type { WfRunRef, WriteOp } from "./store";
+import { tenantKey } from "../runtime/tenant-keys";
 import { encodeMessage } from "../protobuf/to-binary";
 
 export type ColumnType = "text" | "int" | "bigint" | "bytea";
@@ -466,6 +467,15 @@ export function rowWrites(op: WriteOp, out: RowWrite[]): void {
 }
 
 /** Whether a batch changes what every server caches (metadata, tenants, principals). */
+/** The WfRuns a batch creates (putWfRun `created`), each once. */
+export function createdWfRuns(ops: readonly WriteOp[]): WfRunRef[] {
+  const out = new Map<string, WfRunRef>();
+  for (const op of ops)
+    if (op.op === "putWfRun" && op.created)
+      out.set(tenantKey(op.tenant, op.wfRunKey), { tenant: op.tenant, key: op.wfRunKey });
+  return [...out.values()];
+}
+
 export function changesMetadata(ops: readonly WriteOp[]): boolean {
   return ops.some(
     (op) =>

@@ -2,13 +2,15 @@ import { commitFailure } from "./write-errors";
 import type Database from "better-sqlite3";
 import { SLOW_COMMIT_MS, SLOW_DISK_BACKOFF_MS, SqliteWriter } from "./sqlite-writer";
 import type { WriteResult, WriteStatement } from "./sql-reader";
-import { FencedError } from "./store";
+import { FencedError, WfRunExistsError, type WfRunRef } from "./store";
 
 /**
- * One statement of a batch: SQL and parameters, and for a fence check the partition it checks (the
- * statement must change exactly one row, else the batch fails with FencedError). Fence checks come first.
+ * One statement of a batch: SQL and parameters, and for a check what it checks. A fence check names its
+ * partition: the statement must change exactly one row, else the batch fails with FencedError. A check that
+ * a created WfRun is new names the WfRun: the statement must change no row, else the batch fails with
+ * WfRunExistsError. Checks come first.
  */
-export type Statement = [string, unknown[]] | [string, unknown[], number];
+export type Statement = [string, unknown[]] | [string, unknown[], number | WfRunRef];
 
 /** Sync commits on the main connection between two checkpoints the writer thread runs. */
 const CHECKPOINT_EVERY = 50;
@@ -57,15 +59,20 @@ export class SqliteCommitter {
     this.writer = new SqliteWriter(file);
     db.pragma("wal_autocheckpoint = 0");
     this.busyTimeoutMs = Number(db.pragma("busy_timeout", { simple: true }));
+    // as applyBatch in sqlite-writer-thread.mjs (the same rules on the writer thread)
     this.applyHere = db.transaction((statements: Statement[]) => {
       const fenced: number[] = [];
-      for (const [sql, params, fencePart] of statements) {
+      const existing: WfRunRef[] = [];
+      for (const [sql, params, check] of statements) {
+        // the checks come first: once past them, refuse the batch naming every lost partition or existing WfRun
+        if (check === undefined && (fenced.length > 0 || existing.length > 0)) break;
         const { changes } = this.statement(sql).run(...params);
-        if (fencePart !== undefined && changes !== 1) fenced.push(fencePart);
-        // the fence statements come first: once past them, refuse the batch naming every lost partition
-        else if (fencePart === undefined && fenced.length > 0) throw new FencedError(fenced);
+        if (typeof check === "number") {
+          if (changes !== 1) fenced.push(check);
+        } else if (check !== undefined && changes !== 0) existing.push(check);
       }
       if (fenced.length > 0) throw new FencedError(fenced);
+      if (existing.length > 0) throw new WfRunExistsError(existing);
     });
   }
 

@@ -37,15 +37,27 @@ class Fenced extends Error {
   }
 }
 
+class Exists extends Error {
+  constructor(wfRuns) {
+    super(`WfRuns ${wfRuns.map((r) => r.key).join(", ")} exist`);
+    this.wfRuns = wfRuns;
+  }
+}
+
+// as applyChecked in sqlite-committer.ts (the same rules on the main thread)
 const applyBatch = db.transaction((ops) => {
   const fenced = [];
-  for (const [sql, params, fencePart] of ops) {
+  const existing = [];
+  for (const [sql, params, check] of ops) {
+    // the checks come first: once past them, refuse the batch naming every lost partition or existing WfRun
+    if (check === undefined && (fenced.length > 0 || existing.length > 0)) break;
     const { changes } = statement(sql).run(...params);
-    if (fencePart !== undefined && changes !== 1) fenced.push(fencePart);
-    // the fence statements come first: once past them, refuse the batch naming every lost partition
-    else if (fencePart === undefined && fenced.length > 0) throw new Fenced(fenced);
+    if (typeof check === "number") {
+      if (changes !== 1) fenced.push(check);
+    } else if (check !== undefined && changes !== 0) existing.push(check);
   }
   if (fenced.length > 0) throw new Fenced(fenced);
+  if (existing.length > 0) throw new Exists(existing);
 });
 
 // writes outside the batches (partition leases, server rows): their own transaction, whatever the batches did
@@ -109,6 +121,7 @@ parentPort.on("message", (msg) => {
       error: e instanceof Error ? e.message : String(e),
       code: typeof e?.code === "string" ? e.code : undefined,
       fenced: e instanceof Fenced ? e.parts : undefined,
+      existing: e instanceof Exists ? e.wfRuns : undefined,
     });
   }
 });

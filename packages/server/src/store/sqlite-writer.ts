@@ -10,7 +10,7 @@ import type { WriteResult, WriteStatement } from "./sql-reader";
  */
 export const SLOW_COMMIT_MS = 20;
 export const SLOW_DISK_BACKOFF_MS = 10_000;
-import { FencedError } from "./store";
+import { FencedError, WfRunExistsError, type WfRunRef } from "./store";
 
 interface Waiter {
   resolve(results?: WriteResult[]): void;
@@ -45,6 +45,7 @@ export class SqliteWriter {
         error?: string;
         code?: string;
         fenced?: number[];
+        existing?: WfRunRef[];
         results?: WriteResult[];
         outside?: boolean;
         took?: number;
@@ -63,7 +64,9 @@ export class SqliteWriter {
           w.reject(
             msg.fenced !== undefined
               ? new FencedError(msg.fenced)
-              : commitFailure(Object.assign(new Error(msg.error ?? "unknown error"), { code: msg.code })),
+              : msg.existing !== undefined
+                ? new WfRunExistsError(msg.existing)
+                : commitFailure(Object.assign(new Error(msg.error ?? "unknown error"), { code: msg.code })),
           );
         }
       },

@@ -8,6 +8,7 @@ import {
   TABLES,
   WF_RUN_TABLES,
   changesMetadata,
+  createdWfRuns,
   mergeMetrics,
   metricsUpsertSet,
   metricsValues,
@@ -45,6 +46,8 @@ const METRICS_UPSERT = `INSERT INTO metrics_windows (${METRICS_COLUMNS.map(([c])
   ON CONFLICT (${METRICS_KEY.join(", ")}) DO UPDATE SET ${metricsUpsertSet("max")}`;
 /** the fence: changes exactly one row while the committer holds the partition at that epoch */
 const FENCE = `UPDATE partitions SET epoch = epoch WHERE part = ? AND epoch = ? AND owner = ?`;
+/** a created WfRun is new: changes no row unless a WfRun of that key is stored already */
+const NEW_WF_RUN = `UPDATE wf_runs SET wf_run_key = wf_run_key WHERE tenant = ? AND wf_run_key = ?`;
 const BUMP_METADATA_VERSION = `UPDATE cluster_settings SET value = value + 1 WHERE name = 'metadata_version'`;
 
 /**
@@ -186,6 +189,7 @@ export class SqliteStore extends SqlStore {
     try {
       for (const [part, epoch] of fence?.epochs ?? [])
         statements.push([FENCE, [part, epoch, fence!.owner], part]);
+      for (const r of createdWfRuns(ops)) statements.push([NEW_WF_RUN, [r.tenant, r.key], r]);
       const writes: RowWrite[] = [];
       for (const op of ops) rowWrites(op, writes);
       const deltas = [];

@@ -55,7 +55,17 @@ export interface StoredTimer {
 export type WriteOp =
   | { op: "putMetadata"; row: MetadataRow }
   | { op: "deleteMetadata"; tenant: string; kind: MetadataKind; name: string; major: number; minor: number }
-  | { op: "putWfRun"; tenant: string; wfRunKey: string; wfRun: WfRun }
+  | {
+      op: "putWfRun";
+      tenant: string;
+      wfRunKey: string;
+      wfRun: WfRun;
+      /**
+       * the WfRun is new (RunWf): the batch commits only if no WfRun of this key was stored before it, else it
+       * fails with WfRunExistsError and stores nothing (its creator did not read the store to know)
+       */
+      created?: boolean;
+    }
   | { op: "putNodeRun"; tenant: string; wfRunKey: string; nodeRun: NodeRun }
   | { op: "putTaskRun"; tenant: string; wfRunKey: string; taskRun: TaskRun }
   | {
@@ -189,6 +199,20 @@ export interface Fence {
   epochs: ReadonlyMap<number, number>;
 }
 
+/** a WfRun by tenant and key */
+export interface WfRunRef {
+  tenant: string;
+  key: string;
+}
+
+/** A batch refused because WfRuns it creates (putWfRun `created`) were stored already. */
+export class WfRunExistsError extends Error {
+  constructor(readonly wfRuns: WfRunRef[]) {
+    super(`commit refused: WfRun ${wfRuns.map((r) => `'${r.key}'`).join(", ")} exists already`);
+    this.name = "WfRunExistsError";
+  }
+}
+
 /** A batch refused because its committer no longer holds these partitions at the epochs it named. */
 export class FencedError extends Error {
   constructor(readonly parts: number[]) {
@@ -278,7 +302,9 @@ export interface Store extends SearchStore, MetricsStore, ClusterStore {
    * before the previous one is committed (pipelining); after a failed batch every later one fails too,
    * until resetAfterFailure. With a fence, the batch commits only if the committer still holds every
    * partition it names at that epoch (else it fails with FencedError naming every partition lost, and
-   * nothing of it is stored). A batch with nothing to write is not checked: it resolves.
+   * nothing of it is stored); the fence is checked first. A batch that creates WfRuns (putWfRun `created`)
+   * commits only if none of them was stored before it (else WfRunExistsError naming those, nothing stored).
+   * A batch with nothing to write is not checked: it resolves.
    */
   commit(ops: WriteOp[], fence?: Fence): Promise<void>;
   /** Resolves once every batch handed in so far is committed or failed. */

@@ -34,6 +34,7 @@ import type {
 } from "../../src/store/search-types";
 import {
   FencedError,
+  WfRunExistsError,
   type EventPosition,
   type NodeRunPosition,
   type ScheduledPosition,
@@ -2567,6 +2568,42 @@ function conformance(
           "default/run-1/second": 2,
           "default/run-1/again": 5,
         });
+      });
+
+      it("store: a batch creating a WfRun stored already fails with WfRunExistsError naming it, and stores nothing", async () => {
+        const created = (key: string, startMs = 1_000): WriteOp => {
+          const w = wfRun(key, { startMs });
+          return { op: "putWfRun", tenant: TENANT, wfRunKey: key, wfRun: w, created: true };
+        };
+        await store.commit([created("run-a"), putTimer(timer("a", 1))]);
+        // created twice: in a later batch, and in a batch of its own once it is stored
+        const results = await Promise.all([
+          settle(store.commit([created("run-b")])),
+          settle(store.commit([created("run-c"), created("run-a", 2_000), putTimer(timer("x", 2))])),
+          settle(store.commit([created("run-d")])),
+        ]);
+        expect(results.map((r) => r.ok)).toEqual([true, false, false]);
+        const error = !results[1].ok ? results[1].error : undefined;
+        expect(error).toBeInstanceOf(WfRunExistsError);
+        expect((error as WfRunExistsError).wfRuns).toEqual([{ tenant: TENANT, key: "run-a" }]);
+        await store.flushed();
+        expect(await timerDues([0])).toEqual({ "default/run-1/a": 1 });
+        expect(await store.getWfRun(TENANT, "run-b")).toBeDefined();
+        expect(await store.getWfRun(TENANT, "run-c")).toBeUndefined();
+        expect(await store.getWfRun(TENANT, "run-d")).toBeUndefined();
+        expect(await store.getWfRun(TENANT, "run-a")).toMatchObject({ id: { id: "run-a" } });
+
+        await store.resetAfterFailure();
+        // the same WfRun put again (not created) is an update, as before
+        await store.commit([putWfRun(wfRun("run-a", { startMs: 3_000 })), created("run-e")]);
+        expect(await store.getWfRun(TENANT, "run-e")).toBeDefined();
+        // a batch that also deletes a WfRun (its statements run one by one) is checked the same way
+        const withDelete = await settle(
+          store.commit([{ op: "deleteWfRun", tenant: TENANT, wfRunKey: "run-b" }, created("run-e")]),
+        );
+        expect(!withDelete.ok && withDelete.error).toBeInstanceOf(WfRunExistsError);
+        expect(await store.getWfRun(TENANT, "run-b")).toBeDefined();
+        await store.resetAfterFailure();
       });
 
       it("store: an empty batch writes nothing, so it is not fenced: it resolves even with an epoch its committer no longer holds", async () => {
