@@ -51,8 +51,6 @@ export interface BatchTx {
   onAbort(fn: () => void): void;
 }
 
-export type { WfRunRef } from "../store/store";
-
 export interface Job<T> {
   /** a job that touches one WfRun names it, so that the WfRun is loaded before `apply` runs */
   wfRun?: WfRunRef;

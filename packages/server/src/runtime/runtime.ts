@@ -45,11 +45,11 @@ import {
 } from "@pony/engine";
 import { Admission, DEFAULT_LIMITS, type AdmissionLimits } from "./admission";
 import type { Logger } from "pino";
-import type { QueuedTask, Store, WriteOp } from "../store/store";
+import type { QueuedTask, Store, WfRunRef, WriteOp } from "../store/store";
 import { changesMetadata } from "../store/row-writes";
 import { MetadataCache } from "./metadata-cache";
 import { SecurityDirectory } from "../security/directory";
-import { Processor, type BatchTx, type Job, type WfRunRef } from "./processor";
+import { Processor, type BatchTx, type Job } from "./processor";
 import { METADATA_PARTITION, NotOwnerError, Partitions } from "./partitions";
 import { TaskQueues, type Poller } from "./task-queues";
 import { TimerWheel } from "./timers";

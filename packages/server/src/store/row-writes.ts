@@ -466,7 +466,6 @@ export function rowWrites(op: WriteOp, out: RowWrite[]): void {
   }
 }
 
-/** Whether a batch changes what every server caches (metadata, tenants, principals). */
 /** The WfRuns a batch creates (putWfRun `created`), each once. */
 export function createdWfRuns(ops: readonly WriteOp[]): WfRunRef[] {
   const out = new Map<string, WfRunRef>();
@@ -476,6 +475,7 @@ export function createdWfRuns(ops: readonly WriteOp[]): WfRunRef[] {
   return [...out.values()];
 }
 
+/** Whether a batch changes what every server caches (metadata, tenants, principals). */
 export function changesMetadata(ops: readonly WriteOp[]): boolean {
   return ops.some(
     (op) =>
